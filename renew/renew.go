@@ -1,0 +1,123 @@
+// Package renew is renewbot's domain: OVHcloud services and their renewal
+// strategies, renewal requests and their state machine, the team's approval
+// policy, and the interfaces the domain needs from storage and from OVHcloud.
+//
+// It imports neither Slack, nor SQL drivers, nor go-ovh: adapters live in
+// sub-packages (renew/ovhcloud, renew/sqlstore) and the Slack transport in
+// package bot.
+package renew
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors. Adapters and the Renewer wrap them with %w; only the
+// transport turns them into words for a user.
+var (
+	// ErrNotFound: no service, request or order by that name or id.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the request is no longer in a state that allows the
+	// action (someone else acted first, or it has finished).
+	ErrConflict = errors.New("request state changed")
+	// ErrNoStrategies: OVHcloud offers no way to renew the service (or none
+	// for the requested period).
+	ErrNoStrategies = errors.New("no renewal strategies")
+	// ErrStrategyGone: the strategy chosen on the message is no longer
+	// offered by OVHcloud.
+	ErrStrategyGone = errors.New("strategy no longer offered")
+	// ErrOrderExpired: the renew order passed its expiration date.
+	ErrOrderExpired = errors.New("order expired")
+	// ErrOrderNotPayable: OVHcloud says the order is not waiting for
+	// payment (already paid, cancelled...).
+	ErrOrderNotPayable = errors.New("order not payable")
+	// ErrDenied: the policy refuses the action; see DeniedError.
+	ErrDenied = errors.New("denied by policy")
+	// ErrOverLimit: the amount is above RENEWBOT_MAX_AMOUNT.
+	ErrOverLimit = errors.New("amount above the limit")
+	// ErrPaymentUnknown: a pay call's outcome is not known (timeout, cut
+	// connection); the order status must be checked before paying again.
+	ErrPaymentUnknown = errors.New("payment outcome unknown")
+	// ErrDryRun: dry-run mode never pays.
+	ErrDryRun = errors.New("dry run: nothing is paid")
+	// ErrUnavailable: a dependency (Slack, OVHcloud) could not answer and
+	// the action was refused rather than guessed.
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// APIError is a refusal from OVHcloud, carried through the domain so the
+// transport can show OVHcloud's own message and the query id support asks for.
+type APIError struct {
+	Status  int    // HTTP status
+	Class   string // e.g. Client::Forbidden
+	Message string
+	QueryID string // X-Ovh-QueryID
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("ovhcloud: %d %s", e.Status, e.Message)
+	if e.QueryID != "" {
+		s += " (query id " + e.QueryID + ")"
+	}
+	return s
+}
+
+// Is lets errors.Is(err, ErrNotFound) hold for a 404 from OVHcloud.
+func (e *APIError) Is(target error) bool {
+	return target == ErrNotFound && e.Status == 404
+}
+
+// AmbiguousError lists the services a query matched when it matched several.
+type AmbiguousError struct {
+	Query   string
+	Matches []Service
+}
+
+func (e *AmbiguousError) Error() string {
+	names := make([]string, len(e.Matches))
+	for i, s := range e.Matches {
+		names[i] = s.Name
+	}
+	return fmt.Sprintf("%q matches %d services: %s", e.Query, len(e.Matches), strings.Join(names, ", "))
+}
+
+// Rule names a policy rule, so the transport can explain a refusal.
+type Rule string
+
+const (
+	RuleSelfApproval Rule = "self_approval" // the requester tried to approve
+	RuleApprover     Rule = "approver"      // not in RENEWBOT_APPROVERS
+	RuleRequester    Rule = "requester"     // not in RENEWBOT_REQUESTERS
+	RuleChannel      Rule = "channel"       // not in RENEWBOT_CHANNELS
+	RuleCancel       Rule = "cancel"        // neither requester nor approver
+	RuleDirectory    Rule = "directory"     // group membership could not be read
+)
+
+// DeniedError is a policy refusal. It wraps ErrDenied.
+type DeniedError struct {
+	Rule   Rule
+	Detail string // e.g. the allowed channels, or why a lookup failed
+}
+
+func (e *DeniedError) Error() string {
+	if e.Detail == "" {
+		return fmt.Sprintf("denied (%s)", e.Rule)
+	}
+	return fmt.Sprintf("denied (%s): %s", e.Rule, e.Detail)
+}
+
+func (e *DeniedError) Unwrap() error { return ErrDenied }
+
+// StateError says what state a request was in when an action needed another.
+// It wraps ErrConflict.
+type StateError struct {
+	ID    string
+	State State
+}
+
+func (e *StateError) Error() string {
+	return fmt.Sprintf("request %s is %s", e.ID, e.State)
+}
+
+func (e *StateError) Unwrap() error { return ErrConflict }

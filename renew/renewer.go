@@ -1,0 +1,574 @@
+package renew
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Renewer carries out the renewal flow: it reads OVHcloud, applies the
+// policy and moves requests through their states in the Store. It knows
+// nothing of Slack: the transport renders what it returns.
+type Renewer struct {
+	OVH     OVHcloud
+	Store   Store
+	Policy  *Policy
+	Payment Payment
+	// DryRun prices orders with dryRun true and never pays.
+	DryRun bool
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// FollowFor and FollowEvery bound how the order status is followed
+	// after payment.
+	FollowFor   time.Duration
+	FollowEvery time.Duration
+	// Lookup finds services by display name; nil means only names and ids
+	// resolve.
+	Lookup func(ctx context.Context) ([]Service, error)
+}
+
+func (rn *Renewer) now() time.Time {
+	if rn.Now != nil {
+		return rn.Now()
+	}
+	return time.Now()
+}
+
+// ProposeInput is a /renew command.
+type ProposeInput struct {
+	Channel string
+	User    string
+	Query   string // service name, display name or numeric id
+	Period  Period // zero for all periods
+}
+
+// NoStrategiesError says no strategy matched, and which periods OVHcloud
+// offers. It wraps ErrNoStrategies.
+type NoStrategiesError struct {
+	Service Service
+	Period  Period
+	Offered []Period
+}
+
+func (e *NoStrategiesError) Error() string {
+	return fmt.Sprintf("no renewal strategy for %s (%s)", e.Service.Name, e.Period)
+}
+
+func (e *NoStrategiesError) Unwrap() error { return ErrNoStrategies }
+
+// Propose resolves the service, reads its strategies and stores a proposed
+// request whose options the message will show.
+func (rn *Renewer) Propose(ctx context.Context, in ProposeInput) (*Request, error) {
+	if err := rn.Policy.CheckChannel(in.Channel); err != nil {
+		return nil, err
+	}
+	if err := rn.Policy.CheckRequester(ctx, in.User); err != nil {
+		return nil, err
+	}
+	svc, err := rn.Resolve(ctx, in.Query)
+	if err != nil {
+		return nil, err
+	}
+	all, err := rn.OVH.Strategies(ctx, svc.ID)
+	if err != nil {
+		return nil, fmt.Errorf("strategies of %s: %w", svc.Name, err)
+	}
+	opts := all
+	if !in.Period.IsZero() {
+		opts = slices.DeleteFunc(slices.Clone(all), func(s Strategy) bool { return s.Period != in.Period })
+	}
+	if len(opts) == 0 {
+		return nil, &NoStrategiesError{Service: svc, Period: in.Period, Offered: periods(all)}
+	}
+	now := rn.now()
+	r := &Request{
+		ID:          NewID(),
+		State:       StateProposed,
+		Channel:     in.Channel,
+		InitiatedBy: in.User,
+		Service:     svc,
+		Options:     opts,
+		DryRun:      rn.DryRun,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+		ExpiresAt:   now.Add(rn.ttl()),
+	}
+	ev := Event{At: now, Actor: in.User, Action: "proposed", To: StateProposed,
+		Detail: fmt.Sprintf("%s: %d strategies", svc.Name, len(opts))}
+	if err := rn.Store.Create(ctx, r, ev); err != nil {
+		return nil, fmt.Errorf("store request: %w", err)
+	}
+	return r, nil
+}
+
+func (rn *Renewer) ttl() time.Duration {
+	if rn.Policy.TTL > 0 {
+		return rn.Policy.TTL
+	}
+	return 24 * time.Hour
+}
+
+func periods(ss []Strategy) []Period {
+	var out []Period
+	for _, s := range ss {
+		if !slices.Contains(out, s.Period) {
+			out = append(out, s.Period)
+		}
+	}
+	return out
+}
+
+// Resolve finds one service by numeric id, service name or display name.
+func (rn *Renewer) Resolve(ctx context.Context, query string) (Service, error) {
+	query = strings.TrimSpace(query)
+	if id, err := strconv.ParseInt(query, 10, 64); err == nil && id > 0 {
+		svc, err := rn.OVH.Service(ctx, id)
+		if err != nil {
+			return Service{}, fmt.Errorf("service %d: %w", id, err)
+		}
+		return svc, nil
+	}
+	ids, err := rn.OVH.ServiceIDs(ctx, query)
+	if err != nil {
+		return Service{}, fmt.Errorf("find %q: %w", query, err)
+	}
+	switch {
+	case len(ids) == 1:
+		svc, err := rn.OVH.Service(ctx, ids[0])
+		if err != nil {
+			return Service{}, fmt.Errorf("service %d: %w", ids[0], err)
+		}
+		return svc, nil
+	case len(ids) > 1:
+		matches := make([]Service, 0, len(ids))
+		for _, id := range ids {
+			svc, err := rn.OVH.Service(ctx, id)
+			if err != nil {
+				return Service{}, fmt.Errorf("service %d: %w", id, err)
+			}
+			matches = append(matches, svc)
+		}
+		return Service{}, &AmbiguousError{Query: query, Matches: matches}
+	}
+	if rn.Lookup == nil {
+		return Service{}, fmt.Errorf("service %q: %w", query, ErrNotFound)
+	}
+	all, err := rn.Lookup(ctx)
+	if err != nil {
+		return Service{}, fmt.Errorf("list services: %w", err)
+	}
+	var matches []Service
+	for _, s := range all {
+		if s.DisplayName != "" && strings.EqualFold(s.DisplayName, query) {
+			matches = append(matches, s)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return Service{}, fmt.Errorf("service %q: %w", query, ErrNotFound)
+	case 1:
+		return matches[0], nil
+	}
+	return Service{}, &AmbiguousError{Query: query, Matches: matches}
+}
+
+// Action is a click on a request's message.
+type Action struct {
+	RequestID string
+	User      string
+	Channel   string
+	Choice    int    // for Choose: the option's index
+	Reason    string // for Cancel
+}
+
+// load reads the request and checks the click came from its channel.
+func (rn *Renewer) load(ctx context.Context, a Action) (*Request, error) {
+	r, err := rn.Store.Get(ctx, a.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	if a.Channel != "" && r.Channel != "" && a.Channel != r.Channel {
+		return nil, fmt.Errorf("request %s belongs to another channel: %w", r.ID, ErrNotFound)
+	}
+	if err := rn.Policy.CheckChannel(r.Channel); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Choose creates the renew order for the chosen option. The strategy's
+// services and price are read from OVHcloud again: the click only names
+// an index into the options stored with the request.
+func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
+	r, err := rn.load(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if r.State != StateProposed {
+		return r, &StateError{ID: r.ID, State: r.State}
+	}
+	if rn.now().After(r.ExpiresAt) {
+		r, _ = rn.expire(ctx, r, "the choice waited too long")
+		return r, &StateError{ID: r.ID, State: StateExpired}
+	}
+	if err := rn.Policy.CheckRequester(ctx, a.User); err != nil {
+		return r, err
+	}
+	if a.Choice < 0 || a.Choice >= len(r.Options) {
+		return r, fmt.Errorf("option %d of request %s: %w", a.Choice, r.ID, ErrNotFound)
+	}
+	want := r.Options[a.Choice]
+	fresh, err := rn.OVH.Strategies(ctx, r.Service.ID)
+	if err != nil {
+		return r, fmt.Errorf("strategies of %s: %w", r.Service.Name, err)
+	}
+	i := slices.IndexFunc(fresh, want.SameAs)
+	if i < 0 {
+		return r, ErrStrategyGone
+	}
+	chosen := fresh[i]
+	max := rn.Policy.MaxAmount
+	if max > 0 && chosen.Price.Ucents > max {
+		return r, fmt.Errorf("%s without tax: %w", chosen.Price, ErrOverLimit)
+	}
+	in := OrderInput{Period: chosen.Period, Services: chosen.Services, DryRun: rn.DryRun}
+	if max > 0 && !rn.DryRun {
+		// Price the order with tax first: above the limit, no order is
+		// created at all.
+		preview, err := rn.OVH.CreateOrder(ctx, r.Service.ID, OrderInput{Period: in.Period, Services: in.Services, DryRun: true})
+		if err != nil {
+			return r, fmt.Errorf("price the order: %w", err)
+		}
+		if preview.PriceWithTax.Ucents > max {
+			return r, fmt.Errorf("%s with tax: %w", preview.PriceWithTax, ErrOverLimit)
+		}
+	}
+	now := rn.now()
+	r, err = rn.Store.Transition(ctx, r.ID, []State{StateProposed}, StateOrdering,
+		Event{At: now, Actor: a.User, Action: "chose", Detail: fmt.Sprintf("%s, %d services, %s", chosen.Period.ISO(), len(chosen.Services), chosen.Price)},
+		func(r *Request) { r.RequestedBy = a.User; c := chosen; r.Chosen = &c })
+	if err != nil {
+		return r, err
+	}
+	order, err := rn.OVH.CreateOrder(ctx, r.Service.ID, in)
+	if err != nil {
+		msg := err.Error()
+		r2, terr := rn.Store.Transition(context.WithoutCancel(ctx), r.ID, []State{StateOrdering}, StateFailed,
+			Event{At: rn.now(), Actor: a.User, Action: "order_failed", Detail: msg},
+			func(r *Request) { r.Error = msg })
+		if terr == nil {
+			r = r2
+		}
+		return r, fmt.Errorf("create order: %w", err)
+	}
+	detail := fmt.Sprintf("order %d, %s with tax", order.ID, order.PriceWithTax)
+	if max > 0 && order.PriceWithTax.Ucents > max {
+		r2, terr := rn.Store.Transition(context.WithoutCancel(ctx), r.ID, []State{StateOrdering}, StateFailed,
+			Event{At: rn.now(), Actor: a.User, Action: "over_limit", Detail: detail},
+			func(r *Request) { o := order; r.Order = &o; r.Error = "above the maximum amount" })
+		if terr == nil {
+			r = r2
+		}
+		return r, fmt.Errorf("order %d at %s: %w", order.ID, order.PriceWithTax, ErrOverLimit)
+	}
+	action := "ordered"
+	if rn.DryRun {
+		action = "priced"
+	}
+	r, err = rn.Store.Transition(context.WithoutCancel(ctx), r.ID, []State{StateOrdering}, StateAwaitingApproval,
+		Event{At: rn.now(), Actor: a.User, Action: action, Detail: detail},
+		func(r *Request) {
+			o := order
+			r.Order = &o
+			r.OrderStatus = OrderNotPaid
+			r.ExpiresAt = now.Add(rn.ttl())
+			if !order.Expiration.IsZero() && order.Expiration.Before(r.ExpiresAt) {
+				r.ExpiresAt = order.Expiration
+			}
+		})
+	return r, err
+}
+
+// ApproveResult is what an approval led to.
+type ApproveResult struct {
+	Request *Request
+	// Paid is true when this approval was the last one needed and the
+	// order was paid.
+	Paid bool
+	// Missing is how many approvals are still needed.
+	Missing int
+}
+
+var approvable = []State{StateAwaitingApproval, StatePaymentFailed}
+
+// Approve records an approval and, when it is the last one needed, pays
+// the order. Only one caller can move the request to paying, so the order
+// is paid at most once however many clicks arrive together.
+func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error) {
+	r, err := rn.load(ctx, a)
+	if err != nil {
+		return ApproveResult{}, err
+	}
+	res := ApproveResult{Request: r}
+	if r.State == StateUnknown {
+		// Never pay again before knowing whether the last payment went
+		// through.
+		if r, err = rn.Reconcile(ctx, r.ID); err != nil {
+			return res, err
+		}
+		res.Request = r
+	}
+	if !slices.Contains(approvable, r.State) {
+		return res, &StateError{ID: r.ID, State: r.State}
+	}
+	if r.DryRun {
+		return res, ErrDryRun
+	}
+	if err := rn.Policy.CheckApprover(ctx, r, a.User); err != nil {
+		return res, err
+	}
+	now := rn.now()
+	if now.After(r.ExpiresAt) || (r.Order != nil && now.After(r.Order.Expiration) && !r.Order.Expiration.IsZero()) {
+		r, _ = rn.expire(ctx, r, "the order was not approved in time")
+		res.Request = r
+		return res, ErrOrderExpired
+	}
+	need := rn.Policy.NeedApprovals()
+	r, moved, err := rn.Store.Approve(ctx, r.ID, approvable, Approval{User: a.User, At: now}, need)
+	if err != nil {
+		return res, err
+	}
+	res.Request = r
+	if !moved {
+		res.Missing = need - len(r.Approvals)
+		return res, nil
+	}
+	r, err = rn.pay(ctx, r, a.User)
+	res.Request = r
+	res.Paid = err == nil
+	return res, err
+}
+
+// pay checks the order and pays it. r is in StatePaying, and only this
+// caller got it there.
+func (rn *Renewer) pay(ctx context.Context, r *Request, user string) (*Request, error) {
+	bg := context.WithoutCancel(ctx) // a state change must be written even if the click's context ends
+	fail := func(to State, action string, cause error) (*Request, error) {
+		msg := cause.Error()
+		r2, err := rn.Store.Transition(bg, r.ID, []State{StatePaying}, to,
+			Event{At: rn.now(), Actor: user, Action: action, Detail: msg},
+			func(r *Request) { r.Error = msg })
+		if err != nil {
+			return r, errors.Join(cause, err)
+		}
+		return r2, cause
+	}
+	status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
+	if err != nil {
+		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("order status: %w", err))
+	}
+	switch {
+	case status.Paid():
+		return rn.markPaid(bg, r, user, status, "already paid on OVHcloud")
+	case status != OrderNotPaid:
+		return fail(StateFailed, "not_payable", fmt.Errorf("order %d is %s: %w", r.Order.ID, status, ErrOrderNotPayable))
+	}
+	if !r.Order.Expiration.IsZero() && rn.now().After(r.Order.Expiration) {
+		return fail(StateFailed, "order_expired", ErrOrderExpired)
+	}
+	if err := rn.payCall(ctx, r.Order.ID); err != nil {
+		var api *APIError
+		var pre *preflightError
+		if errors.As(err, &api) || errors.As(err, &pre) {
+			return fail(StatePaymentFailed, "payment_failed", err)
+		}
+		// A timeout or a cut connection: OVHcloud may have taken the
+		// money. Only the order status can tell.
+		return fail(StateUnknown, "payment_unknown", fmt.Errorf("%w: %v", ErrPaymentUnknown, err))
+	}
+	return rn.markPaid(bg, r, user, OrderNotPaid, "")
+}
+
+func (rn *Renewer) payCall(ctx context.Context, orderID int64) error {
+	if rn.Payment.Mean == "" {
+		id, err := rn.OVH.DefaultPaymentMethod(ctx)
+		if err != nil {
+			return &preflightError{err}
+		}
+		return rn.OVH.PayOrder(ctx, orderID, id)
+	}
+	return rn.OVH.PayWithMean(ctx, orderID, rn.Payment.Mean, rn.Payment.MeanID)
+}
+
+// preflightError marks a failure before any pay call was sent: the
+// payment certainly did not happen.
+type preflightError struct{ err error }
+
+func (e *preflightError) Error() string { return "payment method: " + e.err.Error() }
+func (e *preflightError) Unwrap() error { return e.err }
+
+func (rn *Renewer) markPaid(ctx context.Context, r *Request, user string, status OrderStatus, note string) (*Request, error) {
+	now := rn.now()
+	detail := fmt.Sprintf("order %d, %s", r.Order.ID, r.Order.PriceWithTax)
+	if note != "" {
+		detail += ", " + note
+	}
+	return rn.Store.Transition(ctx, r.ID, []State{StatePaying, StateUnknown}, StatePaid,
+		Event{At: now, Actor: user, Action: "paid", Detail: detail},
+		func(r *Request) {
+			r.PaidBy, r.PaidAt, r.Error = user, now, ""
+			if status != "" {
+				r.OrderStatus = status
+			}
+		})
+}
+
+// Follow polls the order status of a paid request for a while and records
+// it, moving the request to delivered when OVHcloud delivers.
+func (rn *Renewer) Follow(ctx context.Context, id string, changed func(*Request)) (*Request, error) {
+	r, err := rn.Store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	every, until := rn.FollowEvery, rn.now().Add(rn.FollowFor)
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	for r.State == StatePaid {
+		status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
+		if err == nil && status != r.OrderStatus {
+			if status == OrderDelivered {
+				r, err = rn.Store.Transition(ctx, id, []State{StatePaid}, StateDelivered,
+					Event{At: rn.now(), Action: "delivered", Detail: fmt.Sprintf("order %d", r.Order.ID)},
+					func(r *Request) { r.OrderStatus = status })
+			} else {
+				r, err = rn.Store.Update(ctx, id, Event{}, func(r *Request) { r.OrderStatus = status })
+			}
+			if err != nil {
+				return r, err
+			}
+			if changed != nil {
+				changed(r)
+			}
+		}
+		if !rn.now().Add(every).Before(until) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(every):
+		}
+	}
+	return r, nil
+}
+
+// Reconcile settles a request whose payment outcome is unknown (or that
+// was left paying by a crash) from the order status: not paid means it
+// may be approved again; checking, delivering or delivered means paid.
+func (rn *Renewer) Reconcile(ctx context.Context, id string) (*Request, error) {
+	r, err := rn.Store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.State == StatePaying {
+		// Left paying by a process that died mid-payment: treat as unknown.
+		r, err = rn.Store.Transition(ctx, id, []State{StatePaying}, StateUnknown,
+			Event{At: rn.now(), Action: "payment_unknown", Detail: "interrupted during payment"}, nil)
+		if err != nil {
+			return r, err
+		}
+	}
+	if r.State != StateUnknown {
+		return r, nil
+	}
+	status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
+	if err != nil {
+		return r, fmt.Errorf("order status: %w: %w", ErrPaymentUnknown, err)
+	}
+	switch {
+	case status.Paid():
+		return rn.markPaid(ctx, r, lastApprover(r), status, "confirmed by the order status")
+	case status == OrderNotPaid:
+		if !r.Order.Expiration.IsZero() && rn.now().After(r.Order.Expiration) {
+			return rn.Store.Transition(ctx, id, []State{StateUnknown}, StateExpired,
+				Event{At: rn.now(), Action: "expired", Detail: "order expired unpaid"},
+				func(r *Request) { r.Error = "the order expired before it was paid" })
+		}
+		return rn.Store.Transition(ctx, id, []State{StateUnknown}, StatePaymentFailed,
+			Event{At: rn.now(), Action: "payment_failed", Detail: "order status is notPaid: the payment did not go through"},
+			func(r *Request) { r.Error = "the payment did not go through; approve again to retry" })
+	default:
+		return rn.Store.Transition(ctx, id, []State{StateUnknown}, StateFailed,
+			Event{At: rn.now(), Action: "not_payable", Detail: "order status " + string(status)},
+			func(r *Request) { r.OrderStatus = status; r.Error = "the order is " + string(status) })
+	}
+}
+
+func lastApprover(r *Request) string {
+	if len(r.Approvals) == 0 {
+		return ""
+	}
+	return r.Approvals[len(r.Approvals)-1].User
+}
+
+// Cancel ends a request that has not been paid.
+func (rn *Renewer) Cancel(ctx context.Context, a Action) (*Request, error) {
+	r, err := rn.load(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if !r.State.Open() {
+		return r, &StateError{ID: r.ID, State: r.State}
+	}
+	if err := rn.Policy.CheckCancel(ctx, r, a.User); err != nil {
+		return r, err
+	}
+	reason := strings.TrimSpace(a.Reason)
+	return rn.Store.Transition(ctx, r.ID, []State{StateProposed, StateAwaitingApproval, StatePaymentFailed}, StateCancelled,
+		Event{At: rn.now(), Actor: a.User, Action: "cancelled", Detail: reason},
+		func(r *Request) { r.CancelledBy, r.CancelReason = a.User, reason })
+}
+
+func (rn *Renewer) expire(ctx context.Context, r *Request, why string) (*Request, error) {
+	r2, err := rn.Store.Transition(context.WithoutCancel(ctx), r.ID,
+		[]State{StateProposed, StateAwaitingApproval, StatePaymentFailed}, StateExpired,
+		Event{At: rn.now(), Action: "expired", Detail: why},
+		func(r *Request) { r.Error = why })
+	if err != nil {
+		return r, err
+	}
+	return r2, nil
+}
+
+// ExpireDue moves every open request past its expiry to expired and
+// returns them, so their messages can be updated.
+func (rn *Renewer) ExpireDue(ctx context.Context) ([]*Request, error) {
+	due, err := rn.Store.List(ctx, Filter{States: []State{StateProposed, StateAwaitingApproval, StatePaymentFailed}, ExpiresBefore: rn.now()})
+	if err != nil {
+		return nil, err
+	}
+	var out []*Request
+	for _, r := range due {
+		why := "nobody approved it in time"
+		if r.State == StateProposed {
+			why = "nobody chose a strategy in time"
+		}
+		if r.Order != nil && !r.Order.Expiration.IsZero() && !rn.now().Before(r.Order.Expiration) {
+			why = "the OVHcloud order expired"
+		}
+		r2, err := rn.expire(ctx, r, why)
+		if errors.Is(err, ErrConflict) {
+			continue // someone acted on it meanwhile
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r2)
+	}
+	return out, nil
+}

@@ -1,0 +1,190 @@
+package renew
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"slices"
+	"time"
+)
+
+// State is where a request stands in its life.
+//
+//	proposed -> ordering -> awaiting_approval -> paying -> paid -> delivered
+//	   ordering -> failed;  awaiting_approval -> cancelled | expired
+//	   paying -> payment_failed (may be approved again) | unknown (reconciled
+//	   from the order status before any new pay call)
+type State string
+
+const (
+	StateProposed         State = "proposed"
+	StateOrdering         State = "ordering"
+	StateAwaitingApproval State = "awaiting_approval"
+	StatePaying           State = "paying"
+	StatePaid             State = "paid"
+	StateDelivered        State = "delivered"
+	StateFailed           State = "failed"
+	StateCancelled        State = "cancelled"
+	StateExpired          State = "expired"
+	StatePaymentFailed    State = "payment_failed"
+	StateUnknown          State = "unknown"
+)
+
+// transitions lists every allowed move. A move not listed here is a bug.
+var transitions = map[State][]State{
+	StateProposed:         {StateOrdering, StateCancelled, StateExpired},
+	StateOrdering:         {StateAwaitingApproval, StateFailed},
+	StateAwaitingApproval: {StatePaying, StateCancelled, StateExpired, StateFailed},
+	StatePaying:           {StatePaid, StatePaymentFailed, StateUnknown, StateFailed},
+	StatePaymentFailed:    {StatePaying, StateCancelled, StateExpired, StateFailed},
+	StateUnknown:          {StatePaid, StatePaymentFailed, StateExpired, StateFailed},
+	StatePaid:             {StateDelivered},
+}
+
+// CanMove reports whether the state machine allows from -> to.
+func CanMove(from, to State) bool {
+	return slices.Contains(transitions[from], to)
+}
+
+// Final reports whether nothing more can happen to the request.
+func (s State) Final() bool { return len(transitions[s]) == 0 }
+
+// Open reports whether the request waits for a person (a choice, an
+// approval, a cancel).
+func (s State) Open() bool {
+	return s == StateProposed || s == StateAwaitingApproval || s == StatePaymentFailed
+}
+
+// Request is one renewal, from the /renew command to the delivered order.
+type Request struct {
+	ID      string
+	Version int64 // bumped by every write; the store's optimistic lock
+	State   State
+
+	// Where it was asked and where its message is.
+	Channel   string
+	MessageTS string
+	// InitiatedBy typed /renew; RequestedBy chose the strategy (and so
+	// asked for the money): RequestedBy is "the requester" of the policy.
+	InitiatedBy string
+	RequestedBy string
+
+	Service Service
+	// Options are the strategies shown on the message, in the order of
+	// their buttons; a click names an index, never a price.
+	Options []Strategy
+	// Chosen is the strategy the order was created for (re-read from
+	// OVHcloud at the time of the click).
+	Chosen *Strategy
+
+	Order       *Order
+	OrderStatus OrderStatus
+
+	Approvals []Approval // in the order they came
+	PaidBy    string
+	PaidAt    time.Time
+
+	CancelledBy  string
+	CancelReason string
+	// Error is the last failure worth showing on the message.
+	Error string
+
+	DryRun    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// ExpiresAt is when the request stops waiting: the TTL, and never past
+	// the order's own expiration.
+	ExpiresAt time.Time
+}
+
+// Approval is one approver's click on "Approve and pay".
+type Approval struct {
+	User string
+	At   time.Time
+}
+
+// ApprovedBy reports whether user has approved already.
+func (r *Request) ApprovedBy(user string) bool {
+	return slices.ContainsFunc(r.Approvals, func(a Approval) bool { return a.User == user })
+}
+
+// Event is one line of the audit trail.
+type Event struct {
+	ID        int64
+	RequestID string
+	At        time.Time
+	Actor     string // Slack user id, or "" for the bot itself
+	Action    string // created, chose, ordered, approved, paid, ...
+	From, To  State  // equal when the event is not a transition
+	Detail    string
+}
+
+// NewID returns a random request id, short enough for a button value and
+// hard to guess.
+func NewID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Store keeps requests, approvals and the audit trail. renew/sqlstore
+// implements it over SQLite and PostgreSQL.
+//
+// Every change of state goes through Transition or Approve, each a single
+// conditional write, so two clicks or two replicas can never both move a
+// request out of the same state.
+type Store interface {
+	// Create stores a new request and its "created" event.
+	Create(ctx context.Context, r *Request, ev Event) error
+	// Get returns a request with its approvals, or ErrNotFound.
+	Get(ctx context.Context, id string) (*Request, error)
+	// Transition moves a request from one of the states in from to the
+	// state to, after applying change to it, and records ev. It fails with
+	// a *StateError (ErrConflict) when the request is in none of from.
+	// Moving to StatePaymentFailed also forgets the approvals: a payment
+	// that failed needs fresh approvals.
+	Transition(ctx context.Context, id string, from []State, to State, ev Event, change func(*Request)) (*Request, error)
+	// Update changes a request without changing its state (message ts,
+	// order status) and records ev when ev.Action is not empty.
+	Update(ctx context.Context, id string, ev Event, change func(*Request)) (*Request, error)
+	// Approve records an approval while the request is in one of from.
+	// The same user approving twice counts once. When the approvals reach
+	// need, the request moves to StatePaying in the same write, and
+	// Approve reports moved. It fails with a *StateError otherwise.
+	Approve(ctx context.Context, id string, from []State, a Approval, need int) (r *Request, moved bool, err error)
+	// List returns requests matching f, newest first.
+	List(ctx context.Context, f Filter) ([]*Request, error)
+	// Events returns audit events matching f, newest first.
+	Events(ctx context.Context, f EventFilter) ([]Event, error)
+}
+
+// Filter selects requests.
+type Filter struct {
+	Channel string  // "" for any
+	States  []State // nil for any
+	// ExpiresBefore selects requests whose ExpiresAt is set and before it.
+	ExpiresBefore time.Time
+	Limit         int
+}
+
+// EventFilter selects audit events.
+type EventFilter struct {
+	RequestID string
+	ServiceID int64 // 0 for any
+	Channel   string
+	Limit     int
+}
+
+// Leaser elects one replica for background work (the expiry sweeper, the
+// reminders): Lease returns true while holder holds name, renewing it for
+// ttl; another holder gets it once ttl passes without renewal.
+type Leaser interface {
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+}
+
+// ReminderLog remembers which reminders were sent, so a restart or a
+// second replica never repeats one. Remember returns true the first time
+// it sees key.
+type ReminderLog interface {
+	Remember(ctx context.Context, key string, at time.Time) (bool, error)
+}
