@@ -29,6 +29,39 @@ type Renewer struct {
 	// Lookup finds services by display name; nil means only names and ids
 	// resolve.
 	Lookup func(ctx context.Context) ([]Service, error)
+	// StuckAfter is how long a request may sit in ordering or paying
+	// before the reconciler decides the process working on it died
+	// (default 2 minutes: longer than any OVHcloud call is allowed).
+	StuckAfter time.Duration
+	// Notify, when set, hears every change a Renewer makes, once written:
+	// the transport updates the request's message from it.
+	Notify func(ctx context.Context, r *Request, ev Event)
+}
+
+// move is Store.Transition followed by Notify.
+func (rn *Renewer) move(ctx context.Context, id string, from []State, to State, ev Event, change func(*Request)) (*Request, error) {
+	r, err := rn.Store.Transition(ctx, id, from, to, ev, change)
+	if err == nil {
+		ev.RequestID, ev.To = id, to
+		rn.notify(ctx, r, ev)
+	}
+	return r, err
+}
+
+// update is Store.Update followed by Notify.
+func (rn *Renewer) update(ctx context.Context, id string, ev Event, change func(*Request)) (*Request, error) {
+	r, err := rn.Store.Update(ctx, id, ev, change)
+	if err == nil {
+		ev.RequestID, ev.From, ev.To = id, r.State, r.State
+		rn.notify(ctx, r, ev)
+	}
+	return r, err
+}
+
+func (rn *Renewer) notify(ctx context.Context, r *Request, ev Event) {
+	if rn.Notify != nil {
+		rn.Notify(context.WithoutCancel(ctx), r, ev)
+	}
 }
 
 func (rn *Renewer) now() time.Time {
@@ -248,7 +281,7 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 		}
 	}
 	now := rn.now()
-	r, err = rn.Store.Transition(ctx, r.ID, []State{StateProposed}, StateOrdering,
+	r, err = rn.move(ctx, r.ID, []State{StateProposed}, StateOrdering,
 		Event{At: now, Actor: a.User, Action: "chose", Detail: fmt.Sprintf("%s, %d services, %s", chosen.Period.ISO(), len(chosen.Services), chosen.Price)},
 		func(r *Request) { r.RequestedBy = a.User; c := chosen; r.Chosen = &c })
 	if err != nil {
@@ -257,7 +290,7 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 	order, err := rn.OVH.CreateOrder(ctx, r.Service.ID, in)
 	if err != nil {
 		msg := err.Error()
-		r2, terr := rn.Store.Transition(context.WithoutCancel(ctx), r.ID, []State{StateOrdering}, StateFailed,
+		r2, terr := rn.move(context.WithoutCancel(ctx), r.ID, []State{StateOrdering}, StateFailed,
 			Event{At: rn.now(), Actor: a.User, Action: "order_failed", Detail: msg},
 			func(r *Request) { r.Error = msg })
 		if terr == nil {
@@ -267,7 +300,7 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 	}
 	detail := fmt.Sprintf("order %d, %s with tax", order.ID, order.PriceWithTax)
 	if max > 0 && order.PriceWithTax.Ucents > max {
-		r2, terr := rn.Store.Transition(context.WithoutCancel(ctx), r.ID, []State{StateOrdering}, StateFailed,
+		r2, terr := rn.move(context.WithoutCancel(ctx), r.ID, []State{StateOrdering}, StateFailed,
 			Event{At: rn.now(), Actor: a.User, Action: "over_limit", Detail: detail},
 			func(r *Request) { o := order; r.Order = &o; r.Error = "above the maximum amount" })
 		if terr == nil {
@@ -279,7 +312,7 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 	if rn.DryRun {
 		action = "priced"
 	}
-	r, err = rn.Store.Transition(context.WithoutCancel(ctx), r.ID, []State{StateOrdering}, StateAwaitingApproval,
+	r, err = rn.move(context.WithoutCancel(ctx), r.ID, []State{StateOrdering}, StateAwaitingApproval,
 		Event{At: rn.now(), Actor: a.User, Action: action, Detail: detail},
 		func(r *Request) {
 			o := order
@@ -343,6 +376,9 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 		return res, err
 	}
 	res.Request = r
+	ev := Event{RequestID: r.ID, At: now, Actor: a.User, Action: "approved", To: r.State,
+		Detail: fmt.Sprintf("%d of %d", min(len(r.Approvals), need), need)}
+	rn.notify(ctx, r, ev)
 	if !moved {
 		res.Missing = need - len(r.Approvals)
 		return res, nil
@@ -359,7 +395,7 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string) (*Request, 
 	bg := context.WithoutCancel(ctx) // a state change must be written even if the click's context ends
 	fail := func(to State, action string, cause error) (*Request, error) {
 		msg := cause.Error()
-		r2, err := rn.Store.Transition(bg, r.ID, []State{StatePaying}, to,
+		r2, err := rn.move(bg, r.ID, []State{StatePaying}, to,
 			Event{At: rn.now(), Actor: user, Action: action, Detail: msg},
 			func(r *Request) { r.Error = msg })
 		if err != nil {
@@ -417,7 +453,7 @@ func (rn *Renewer) markPaid(ctx context.Context, r *Request, user string, status
 	if note != "" {
 		detail += ", " + note
 	}
-	return rn.Store.Transition(ctx, r.ID, []State{StatePaying, StateUnknown}, StatePaid,
+	return rn.move(ctx, r.ID, []State{StatePaying, StateUnknown}, StatePaid,
 		Event{At: now, Actor: user, Action: "paid", Detail: detail},
 		func(r *Request) {
 			r.PaidBy, r.PaidAt, r.Error = user, now, ""
@@ -442,11 +478,11 @@ func (rn *Renewer) Follow(ctx context.Context, id string, changed func(*Request)
 		status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
 		if err == nil && status != r.OrderStatus {
 			if status == OrderDelivered {
-				r, err = rn.Store.Transition(ctx, id, []State{StatePaid}, StateDelivered,
+				r, err = rn.move(ctx, id, []State{StatePaid}, StateDelivered,
 					Event{At: rn.now(), Action: "delivered", Detail: fmt.Sprintf("order %d", r.Order.ID)},
 					func(r *Request) { r.OrderStatus = status })
 			} else {
-				r, err = rn.Store.Update(ctx, id, Event{}, func(r *Request) { r.OrderStatus = status })
+				r, err = rn.update(ctx, id, Event{}, func(r *Request) { r.OrderStatus = status })
 			}
 			if err != nil {
 				return r, err
@@ -477,7 +513,7 @@ func (rn *Renewer) Reconcile(ctx context.Context, id string) (*Request, error) {
 	}
 	if r.State == StatePaying {
 		// Left paying by a process that died mid-payment: treat as unknown.
-		r, err = rn.Store.Transition(ctx, id, []State{StatePaying}, StateUnknown,
+		r, err = rn.move(ctx, id, []State{StatePaying}, StateUnknown,
 			Event{At: rn.now(), Action: "payment_unknown", Detail: "interrupted during payment"}, nil)
 		if err != nil {
 			return r, err
@@ -495,15 +531,15 @@ func (rn *Renewer) Reconcile(ctx context.Context, id string) (*Request, error) {
 		return rn.markPaid(ctx, r, lastApprover(r), status, "confirmed by the order status")
 	case status == OrderNotPaid:
 		if !r.Order.Expiration.IsZero() && rn.now().After(r.Order.Expiration) {
-			return rn.Store.Transition(ctx, id, []State{StateUnknown}, StateExpired,
+			return rn.move(ctx, id, []State{StateUnknown}, StateExpired,
 				Event{At: rn.now(), Action: "expired", Detail: "order expired unpaid"},
 				func(r *Request) { r.Error = "the order expired before it was paid" })
 		}
-		return rn.Store.Transition(ctx, id, []State{StateUnknown}, StatePaymentFailed,
+		return rn.move(ctx, id, []State{StateUnknown}, StatePaymentFailed,
 			Event{At: rn.now(), Action: "payment_failed", Detail: "order status is notPaid: the payment did not go through"},
 			func(r *Request) { r.Error = "the payment did not go through; approve again to retry" })
 	default:
-		return rn.Store.Transition(ctx, id, []State{StateUnknown}, StateFailed,
+		return rn.move(ctx, id, []State{StateUnknown}, StateFailed,
 			Event{At: rn.now(), Action: "not_payable", Detail: "order status " + string(status)},
 			func(r *Request) { r.OrderStatus = status; r.Error = "the order is " + string(status) })
 	}
@@ -529,13 +565,13 @@ func (rn *Renewer) Cancel(ctx context.Context, a Action) (*Request, error) {
 		return r, err
 	}
 	reason := strings.TrimSpace(a.Reason)
-	return rn.Store.Transition(ctx, r.ID, []State{StateProposed, StateAwaitingApproval, StatePaymentFailed}, StateCancelled,
+	return rn.move(ctx, r.ID, []State{StateProposed, StateAwaitingApproval, StatePaymentFailed}, StateCancelled,
 		Event{At: rn.now(), Actor: a.User, Action: "cancelled", Detail: reason},
 		func(r *Request) { r.CancelledBy, r.CancelReason = a.User, reason })
 }
 
 func (rn *Renewer) expire(ctx context.Context, r *Request, why string) (*Request, error) {
-	r2, err := rn.Store.Transition(context.WithoutCancel(ctx), r.ID,
+	r2, err := rn.move(context.WithoutCancel(ctx), r.ID,
 		[]State{StateProposed, StateAwaitingApproval, StatePaymentFailed}, StateExpired,
 		Event{At: rn.now(), Action: "expired", Detail: why},
 		func(r *Request) { r.Error = why })
@@ -571,4 +607,66 @@ func (rn *Renewer) ExpireDue(ctx context.Context) ([]*Request, error) {
 		out = append(out, r2)
 	}
 	return out, nil
+}
+
+// Get returns a request.
+func (rn *Renewer) Get(ctx context.Context, id string) (*Request, error) {
+	return rn.Store.Get(ctx, id)
+}
+
+// Posted records the ts of the request's channel message.
+func (rn *Renewer) Posted(ctx context.Context, id, ts string) (*Request, error) {
+	return rn.Store.Update(ctx, id, Event{}, func(r *Request) { r.MessageTS = ts })
+}
+
+// Abandon ends a proposed request whose message could not be posted.
+func (rn *Renewer) Abandon(ctx context.Context, id, why string) {
+	_, _ = rn.Store.Transition(ctx, id, []State{StateProposed}, StateCancelled,
+		Event{At: rn.now(), Action: "abandoned", Detail: why}, func(r *Request) { r.Error = why })
+}
+
+func (rn *Renewer) stuckAfter() time.Duration {
+	if rn.StuckAfter > 0 {
+		return rn.StuckAfter
+	}
+	return 2 * time.Minute
+}
+
+// ReconcileAll settles what a crash may have left half done: payments in
+// paying or unknown are checked against the order status, and orders left
+// in ordering are marked failed (an order created then is never paid and
+// expires on its own).
+func (rn *Renewer) ReconcileAll(ctx context.Context) ([]*Request, error) {
+	left, err := rn.Store.List(ctx, Filter{States: []State{StatePaying, StateUnknown, StateOrdering}})
+	if err != nil {
+		return nil, err
+	}
+	var out []*Request
+	var errs []error
+	for _, r := range left {
+		if r.State == StateOrdering {
+			if rn.now().Sub(r.UpdatedAt) < rn.stuckAfter() {
+				continue
+			}
+			r2, err := rn.move(ctx, r.ID, []State{StateOrdering}, StateFailed,
+				Event{At: rn.now(), Action: "order_failed", Detail: "interrupted while creating the order"},
+				func(r *Request) {
+					r.Error = "interrupted while creating the order: an order may exist on OVHcloud, unpaid; it expires on its own"
+				})
+			if err == nil {
+				out = append(out, r2)
+			}
+			continue
+		}
+		if r.State == StatePaying && rn.now().Sub(r.UpdatedAt) < rn.stuckAfter() {
+			continue // another replica may be paying it right now
+		}
+		r2, err := rn.Reconcile(ctx, r.ID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("request %s: %w", r.ID, err))
+			continue
+		}
+		out = append(out, r2)
+	}
+	return out, errors.Join(errs...)
 }

@@ -1,0 +1,323 @@
+// Package slackfake is a fake Slack for tests: slack-go's slacktest server
+// with the methods it lacks (chat.update, usergroups.users.list,
+// chat.getPermalink, views.open, response_url endpoints) and a record of
+// every message, so tests can assert what a channel and a user would see.
+// It also signs requests the way Slack signs them.
+package slackfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slacktest"
+)
+
+// Message is a channel message as it stands now.
+type Message struct {
+	Channel  string
+	TS       string
+	ThreadTS string
+	Text     string
+	Blocks   slack.Blocks
+	Raw      string // the blocks JSON as the bot sent it
+	Updates  int    // how many chat.update calls it received
+}
+
+// Response is one post to a response_url.
+type Response struct {
+	User            string // the user the response_url was made for
+	ResponseType    string // ephemeral or in_channel
+	ReplaceOriginal bool
+	Text            string
+	Blocks          slack.Blocks
+	Raw             string
+}
+
+// Call is one Web API call the bot made.
+type Call struct {
+	Method string // e.g. chat.update
+	Form   url.Values
+	Body   string
+}
+
+// Fault makes a Web API method fail: Error is Slack's error code (e.g.
+// "ratelimited", "internal_error"); RetryAfter sends a 429. Times is how
+// many calls fail (0: all).
+type Fault struct {
+	Error      string
+	RetryAfter time.Duration
+	Times      int
+}
+
+// Server is the fake Slack.
+type Server struct {
+	*slacktest.Server
+
+	mu        sync.Mutex
+	seq       int64
+	messages  map[string]*Message // channel/ts
+	order     []string
+	responses []Response
+	calls     []Call
+	groups    map[string][]string
+	views     []string
+	faults    map[string]*Fault
+}
+
+// New starts a fake Slack. Stop it with Close.
+func New() *Server {
+	s := &Server{
+		messages: map[string]*Message{},
+		groups:   map[string][]string{},
+		faults:   map[string]*Fault{},
+		seq:      1764147600, // a fixed epoch: ts values are deterministic
+	}
+	s.Server = slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", s.api("chat.postMessage", s.postMessage))
+		c.Handle("/chat.update", s.api("chat.update", s.update))
+		c.Handle("/chat.postEphemeral", s.api("chat.postEphemeral", s.postEphemeral))
+		c.Handle("/chat.getPermalink", s.api("chat.getPermalink", s.permalink))
+		c.Handle("/usergroups.users.list", s.api("usergroups.users.list", s.groupUsers))
+		c.Handle("/views.open", s.api("views.open", s.viewsOpen))
+		c.Handle("/response/", s.response)
+	})
+	s.Server.Start()
+	return s
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.Server.Stop() }
+
+// APIURL is the Web API base to give slack.OptionAPIURL (ends with "/").
+func (s *Server) APIURL() string { return s.GetAPIURL() }
+
+// ResponseURL returns a response_url for user, as Slack puts in payloads.
+func (s *Server) ResponseURL(user string) string {
+	return strings.TrimSuffix(s.GetAPIURL(), "/api/") + "/response/" + user + "/" + strconv.FormatInt(time.Now().UnixNano(), 36)
+}
+
+// SetGroup sets a user group's members.
+func (s *Server) SetGroup(id string, users ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups[id] = users
+}
+
+// Fail makes method fail as f says.
+func (s *Server) Fail(method string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.Error == "" {
+		f.Error = "internal_error"
+	}
+	s.faults[method] = &f
+}
+
+// Heal removes every fault.
+func (s *Server) Heal() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = map[string]*Fault{}
+}
+
+func (s *Server) api(method string, h func(url.Values, string) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			form = url.Values{}
+		}
+		for k, v := range r.URL.Query() {
+			form[k] = v
+		}
+		s.mu.Lock()
+		s.calls = append(s.calls, Call{Method: method, Form: form, Body: string(body)})
+		f := s.faults[method]
+		if f != nil {
+			if f.Times > 0 {
+				f.Times--
+				if f.Times == 0 {
+					delete(s.faults, method)
+				}
+			}
+		}
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if f != nil {
+			if f.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(int(f.RetryAfter.Seconds()+0.5)))
+				w.WriteHeader(http.StatusTooManyRequests)
+			}
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": f.Error})
+			return
+		}
+		out, err := h(form, string(body))
+		if err != nil {
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": err.Error()})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(out)
+	}
+}
+
+func decodeBlocks(raw string) (slack.Blocks, error) {
+	var b slack.Blocks
+	if raw == "" {
+		return b, nil
+	}
+	err := json.Unmarshal([]byte(raw), &b)
+	return b, err
+}
+
+func (s *Server) postMessage(form url.Values, _ string) (any, error) {
+	ch := form.Get("channel")
+	if ch == "" {
+		return nil, fmt.Errorf("channel_not_found")
+	}
+	blocks, err := decodeBlocks(form.Get("blocks"))
+	if err != nil {
+		return nil, fmt.Errorf("invalid_blocks")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	ts := fmt.Sprintf("%d.%06d", s.seq, 100)
+	m := &Message{Channel: ch, TS: ts, ThreadTS: form.Get("thread_ts"), Text: form.Get("text"), Blocks: blocks, Raw: form.Get("blocks")}
+	s.messages[ch+"/"+ts] = m
+	s.order = append(s.order, ch+"/"+ts)
+	return map[string]any{"ok": true, "channel": ch, "ts": ts}, nil
+}
+
+func (s *Server) update(form url.Values, _ string) (any, error) {
+	ch, ts := form.Get("channel"), form.Get("ts")
+	blocks, err := decodeBlocks(form.Get("blocks"))
+	if err != nil {
+		return nil, fmt.Errorf("invalid_blocks")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.messages[ch+"/"+ts]
+	if !ok {
+		return nil, fmt.Errorf("message_not_found")
+	}
+	m.Text, m.Blocks, m.Raw = form.Get("text"), blocks, form.Get("blocks")
+	m.Updates++
+	return map[string]any{"ok": true, "channel": ch, "ts": ts, "text": m.Text}, nil
+}
+
+func (s *Server) postEphemeral(form url.Values, _ string) (any, error) {
+	blocks, _ := decodeBlocks(form.Get("blocks"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.responses = append(s.responses, Response{User: form.Get("user"), ResponseType: "ephemeral", Text: form.Get("text"), Blocks: blocks, Raw: form.Get("blocks")})
+	s.seq++
+	return map[string]any{"ok": true, "message_ts": fmt.Sprintf("%d.000200", s.seq)}, nil
+}
+
+func (s *Server) permalink(form url.Values, _ string) (any, error) {
+	return map[string]any{"ok": true, "channel": form.Get("channel"),
+		"permalink": "https://example.slack.com/archives/" + form.Get("channel") + "/p" + strings.ReplaceAll(form.Get("message_ts"), ".", "")}, nil
+}
+
+func (s *Server) groupUsers(form url.Values, _ string) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	users, ok := s.groups[form.Get("usergroup")]
+	if !ok {
+		return nil, fmt.Errorf("no_such_subteam")
+	}
+	return map[string]any{"ok": true, "users": users}, nil
+}
+
+func (s *Server) viewsOpen(_ url.Values, body string) (any, error) {
+	s.mu.Lock()
+	s.views = append(s.views, body)
+	s.mu.Unlock()
+	return map[string]any{"ok": true, "view": map[string]any{"id": "V123"}}, nil
+}
+
+func (s *Server) response(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/response/"), "/")
+	var msg struct {
+		Text            string          `json:"text"`
+		ResponseType    string          `json:"response_type"`
+		ReplaceOriginal bool            `json:"replace_original"`
+		Blocks          json.RawMessage `json:"blocks"`
+	}
+	body, _ := io.ReadAll(r.Body)
+	if err := json.Unmarshal(body, &msg); err != nil {
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	blocks, _ := decodeBlocks(string(msg.Blocks))
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Method: "response_url", Body: string(body)})
+	s.responses = append(s.responses, Response{User: parts[0], ResponseType: msg.ResponseType, ReplaceOriginal: msg.ReplaceOriginal, Text: msg.Text, Blocks: blocks, Raw: string(msg.Blocks)})
+	s.mu.Unlock()
+	_, _ = w.Write([]byte("ok"))
+}
+
+// Messages returns the channel's top-level messages (not thread replies),
+// oldest first, as they stand now.
+func (s *Server) Messages(channel string) []Message {
+	return s.filter(func(m *Message) bool { return m.Channel == channel && m.ThreadTS == "" })
+}
+
+// Replies returns the thread replies to the message ts.
+func (s *Server) Replies(channel, ts string) []Message {
+	return s.filter(func(m *Message) bool { return m.Channel == channel && m.ThreadTS == ts })
+}
+
+func (s *Server) filter(keep func(*Message) bool) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Message
+	for _, k := range s.order {
+		if m := s.messages[k]; keep(m) {
+			out = append(out, *m)
+		}
+	}
+	return out
+}
+
+// Responses returns what was posted for user through response_url or
+// chat.postEphemeral, oldest first.
+func (s *Server) Responses(user string) []Response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Response
+	for _, r := range s.responses {
+		if r.User == user {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Calls returns the Web API calls to method ("" for all).
+func (s *Server) Calls(method string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if method == "" || c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Views returns the bodies of views.open calls.
+func (s *Server) Views() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.views...)
+}
