@@ -1,0 +1,26 @@
+package blocks
+
+import "github.com/slack-go/slack"
+
+// helpText is the usage of /renew, in mrkdwn. The same text is the help
+// message's blocks and its notification text, so the two never drift.
+const helpText = "*renewbot renews OVHcloud services with your team's approval.*\n" +
+	"• `/renew SERVICE [PERIOD]`: show the ways to renew a service and choose one. " +
+	"SERVICE is its name (`vps-1.example.net`, `example.com`), its display name or its numeric id. " +
+	"PERIOD keeps one renewal period only: `1y`, `3m`, `1 year`, `6 months` or ISO 8601 `P1Y`, `P3M`.\n" +
+	"• `/renew list [DAYS]`: services that expire within DAYS days (30 by default), soonest first.\n" +
+	"• `/renew status`: the open requests in this channel.\n" +
+	"• `/renew history [SERVICE]`: what was renewed, when and by whom.\n" +
+	"• `/renew help`: this help.\n" +
+	"Someone chooses a renewal option, the bot creates the order, and a teammate approves the payment with *Approve and pay*."
+
+// HelpText is the usage of /renew as mrkdwn text.
+func HelpText() string { return helpText }
+
+// Help renders the usage of /renew.
+func Help() []slack.Block {
+	return []slack.Block{
+		header("/renew"),
+		mrkdwnSection(helpText),
+	}
+}
