@@ -1,0 +1,54 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Lease takes or renews the lease name for holder until ttl from now, and
+// reports whether holder holds it. A lease is free once its holder let ttl
+// pass without renewing it. The check and the take are one statement, so
+// of two replicas asking together exactly one wins.
+//
+// Expiry is judged by the caller's clock: replicas' clocks must agree to
+// well within ttl.
+func (s *Store) Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if name == "" || holder == "" || ttl <= 0 {
+		return false, fmt.Errorf("sqlstore: lease %q for %q: need a name, a holder and a positive ttl", name, holder)
+	}
+	now := time.Now()
+	res, err := s.db.ExecContext(ctx, s.d.rebind(`INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+		WHERE leases.holder = excluded.holder OR leases.until <= ?`),
+		name, holder, now.Add(ttl).UnixNano(), now.UnixNano())
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: lease %s: %w", name, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: lease %s: %w", name, err)
+	}
+	return n == 1, nil
+}
+
+// Remember records key and reports whether it was new. Only one caller
+// ever gets true for a key, however many ask together.
+func (s *Store) Remember(ctx context.Context, key string, at time.Time) (bool, error) {
+	if at.IsZero() {
+		at = time.Now()
+	}
+	n, err := nanos(at)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.db.ExecContext(ctx, s.d.rebind("INSERT INTO reminders (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"), key, n)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: remember %s: %w", key, err)
+	}
+	added, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: remember %s: %w", key, err)
+	}
+	return added == 1, nil
+}

@@ -1,0 +1,487 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/renewbot/renewbot/renew"
+)
+
+// maxAttempts bounds the read-modify-write attempts of Transition and
+// Update when another writer changed the request between read and write.
+const maxAttempts = 5
+
+// errLostRace: the conditional UPDATE matched no row, someone wrote
+// first; the read-modify-write starts over.
+var errLostRace = errors.New("request changed during the write")
+
+// Create stores a new request, its approvals if any, and ev as its first
+// event (From empty, To the request's state), in one transaction. It fills
+// in r.CreatedAt (now) and r.UpdatedAt (r.CreatedAt) when they are zero.
+// A request with the same id already stored is an ErrConflict.
+func (s *Store) Create(ctx context.Context, r *renew.Request, ev renew.Event) error {
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = time.Now()
+	}
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = r.CreatedAt
+	}
+	w, err := encodeRequest(r)
+	if err != nil {
+		return err
+	}
+	ev.RequestID, ev.From, ev.To = r.ID, "", r.State
+	if ev.At.IsZero() {
+		ev.At = r.CreatedAt
+	}
+	if ev.Action == "" {
+		ev.Action = "created"
+	}
+	insert := s.d.rebind("INSERT INTO requests (" + columnList("") + ") VALUES (" +
+		placeholders(len(requestColumns)) + ") ON CONFLICT (id) DO NOTHING")
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, insert, w.args()...)
+		if err != nil {
+			return fmt.Errorf("sqlstore: create request %s: %w", r.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlstore: create request %s: %w", r.ID, err)
+		} else if n == 0 {
+			return fmt.Errorf("sqlstore: create request %s: id taken: %w", r.ID, renew.ErrConflict)
+		}
+		for _, a := range r.Approvals {
+			if err := s.insertApproval(ctx, tx, r.ID, a); err != nil {
+				return err
+			}
+		}
+		return s.insertEvent(ctx, tx, ev, w.Channel, w.ServiceID)
+	})
+}
+
+// Get returns the request with its approvals in the order they came, or an
+// error wrapping renew.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (*renew.Request, error) {
+	r, err := s.load(ctx, s.db, id, false)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// load reads one request and its approvals in a single statement (one
+// snapshot). lock first takes the request's row lock where the dialect
+// needs one (PostgreSQL), for Approve.
+func (s *Store) load(ctx context.Context, q querier, id string, lock bool) (*renew.Request, error) {
+	if lock && s.d.lockRow != "" {
+		// A statement of its own: in READ COMMITTED a statement that waits
+		// for a row lock re-reads that row but not the rows it joins, and
+		// the approvals would be those before the lock holder's commit.
+		var one int
+		err := q.QueryRowContext(ctx, s.d.rebind("SELECT 1 FROM requests WHERE id = ?"+s.d.lockRow), id).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("sqlstore: request %s: %w", id, renew.ErrNotFound)
+		} else if err != nil {
+			return nil, fmt.Errorf("sqlstore: lock request %s: %w", id, err)
+		}
+	}
+	query := "SELECT " + columnList("r") + ", a.user_id, a.at FROM requests r" +
+		" LEFT JOIN approvals a ON a.request_id = r.id WHERE r.id = ? ORDER BY a.at, a.user_id"
+	rows, err := q.QueryContext(ctx, s.d.rebind(query), id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get request %s: %w", id, err)
+	}
+	rs, err := scanRequests(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get request %s: %w", id, err)
+	}
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("sqlstore: request %s: %w", id, renew.ErrNotFound)
+	}
+	return rs[0], nil
+}
+
+// scanRequests reads rows of request columns followed by an approval's
+// user_id and at (NULL for a request without approvals), grouped by
+// request, and closes rows.
+func scanRequests(rows *sql.Rows) ([]*renew.Request, error) {
+	defer rows.Close()
+	var (
+		out  []*renew.Request
+		w    row
+		user sql.NullString
+		at   sql.NullInt64
+	)
+	dest := append(w.dest(), &user, &at)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		if n := len(out); n == 0 || out[n-1].ID != w.ID {
+			r, err := w.decode()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		if user.Valid {
+			r := out[len(out)-1]
+			r.Approvals = append(r.Approvals, renew.Approval{User: user.String, At: fromNanos(at)})
+		}
+	}
+	return out, rows.Err()
+}
+
+// Transition moves request id from one of the states in from to the state
+// to, after applying change to it, and records ev with From and To filled
+// in. When the request is in none of from, it returns the request as it is
+// and a *renew.StateError. A move renew.CanMove forbids is refused with an
+// error: it is a bug in the caller. Moving to renew.StatePaymentFailed
+// forgets the approvals.
+//
+// change may run more than once (each time on a freshly read request) and
+// must not have other effects. The ID, Version, State, CreatedAt and
+// Approvals it sets are ignored: the store owns them.
+func (s *Store) Transition(ctx context.Context, id string, from []renew.State, to renew.State, ev renew.Event, change func(*renew.Request)) (*renew.Request, error) {
+	return s.rewrite(ctx, id, ev, change, func(cur renew.State) (renew.State, error) {
+		if !slices.Contains(from, cur) {
+			return "", &renew.StateError{ID: id, State: cur}
+		}
+		if !renew.CanMove(cur, to) {
+			return "", fmt.Errorf("sqlstore: request %s: move %s -> %s is not allowed", id, cur, to)
+		}
+		return to, nil
+	}, true)
+}
+
+// Update applies change to request id without changing its state, and
+// records ev when ev.Action is not empty. change follows the rules of
+// Transition's.
+func (s *Store) Update(ctx context.Context, id string, ev renew.Event, change func(*renew.Request)) (*renew.Request, error) {
+	return s.rewrite(ctx, id, ev, change, func(cur renew.State) (renew.State, error) {
+		return cur, nil
+	}, ev.Action != "")
+}
+
+// rewrite is the read-modify-write behind Transition and Update: read the
+// request, decide its next state, apply change, write it back on condition
+// that nobody wrote meanwhile, and start over if somebody did.
+func (s *Store) rewrite(ctx context.Context, id string, ev renew.Event, change func(*renew.Request),
+	next func(cur renew.State) (renew.State, error), record bool) (*renew.Request, error) {
+	for attempt := 1; ; attempt++ {
+		var cur, out *renew.Request
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			if cur, err = s.load(ctx, tx, id, false); err != nil {
+				return err
+			}
+			to, err := next(cur.State)
+			if err != nil {
+				return err
+			}
+			if s.afterRead != nil {
+				if err := s.afterRead(ctx, tx, attempt); err != nil {
+					return err
+				}
+			}
+			out, err = s.save(ctx, tx, cur, to, ev, change, record)
+			return err
+		})
+		switch {
+		case err == nil:
+			return out, nil
+		case errors.Is(err, errLostRace) && attempt < maxAttempts:
+			continue
+		case errors.Is(err, errLostRace):
+			return nil, fmt.Errorf("sqlstore: request %s: %w after %d attempts: %w", id, err, attempt, renew.ErrConflict)
+		}
+		if se := (*renew.StateError)(nil); errors.As(err, &se) {
+			return cur, err
+		}
+		return nil, err
+	}
+}
+
+// updateRequest writes every column but id and created_at, on condition
+// that the row is still in the state and version that were read.
+var updateRequest = "UPDATE requests SET " + strings.Join(slices.DeleteFunc(slices.Clone(requestColumns), fixedColumn), " = ?, ") +
+	" = ? WHERE id = ? AND state = ? AND version = ?"
+
+// fixedColumn reports the columns no write changes.
+func fixedColumn(name string) bool { return name == "id" || name == "created_at" }
+
+// save writes cur, changed, in state to; cur is modified in place and
+// returned.
+func (s *Store) save(ctx context.Context, tx *sql.Tx, cur *renew.Request, to renew.State, ev renew.Event,
+	change func(*renew.Request), record bool) (*renew.Request, error) {
+	id, from, version, created, approvals := cur.ID, cur.State, cur.Version, cur.CreatedAt, cur.Approvals
+	if change != nil {
+		change(cur)
+	}
+	at := ev.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	cur.ID, cur.State, cur.Version, cur.CreatedAt, cur.Approvals = id, to, version+1, created, approvals
+	cur.UpdatedAt = at
+	w, err := encodeRequest(cur)
+	if err != nil {
+		return nil, err
+	}
+	var args []any
+	for i, v := range w.args() {
+		if !fixedColumn(requestColumns[i]) {
+			args = append(args, v)
+		}
+	}
+	args = append(args, id, string(from), version)
+	res, err := tx.ExecContext(ctx, s.d.rebind(updateRequest), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: update request %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, fmt.Errorf("sqlstore: update request %s: %w", id, err)
+	} else if n == 0 {
+		return nil, errLostRace
+	}
+	if to == renew.StatePaymentFailed && from != to {
+		// A failed payment needs fresh approvals: the people who approved
+		// it approved that attempt, not the next one.
+		if _, err := tx.ExecContext(ctx, s.d.rebind("DELETE FROM approvals WHERE request_id = ?"), id); err != nil {
+			return nil, fmt.Errorf("sqlstore: clear approvals of %s: %w", id, err)
+		}
+		cur.Approvals = nil
+	}
+	if record {
+		ev.RequestID, ev.From, ev.To, ev.At = id, from, to, at
+		if err := s.insertEvent(ctx, tx, ev, w.Channel, w.ServiceID); err != nil {
+			return nil, err
+		}
+	}
+	return cur, nil
+}
+
+// Approve records a's approval of request id while it is in one of from,
+// and moves it to renew.StatePaying when the approvals reach need (at
+// least 1), reporting moved. The same user approving twice counts once.
+// Concurrent approvals of one request are serialised, so exactly one
+// caller ever sees moved. In none of from, it returns the request as it is
+// and a *renew.StateError.
+func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a renew.Approval, need int) (*renew.Request, bool, error) {
+	if a.User == "" {
+		return nil, false, fmt.Errorf("sqlstore: approve %s: no user", id)
+	}
+	need = max(need, 1)
+	if a.At.IsZero() {
+		a.At = time.Now()
+	}
+	var (
+		out   *renew.Request
+		moved bool
+	)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		moved = false
+		r, err := s.load(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		out = r
+		if !slices.Contains(from, r.State) {
+			return &renew.StateError{ID: id, State: r.State}
+		}
+		added := !r.ApprovedBy(a.User)
+		if added {
+			if err := s.insertApproval(ctx, tx, id, a); err != nil {
+				return err
+			}
+			r.Approvals = append(r.Approvals, a)
+			slices.SortStableFunc(r.Approvals, func(x, y renew.Approval) int {
+				if c := x.At.Compare(y.At); c != 0 {
+					return c
+				}
+				return strings.Compare(x.User, y.User)
+			})
+		}
+		to := r.State
+		if len(r.Approvals) >= need {
+			to = renew.StatePaying
+			if !renew.CanMove(r.State, to) {
+				return fmt.Errorf("sqlstore: request %s: move %s -> %s is not allowed", id, r.State, to)
+			}
+		}
+		if !added && to == r.State {
+			return nil // a second click: nothing to write
+		}
+		at, err := nanos(a.At)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind("UPDATE requests SET state = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?"),
+			string(to), r.Version+1, at, id, r.Version)
+		if err != nil {
+			return fmt.Errorf("sqlstore: approve %s: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlstore: approve %s: %w", id, err)
+		} else if n == 0 {
+			// The row is locked since the read: this cannot happen.
+			return fmt.Errorf("sqlstore: approve %s: %w: %w", id, errLostRace, renew.ErrConflict)
+		}
+		ev := renew.Event{
+			RequestID: id, At: a.At, Actor: a.User, Action: "approved", From: r.State, To: to,
+			Detail: fmt.Sprintf("%d of %d", len(r.Approvals), need),
+		}
+		if !added {
+			ev.Detail += ", approved before"
+		}
+		if err := s.insertEvent(ctx, tx, ev, r.Channel, r.Service.ID); err != nil {
+			return err
+		}
+		moved = to == renew.StatePaying
+		r.State, r.Version, r.UpdatedAt = to, r.Version+1, a.At
+		return nil
+	})
+	if err != nil {
+		if se := (*renew.StateError)(nil); errors.As(err, &se) {
+			return out, false, err
+		}
+		return nil, false, err
+	}
+	return out, moved, nil
+}
+
+func (s *Store) insertApproval(ctx context.Context, tx *sql.Tx, id string, a renew.Approval) error {
+	at, err := nanos(a.At)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, s.d.rebind("INSERT INTO approvals (request_id, user_id, at) VALUES (?, ?, ?)"), id, a.User, at)
+	if err != nil {
+		return fmt.Errorf("sqlstore: approval of %s by %s: %w", id, a.User, err)
+	}
+	return nil
+}
+
+// insertEvent appends ev to the audit trail; channel and serviceID are
+// the request's, copied for the history queries.
+func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, ev renew.Event, channel string, serviceID int64) error {
+	if ev.At.IsZero() {
+		ev.At = time.Now()
+	}
+	at, err := nanos(ev.At)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, s.d.rebind(`INSERT INTO events
+		(request_id, at, actor, action, from_state, to_state, detail, channel, service_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		ev.RequestID, at, ev.Actor, ev.Action, string(ev.From), string(ev.To), ev.Detail, channel, serviceID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: record event %s of %s: %w", ev.Action, ev.RequestID, err)
+	}
+	return nil
+}
+
+// List returns the requests matching f, newest first, with their
+// approvals.
+func (s *Store) List(ctx context.Context, f renew.Filter) ([]*renew.Request, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	if f.Channel != "" {
+		conds = append(conds, "channel = ?")
+		args = append(args, f.Channel)
+	}
+	if len(f.States) > 0 {
+		conds = append(conds, "state IN ("+placeholders(len(f.States))+")")
+		for _, st := range f.States {
+			args = append(args, string(st))
+		}
+	}
+	if !f.ExpiresBefore.IsZero() {
+		before, err := nanos(f.ExpiresBefore)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, "expires_at IS NOT NULL AND expires_at < ?")
+		args = append(args, before)
+	}
+	inner := "SELECT * FROM requests" + where(conds) + " ORDER BY created_at DESC, id DESC"
+	if f.Limit > 0 {
+		inner += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	// One statement, so each request and its approvals come from the same
+	// snapshot.
+	query := "SELECT " + columnList("r") + ", a.user_id, a.at FROM (" + inner + ") r" +
+		" LEFT JOIN approvals a ON a.request_id = r.id ORDER BY r.created_at DESC, r.id DESC, a.at, a.user_id"
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list requests: %w", err)
+	}
+	rs, err := scanRequests(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list requests: %w", err)
+	}
+	return rs, nil
+}
+
+// Events returns the audit events matching f, newest first.
+func (s *Store) Events(ctx context.Context, f renew.EventFilter) ([]renew.Event, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	if f.RequestID != "" {
+		conds = append(conds, "request_id = ?")
+		args = append(args, f.RequestID)
+	}
+	if f.ServiceID != 0 {
+		conds = append(conds, "service_id = ?")
+		args = append(args, f.ServiceID)
+	}
+	if f.Channel != "" {
+		conds = append(conds, "channel = ?")
+		args = append(args, f.Channel)
+	}
+	query := "SELECT id, request_id, at, actor, action, from_state, to_state, detail FROM events" +
+		where(conds) + " ORDER BY at DESC, id DESC"
+	if f.Limit > 0 {
+		query += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list events: %w", err)
+	}
+	defer rows.Close()
+	var out []renew.Event
+	for rows.Next() {
+		var (
+			ev       renew.Event
+			at       sql.NullInt64
+			from, to string
+		)
+		if err := rows.Scan(&ev.ID, &ev.RequestID, &at, &ev.Actor, &ev.Action, &from, &to, &ev.Detail); err != nil {
+			return nil, fmt.Errorf("sqlstore: list events: %w", err)
+		}
+		ev.At, ev.From, ev.To = fromNanos(at), renew.State(from), renew.State(to)
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list events: %w", err)
+	}
+	return out, nil
+}
+
+func where(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}

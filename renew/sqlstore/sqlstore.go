@@ -1,0 +1,215 @@
+// Package sqlstore keeps renewbot's requests, approvals and audit trail in
+// SQLite (one replica, a file) or PostgreSQL (several replicas sharing the
+// state). It implements renew.Store, renew.Leaser and renew.ReminderLog.
+//
+// Money safety rests on two rules. Every change of a request is a
+// read-modify-write in one transaction whose UPDATE is conditional on the
+// state and version it read, so two writers can never both move a request
+// out of the same state. And approvals are serialised per request (SQLite:
+// every write transaction is BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR
+// UPDATE), so exactly one approver's click moves a request to paying.
+//
+// Queries are written once with ? placeholders and rebound to $n for
+// PostgreSQL. The schema is migrated at Open from embedded, versioned files.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"github.com/renewbot/renewbot/renew"
+)
+
+var (
+	_ renew.Store       = (*Store)(nil)
+	_ renew.Leaser      = (*Store)(nil)
+	_ renew.ReminderLog = (*Store)(nil)
+)
+
+// Store is a renew.Store over database/sql. It is safe for concurrent use,
+// and several processes may share one database.
+type Store struct {
+	db *sql.DB
+	d  dialect
+
+	// afterRead, when set by a test, runs inside a read-modify-write
+	// transaction between the read and the conditional write.
+	afterRead func(ctx context.Context, tx *sql.Tx, attempt int) error
+}
+
+// dialect holds what differs between the two databases.
+type dialect struct {
+	name string // "sqlite" or "postgres": the migrations directory
+	// dollar: placeholders are $1, $2... instead of ?.
+	dollar bool
+	// lockRow is appended to a SELECT to lock the request it reads
+	// before an approval. SQLite needs none: its write transactions are
+	// BEGIN IMMEDIATE, so only one is ever open.
+	lockRow string
+}
+
+var (
+	sqliteDialect   = dialect{name: "sqlite"}
+	postgresDialect = dialect{name: "postgres", dollar: true, lockRow: " FOR UPDATE"}
+)
+
+// Open connects to the database named by rawURL and brings its schema up to
+// date. Accepted forms:
+//
+//	sqlite:PATH                 a file, created when missing
+//	postgres://USER@HOST/DB?... or postgresql://...
+//
+// PostgreSQL URLs take any libpq/pgx parameter, e.g. search_path to keep
+// renewbot's tables in their own schema.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	var (
+		s   *Store
+		err error
+	)
+	switch {
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		s, err = openSQLite(strings.TrimPrefix(rawURL, "sqlite:"))
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		s, err = openPostgres(rawURL)
+	default:
+		// Only the scheme is named: the rest may hold a password.
+		return nil, fmt.Errorf("sqlstore: unsupported database URL scheme %q: want sqlite:PATH or postgres://...", scheme(rawURL))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("sqlstore: connect to %s: %w", s.d.name, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func scheme(rawURL string) string {
+	if i := strings.Index(rawURL, ":"); i >= 0 {
+		return rawURL[:i]
+	}
+	return ""
+}
+
+// sqliteBusyTimeout is how long a writer waits for another one before
+// SQLITE_BUSY. Transactions are short; a long wait means a stuck process.
+const sqliteBusyTimeout = 10 * time.Second
+
+func openSQLite(path string) (*Store, error) {
+	switch {
+	case path == "":
+		return nil, errors.New("sqlstore: sqlite: empty path: want sqlite:PATH")
+	case path == ":memory:" || strings.HasPrefix(path, "file:"):
+		// Every pooled connection would see its own in-memory database,
+		// and a file: URI would bypass the parameters below.
+		return nil, fmt.Errorf("sqlstore: sqlite: %q is not supported: want sqlite:PATH with a file path", path)
+	case strings.Contains(path, "?"):
+		return nil, errors.New("sqlstore: sqlite: the path may not carry parameters: sqlstore sets them")
+	}
+	q := url.Values{}
+	// Every write transaction takes the write lock at BEGIN: a
+	// read-modify-write can then never be overtaken between its read and
+	// its write, and never fails on a lock upgrade.
+	q.Set("_txlock", "immediate")
+	q.Set("_busy_timeout", strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10))
+	q.Set("_foreign_keys", "on")
+	// WAL lets readers run while a write is in progress.
+	q.Set("_journal_mode", "WAL")
+	// FULL: a commit survives a power cut. With NORMAL, WAL may lose the
+	// last commits, e.g. the move to paying, and a second payment could
+	// follow.
+	q.Set("_synchronous", "FULL")
+	// Double-quoted strings are identifiers, never string literals.
+	q.Set("_dqs", "0")
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: sqlite: %w", err)
+	}
+	return &Store{db: db, d: sqliteDialect}, nil
+}
+
+func openPostgres(rawURL string) (*Store, error) {
+	db, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		// pgx's parse errors redact the password.
+		return nil, fmt.Errorf("sqlstore: postgres: %w", err)
+	}
+	return &Store{db: db, d: postgresDialect}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers (for /readyz).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: ping: %w", err)
+	}
+	return nil
+}
+
+// rebind turns ? placeholders into $1, $2... for PostgreSQL. Queries in
+// this package never hold a ? inside a string literal.
+func (d dialect) rebind(query string) string {
+	if !d.dollar {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inTx runs fn in a write transaction and commits it when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: commit: %w", err)
+	}
+	return nil
+}
+
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
