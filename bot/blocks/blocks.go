@@ -331,7 +331,7 @@ func footer(r *renew.Request) slack.Block {
 		mrkdwn("Request " + line(r.ID, 64)),
 	}
 	if r.State.Open() && !r.ExpiresAt.IsZero() {
-		els = append(els, mrkdwn("Expires "+when(r.ExpiresAt)))
+		els = append(els, mrkdwn("This request expires "+when(r.ExpiresAt)))
 	}
 	return slack.NewContextBlock("", els...)
 }

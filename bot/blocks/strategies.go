@@ -89,7 +89,7 @@ func buttons(r *renew.Request, v View) []slack.Block {
 			s := r.Options[i]
 			text := fmt.Sprintf("*%s* without tax\n%s", money(s.Price), esc(together(s, maxServicesText), maxStrategyText))
 			if overLimit(s, v) {
-				text += fmt.Sprintf("\n:no_entry: Above the limit of %s: it cannot be chosen.", limit(v, r.Options))
+				text += fmt.Sprintf("\n:no_entry: Above the %s limit even before tax: it cannot be chosen.", limit(v, r.Options))
 				bs = append(bs, mrkdwnSection(text))
 				continue
 			}
@@ -131,7 +131,7 @@ func menus(r *renew.Request, v View) []slack.Block {
 		fmt.Fprintf(&sum, "\n• *%s*: %s, %s", p.period, plural(len(p.indexes), "option"), prices)
 	}
 	if over > 0 {
-		fmt.Fprintf(&sum, "\n:no_entry: %s above the limit of %s cannot be chosen.", plural(over, "option is", "options are"), limit(v, r.Options))
+		fmt.Fprintf(&sum, "\n:no_entry: %s above the %s limit even before tax: they cannot be chosen.", plural(over, "option is", "options are"), limit(v, r.Options))
 	}
 	if len(choosable) > 0 {
 		sum.WriteString("\nPick one in the menu:")
