@@ -109,14 +109,18 @@ func scheme(rawURL string) string {
 // SQLITE_BUSY. Transactions are short; a long wait means a stuck process.
 const sqliteBusyTimeout = 10 * time.Second
 
+// sqliteMaxConns bounds the pool: enough for WAL's concurrent readers.
+const sqliteMaxConns = 8
+
 func openSQLite(path string) (*Store, error) {
 	switch {
 	case path == "":
 		return nil, errors.New("sqlstore: sqlite: empty path: want sqlite:PATH")
-	case path == ":memory:" || strings.HasPrefix(path, "file:"):
-		// Every pooled connection would see its own in-memory database,
-		// and a file: URI would bypass the parameters below.
-		return nil, fmt.Errorf("sqlstore: sqlite: %q is not supported: want sqlite:PATH with a file path", path)
+	case path == ":memory:" || strings.HasPrefix(path, "file:") || strings.HasPrefix(path, "//"):
+		// Every pooled connection would see its own in-memory database; a
+		// file: URI would bypass the parameters below; and sqlite://x means
+		// a relative path to some tools and an absolute one to others.
+		return nil, fmt.Errorf("sqlstore: sqlite: %q is not supported: want sqlite:PATH, e.g. sqlite:renewbot.db or sqlite:/var/lib/renewbot/renewbot.db", path)
 	case strings.Contains(path, "?"):
 		return nil, errors.New("sqlstore: sqlite: the path may not carry parameters: sqlstore sets them")
 	}
@@ -139,6 +143,11 @@ func openSQLite(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: sqlite: %w", err)
 	}
+	// Writers take turns anyway: a burst of clicks waits in the pool's
+	// queue rather than in SQLite's busy-sleep loop, and idle connections
+	// are kept so the PRAGMAs above do not run again for each burst.
+	db.SetMaxOpenConns(sqliteMaxConns)
+	db.SetMaxIdleConns(sqliteMaxConns)
 	return &Store{db: db, d: sqliteDialect}, nil
 }
 

@@ -945,6 +945,9 @@ func TestOpenRefuses(t *testing.T) {
 		"sqlite:",
 		"sqlite::memory:",
 		"sqlite:x.db?_txlock=deferred",
+		"sqlite://x.db",
+		"postgres://u:hunter2@127.0.0.1:1/x?sslmode=disable&connect_timeout=1",
+		"postgres://u:hunter2@127.0.0.1:1/x?sslmode=bogus",
 		"",
 	} {
 		_, err := Open(t.Context(), u)
@@ -959,6 +962,54 @@ func TestOpenRefuses(t *testing.T) {
 	_, err := Open(t.Context(), "mysql://root:hunter2@db/renewbot")
 	if msg := err.Error(); !strings.Contains(msg, "sqlite:PATH") || !strings.Contains(msg, "postgres://") {
 		t.Errorf("error does not say which forms are accepted: %v", err)
+	}
+}
+
+// TestSQLiteSettings: every pooled connection runs with the settings the
+// store's safety relies on.
+func TestSQLiteSettings(t *testing.T) {
+	s := open(t, sqliteURL(t))
+	ctx := t.Context()
+	var conns []*sql.Conn
+	for range 3 {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		for pragma, want := range map[string]string{
+			"journal_mode": "wal",
+			"foreign_keys": "1",
+			"synchronous":  "2", // FULL
+			"busy_timeout": "10000",
+		} {
+			var got string
+			if err := c.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("connection %d: %s = %s, want %s", i, pragma, got, want)
+			}
+		}
+	}
+}
+
+// TestSQLiteImmediate: a write transaction holds the write lock from
+// BEGIN, so no other write can slip between its read and its write.
+func TestSQLiteImmediate(t *testing.T) {
+	s := open(t, sqliteURL(t))
+	tx, err := s.db.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := s.Remember(ctx, "k", t0); err == nil {
+		t.Fatal("a write went through while a transaction that has not written yet was open")
 	}
 }
 
