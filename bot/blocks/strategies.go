@@ -131,7 +131,7 @@ func menus(r *renew.Request, v View) []slack.Block {
 		fmt.Fprintf(&sum, "\n• *%s*: %s, %s", p.period, plural(len(p.indexes), "option"), prices)
 	}
 	if over > 0 {
-		fmt.Fprintf(&sum, "\n:no_entry: %s above the %s limit even before tax: they cannot be chosen.", plural(over, "option is", "options are"), limit(v, r.Options))
+		fmt.Fprintf(&sum, "\n:no_entry: %s above the %s limit even before tax and cannot be chosen.", plural(over, "option is", "options are"), limit(v, r.Options))
 	}
 	if len(choosable) > 0 {
 		sum.WriteString("\nPick one in the menu:")
