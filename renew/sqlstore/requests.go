@@ -75,7 +75,7 @@ func (s *Store) Get(ctx context.Context, id string) (*renew.Request, error) {
 
 // load reads one request and its approvals in a single statement (one
 // snapshot). lock first takes the request's row lock where the dialect
-// needs one (PostgreSQL), for Approve.
+// needs one (PostgreSQL), for a read-modify-write.
 func (s *Store) load(ctx context.Context, q querier, id string, lock bool) (*renew.Request, error) {
 	if lock && s.d.lockRow != "" {
 		// A statement of its own: in READ COMMITTED a statement that waits
@@ -170,13 +170,18 @@ func (s *Store) Update(ctx context.Context, id string, ev renew.Event, change fu
 // rewrite is the read-modify-write behind Transition and Update: read the
 // request, decide its next state, apply change, write it back on condition
 // that nobody wrote meanwhile, and start over if somebody did.
+//
+// The read also locks the row (PostgreSQL; SQLite's immediate transaction
+// already excludes other writers), so concurrent writers of one request
+// queue rather than exhaust their attempts; the conditional write still
+// guards against any writer that does not lock.
 func (s *Store) rewrite(ctx context.Context, id string, ev renew.Event, change func(*renew.Request),
 	next func(cur renew.State) (renew.State, error), record bool) (*renew.Request, error) {
 	for attempt := 1; ; attempt++ {
 		var cur, out *renew.Request
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			var err error
-			if cur, err = s.load(ctx, tx, id, false); err != nil {
+			if cur, err = s.load(ctx, tx, id, true); err != nil {
 				return err
 			}
 			to, err := next(cur.State)

@@ -5,9 +5,10 @@
 // Money safety rests on two rules. Every change of a request is a
 // read-modify-write in one transaction whose UPDATE is conditional on the
 // state and version it read, so two writers can never both move a request
-// out of the same state. And approvals are serialised per request (SQLite:
-// every write transaction is BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR
-// UPDATE), so exactly one approver's click moves a request to paying.
+// out of the same state. And writes of one request, approvals above all,
+// are serialised (SQLite: every write transaction is BEGIN IMMEDIATE;
+// PostgreSQL: SELECT ... FOR UPDATE), so exactly one approver's click
+// moves a request to paying.
 //
 // Queries are written once with ? placeholders and rebound to $n for
 // PostgreSQL. The schema is migrated at Open from embedded, versioned files.
@@ -52,7 +53,7 @@ type dialect struct {
 	// dollar: placeholders are $1, $2... instead of ?.
 	dollar bool
 	// lockRow is appended to a SELECT to lock the request it reads
-	// before an approval. SQLite needs none: its write transactions are
+	// before changing it. SQLite needs none: its write transactions are
 	// BEGIN IMMEDIATE, so only one is ever open.
 	lockRow string
 }

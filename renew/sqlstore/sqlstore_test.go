@@ -101,6 +101,7 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 		{"ApproveWrongState", testApproveWrongState},
 		{"ApproveRace", testApproveRace},
 		{"TransitionRace", testTransitionRace},
+		{"UpdateRace", testUpdateRace},
 		{"List", testList},
 		{"Events", testEvents},
 		{"Lease", testLease},
@@ -708,6 +709,31 @@ func testTransitionRace(t *testing.T, s *Store) {
 	}
 	if n != 1 {
 		t.Fatalf("%d transitions out of awaiting_approval recorded, want 1", n)
+	}
+}
+
+// testUpdateRace: concurrent read-modify-writes of one request lose no
+// update and all succeed.
+func testUpdateRace(t *testing.T, s *Store) {
+	r := awaiting(t, s)
+	const n = 20
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, err := s.Update(context.Background(), r.ID, renew.Event{Action: "note", Detail: fmt.Sprint(i)},
+				func(r *renew.Request) { r.Error += "x" })
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	got := get(t, s, r.ID)
+	if got.Error != strings.Repeat("x", n) || got.Version != r.Version+n {
+		t.Fatalf("after %d updates: error %q, version %d (from %d)", n, got.Error, got.Version, r.Version)
 	}
 }
 
