@@ -66,11 +66,7 @@ func (s *Store) Create(ctx context.Context, r *renew.Request, ev renew.Event) er
 // Get returns the request with its approvals in the order they came, or an
 // error wrapping renew.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (*renew.Request, error) {
-	r, err := s.load(ctx, s.db, id, false)
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
+	return s.load(ctx, s.db, id, false)
 }
 
 // load reads one request and its approvals in a single statement (one
@@ -202,7 +198,7 @@ func (s *Store) rewrite(ctx context.Context, id string, ev renew.Event, change f
 		case errors.Is(err, errLostRace) && attempt < maxAttempts:
 			continue
 		case errors.Is(err, errLostRace):
-			return nil, fmt.Errorf("sqlstore: request %s: %w after %d attempts: %w", id, err, attempt, renew.ErrConflict)
+			return nil, fmt.Errorf("sqlstore: request %s kept changing during %d attempts to write it: %w", id, attempt, renew.ErrConflict)
 		}
 		if se := (*renew.StateError)(nil); errors.As(err, &se) {
 			return cur, err

@@ -102,6 +102,7 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 		{"ApproveRace", testApproveRace},
 		{"TransitionRace", testTransitionRace},
 		{"UpdateRace", testUpdateRace},
+		{"ChangePanics", testChangePanics},
 		{"List", testList},
 		{"Events", testEvents},
 		{"Lease", testLease},
@@ -734,6 +735,25 @@ func testUpdateRace(t *testing.T, s *Store) {
 	got := get(t, s, r.ID)
 	if got.Error != strings.Repeat("x", n) || got.Version != r.Version+n {
 		t.Fatalf("after %d updates: error %q, version %d (from %d)", n, got.Error, got.Version, r.Version)
+	}
+}
+
+// testChangePanics: a panicking change function leaves no transaction
+// (and on SQLite no write lock) behind.
+func testChangePanics(t *testing.T, s *Store) {
+	r := create(t, s, "C1", 42, t0)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the panic was swallowed")
+			}
+		}()
+		s.Update(t.Context(), r.ID, renew.Event{}, func(*renew.Request) { panic("boom") })
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if _, err := s.Update(ctx, r.ID, renew.Event{}, func(r *renew.Request) { r.MessageTS = "1" }); err != nil {
+		t.Fatalf("write after a panic: %v", err)
 	}
 }
 
