@@ -1,0 +1,721 @@
+package ovhfake
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The structs below mirror ovh-api.md field by field. Responses are decoded
+// with DisallowUnknownFields, so a field the fake adds or misspells fails.
+
+type wirePrice struct {
+	Value        json.Number `json:"value"`
+	Text         string      `json:"text"`
+	CurrencyCode string      `json:"currencyCode"`
+}
+
+type wireService struct {
+	ServiceID       int64  `json:"serviceId"`
+	ParentServiceID *int64 `json:"parentServiceId"`
+	Resource        struct {
+		Name        string `json:"name"`
+		DisplayName string `json:"displayName"`
+		State       string `json:"state"`
+		Product     struct {
+			Name        string `json:"name"`
+			Description string `json:"description"`
+		} `json:"product"`
+	} `json:"resource"`
+	Route   wireRoute `json:"route"`
+	Billing struct {
+		ExpirationDate  string `json:"expirationDate"`
+		NextBillingDate string `json:"nextBillingDate"`
+		Renew           struct {
+			Current struct {
+				Mode     string `json:"mode"`
+				NextDate string `json:"nextDate"`
+				Period   string `json:"period"`
+			} `json:"current"`
+			Capacities struct {
+				Mode []string `json:"mode"`
+			} `json:"capacities"`
+		} `json:"renew"`
+		Lifecycle struct {
+			Current struct {
+				State          string   `json:"state"`
+				PendingActions []string `json:"pendingActions"`
+			} `json:"current"`
+			Capacities struct {
+				Actions []string `json:"actions"`
+			} `json:"capacities"`
+		} `json:"lifecycle"`
+	} `json:"billing"`
+	Tags []string `json:"tags"`
+}
+
+type wireRoute struct {
+	Path string `json:"path"`
+	URL  string `json:"url"`
+	Vars []struct {
+		Key   string `json:"key"`
+		Value string `json:"value"`
+	} `json:"vars"`
+}
+
+type wireOldService struct {
+	Resource struct {
+		DisplayName string `json:"displayName"`
+		Name        string `json:"name"`
+		State       string `json:"state"`
+	} `json:"resource"`
+	Route          wireRoute `json:"route"`
+	ExpirationDate string    `json:"expirationDate"`
+	Renew          struct {
+		Mode              string   `json:"mode"`
+		Interval          string   `json:"interval"`
+		PossibleIntervals []string `json:"possibleIntervals"`
+		PossibleModes     []string `json:"possibleModes"`
+	} `json:"renew"`
+	State string `json:"state"`
+}
+
+type wireRenewDescription struct {
+	RenewPeriod string `json:"renewPeriod"`
+	Strategies  []struct {
+		Services        []int64   `json:"services"`
+		Price           wirePrice `json:"price"`
+		PriceInUcents   int64     `json:"priceInUcents"`
+		ServicesDetails []struct {
+			ServiceID   int64  `json:"serviceId"`
+			ServiceName string `json:"serviceName"`
+			ServiceType string `json:"serviceType"`
+		} `json:"servicesDetails"`
+	} `json:"strategies"`
+}
+
+type wireOrder struct {
+	OrderID         int64     `json:"orderId"`
+	Date            string    `json:"date"`
+	ExpirationDate  string    `json:"expirationDate"`
+	PriceWithoutTax wirePrice `json:"priceWithoutTax"`
+	Tax             wirePrice `json:"tax"`
+	PriceWithTax    wirePrice `json:"priceWithTax"`
+	URL             string    `json:"url"`
+	PDFURL          string    `json:"pdfUrl"`
+	Password        string    `json:"password"`
+	RetractionDate  *string   `json:"retractionDate"`
+}
+
+type wirePaymentMethod struct {
+	PaymentMethodID int64  `json:"paymentMethodId"`
+	PaymentType     string `json:"paymentType"`
+	Label           string `json:"label"`
+	Description     string `json:"description"`
+	Status          string `json:"status"`
+	Default         bool   `json:"default"`
+	ExpirationDate  string `json:"expirationDate"`
+}
+
+type wireCredential struct {
+	CredentialID  int64  `json:"credentialId"`
+	ApplicationID int64  `json:"applicationId"`
+	Status        string `json:"status"`
+	Rules         []struct {
+		Method string `json:"method"`
+		Path   string `json:"path"`
+	} `json:"rules"`
+	Creation   string   `json:"creation"`
+	Expiration *string  `json:"expiration"`
+	LastUse    string   `json:"lastUse"`
+	AllowedIPs []string `json:"allowedIPs"`
+}
+
+type wireError struct {
+	Class   string            `json:"class"`
+	Message string            `json:"message"`
+	Details map[string]string `json:"details"`
+}
+
+// t0 is the tests' "now": the web-front VPS expires 24 days later, on
+// 2026-12-20T00:00:00+01:00, as in ovh-api.md.
+var t0 = time.Date(2026, 11, 26, 14, 49, 6, 0, time.UTC)
+
+func sample(t testing.TB) (*Server, *Clock, string) {
+	t.Helper()
+	clk := NewClock(t0)
+	s := SampleAccount(t0)
+	s.Now = clk.Now
+	base := s.Start()
+	t.Cleanup(s.Close)
+	return s, clk, base
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// call sends a signed-looking call (the zero Auth accepts any values).
+func call(t testing.TB, base, method, path string, body any) response {
+	t.Helper()
+	return callWith(t, base, method, path, body, func(r *http.Request) {
+		r.Header.Set("X-Ovh-Application", "ak")
+		r.Header.Set("X-Ovh-Consumer", "ck")
+		r.Header.Set("X-Ovh-Timestamp", "1764168000")
+		r.Header.Set("X-Ovh-Signature", "$1$0000")
+	})
+}
+
+func callWith(t testing.TB, base, method, path string, body any, auth func(*http.Request)) response {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != nil {
+		auth(req)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, raw}
+}
+
+// strict decodes a 200 answer with DisallowUnknownFields.
+func strict(t testing.TB, r response, v any) {
+	t.Helper()
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d, body %s", r.status, r.body)
+	}
+	decodeStrict(t, r.body, v)
+}
+
+func decodeStrict(t testing.TB, raw []byte, v any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("decode %T: %v\n%s", v, err, raw)
+	}
+	if dec.More() {
+		t.Fatalf("trailing data after %T: %s", v, raw)
+	}
+}
+
+// keys checks an object has exactly the documented keys, so a missing one
+// (which strict decoding cannot see) fails too.
+func keys(t testing.TB, raw []byte, want ...string) {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("not an object: %v: %s", err, raw)
+	}
+	var got []string
+	for k := range m {
+		got = append(got, k)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("keys = %v, want %v", got, want)
+	}
+}
+
+// wantError checks an OVH error answer: status, class, message and query id.
+func wantError(t testing.TB, r response, status int, class, msgPart string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d (body %s)", r.status, status, r.body)
+	}
+	var e wireError
+	decodeStrict(t, r.body, &e)
+	keys(t, r.body, "class", "message", "details")
+	if e.Class != class || !strings.Contains(e.Message, msgPart) {
+		t.Fatalf("error = %+v, want class %q and a message with %q", e, class, msgPart)
+	}
+	if r.header.Get("X-Ovh-QueryID") == "" {
+		t.Fatal("no X-Ovh-QueryID on an error")
+	}
+}
+
+func TestAuthTimeIsBareTimestamp(t *testing.T) {
+	_, clk, base := sample(t)
+	r := callWith(t, base, "GET", "/auth/time", nil, nil)
+	if r.status != 200 || strings.TrimSpace(string(r.body)) != strconv.FormatInt(t0.Unix(), 10) {
+		t.Fatalf("GET /auth/time = %d %q", r.status, r.body)
+	}
+	clk.Advance(time.Minute)
+	r = callWith(t, base, "GET", "/auth/time", nil, nil)
+	if strings.TrimSpace(string(r.body)) != strconv.FormatInt(t0.Unix()+60, 10) {
+		t.Fatalf("clock not followed: %q", r.body)
+	}
+}
+
+func TestServicesList(t *testing.T) {
+	_, _, base := sample(t)
+	for _, tc := range []struct {
+		query string
+		want  []int64
+	}{
+		{"?resourceName=vps-1.example.net", []int64{WebFrontID}},
+		{"?resourceName=example.com", []int64{DomainID}},
+		{"?resourceName=" + "%3C%21channel%3E", nil},
+		{"?resourceName=nope.example.net", nil},
+		{"?routes=/domain,/hosting/web", []int64{DomainID, HostingID}},
+		{"?routes=/dedicated/server&orderBy=serviceId&sort=desc", []int64{ManyID, DedicatedID}},
+		{"?routes=/vps&orderBy=expirationDate", []int64{SuspendedID, ExpiredID, AutoRenewID, WebFrontID, EscapeID, APIBackID}},
+		{"", []int64{WebFrontID, APIBackID, AutoRenewID, DomainID, DedicatedID, ExpiredID, SuspendedID, EscapeID, ManyID, LicenceID, HostingID}},
+	} {
+		var ids []int64
+		strict(t, call(t, base, "GET", "/services"+tc.query, nil), &ids)
+		want := tc.want
+		if tc.query == "" {
+			want = slices.Clone(want)
+			slices.Sort(want)
+		}
+		if !slices.Equal(ids, want) && !(len(ids) == 0 && len(want) == 0) {
+			t.Errorf("GET /services%s = %v, want %v", tc.query, ids, want)
+		}
+	}
+	wantError(t, call(t, base, "GET", "/services?orderBy=price", nil), 400, "Client::BadRequest", "orderBy")
+}
+
+func TestServiceShape(t *testing.T) {
+	_, _, base := sample(t)
+	r := call(t, base, "GET", "/services/10001", nil)
+	var svc wireService
+	strict(t, r, &svc)
+	keys(t, r.body, "serviceId", "parentServiceId", "resource", "route", "billing", "tags")
+	if svc.ServiceID != WebFrontID || svc.ParentServiceID != nil ||
+		svc.Resource.Name != "vps-1.example.net" || svc.Resource.DisplayName != "web-front" ||
+		svc.Resource.State != "active" || svc.Resource.Product.Name != "vps-value-1-2-40" ||
+		svc.Route.Path != "/vps/{serviceName}" || svc.Route.URL != "/vps/vps-1.example.net" ||
+		len(svc.Route.Vars) != 1 || svc.Route.Vars[0].Key != "serviceName" || svc.Route.Vars[0].Value != "vps-1.example.net" ||
+		svc.Billing.ExpirationDate != "2026-12-20T00:00:00+01:00" ||
+		svc.Billing.Renew.Current.Mode != "manual" || svc.Billing.Renew.Current.Period != "P1M" ||
+		svc.Billing.Lifecycle.Current.State != "active" || svc.Tags == nil {
+		t.Fatalf("service = %+v", svc)
+	}
+	exp, err := time.Parse(time.RFC3339, svc.Billing.ExpirationDate)
+	if err != nil || exp.Sub(t0) < 23*24*time.Hour || exp.Sub(t0) > 24*24*time.Hour {
+		t.Fatalf("expiration %v (%v) is not 24 days after %v", exp, err, t0)
+	}
+
+	var lic wireService
+	strict(t, call(t, base, "GET", "/services/50002", nil), &lic)
+	if lic.ParentServiceID == nil || *lic.ParentServiceID != ManyID {
+		t.Fatalf("parentServiceId = %v", lic.ParentServiceID)
+	}
+	var esc wireService
+	r = call(t, base, "GET", "/services/40001", nil)
+	strict(t, r, &esc)
+	if esc.Resource.DisplayName != "<!channel> & <b>" || !bytes.Contains(r.body, []byte(`"<!channel> & <b>"`)) {
+		t.Fatalf("display name %q, raw %s", esc.Resource.DisplayName, r.body)
+	}
+	var auto, susp wireService
+	strict(t, call(t, base, "GET", "/services/10003", nil), &auto)
+	strict(t, call(t, base, "GET", "/services/30002", nil), &susp)
+	if auto.Billing.Renew.Current.Mode != "automatic" || susp.Resource.State != "suspended" {
+		t.Fatalf("automatic %q, suspended %q", auto.Billing.Renew.Current.Mode, susp.Resource.State)
+	}
+	wantError(t, call(t, base, "GET", "/services/999", nil), 404, "Client::NotFound", "This service does not exist")
+	wantError(t, call(t, base, "GET", "/services/abc", nil), 400, "Client::BadRequest", "abc")
+}
+
+func TestOldServiceShape(t *testing.T) {
+	_, _, base := sample(t)
+	var old wireOldService
+	r := call(t, base, "GET", "/service/10001", nil)
+	strict(t, r, &old)
+	keys(t, r.body, "resource", "route", "expirationDate", "renew", "state")
+	if old.Resource.DisplayName != "web-front" || old.ExpirationDate != "2026-12-20" || old.State != "ok" ||
+		!slices.Equal(old.Renew.PossibleIntervals, []string{"P1M", "P3M", "P6M", "P1Y"}) {
+		t.Fatalf("old service = %+v", old)
+	}
+	strict(t, call(t, base, "GET", "/service/30001", nil), &old)
+	if old.State != "expired" {
+		t.Fatalf("expired service state = %q", old.State)
+	}
+}
+
+func TestStrategiesShape(t *testing.T) {
+	_, _, base := sample(t)
+	var descs []wireRenewDescription
+	strict(t, call(t, base, "GET", "/service/12345/renew?includeOptions=false", nil), &descs)
+	if len(descs) != 2 || descs[0].RenewPeriod != "P1Y" || descs[1].RenewPeriod != "P2Y" || len(descs[0].Strategies) != 2 {
+		t.Fatalf("descriptions = %+v", descs)
+	}
+	two := descs[0].Strategies[1]
+	if !slices.Equal(two.Services, []int64{67890, 12345}) || two.PriceInUcents != 4787000000 ||
+		two.Price.Value != "47.87" || two.Price.Text != "47.87 €" || two.Price.CurrencyCode != "EUR" ||
+		len(two.ServicesDetails) != 2 || two.ServicesDetails[0].ServiceType != "Hosting Perso 2014" ||
+		two.ServicesDetails[1].ServiceName != "example.com" {
+		t.Fatalf("two-service strategy = %+v", two)
+	}
+
+	// Every price's value matches priceInUcents exactly.
+	for _, id := range []int64{WebFrontID, DomainID, DedicatedID, ManyID} {
+		var ds []wireRenewDescription
+		strict(t, call(t, base, "GET", fmt.Sprintf("/service/%d/renew?includeOptions=false", id), nil), &ds)
+		n := 0
+		for _, d := range ds {
+			for _, st := range d.Strategies {
+				n++
+				if want := decimal(st.PriceInUcents); string(st.Price.Value) != want {
+					t.Errorf("service %d %s: value %s, priceInUcents %d", id, d.RenewPeriod, st.Price.Value, st.PriceInUcents)
+				}
+			}
+		}
+		if id == ManyID && n != 30 {
+			t.Errorf("service %d has %d strategies, want 30", id, n)
+		}
+	}
+	wantError(t, call(t, base, "GET", "/service/1/renew", nil), 404, "Client::NotFound", "does not exist")
+}
+
+func TestRenewOrder(t *testing.T) {
+	s, _, base := sample(t)
+	body := map[string]any{"dryRun": true, "duration": "P1Y", "services": []int64{67890, 12345}}
+	var dry wireOrder
+	strict(t, call(t, base, "POST", "/service/12345/renew", body), &dry)
+	if dry.OrderID != 0 || dry.PriceWithoutTax.Value != "47.87" || dry.Tax.Value != "9.57" || dry.PriceWithTax.Value != "57.44" {
+		t.Fatalf("dry run = %+v", dry)
+	}
+	if len(s.Orders()) != 0 {
+		t.Fatal("a dry run stored an order")
+	}
+
+	body["dryRun"] = false
+	r := call(t, base, "POST", "/service/12345/renew", body)
+	var o wireOrder
+	strict(t, r, &o)
+	keys(t, r.body, "orderId", "date", "expirationDate", "priceWithoutTax", "tax", "priceWithTax", "url", "pdfUrl", "password", "retractionDate")
+	if o.OrderID != FirstOrderID || o.Date != "2026-11-26T14:49:06+00:00" || o.ExpirationDate != "2026-11-27T14:49:06+00:00" ||
+		o.Password == "" || !strings.Contains(o.URL, "orderPassword="+o.Password) || o.RetractionDate != nil ||
+		o.PriceWithTax.Text != "57.44 €" {
+		t.Fatalf("order = %+v", o)
+	}
+	var again wireOrder
+	strict(t, call(t, base, "GET", fmt.Sprintf("/me/order/%d", o.OrderID), nil), &again)
+	if again != o {
+		t.Fatalf("GET order = %+v, want %+v", again, o)
+	}
+	var second wireOrder
+	strict(t, call(t, base, "POST", "/service/10001/renew", map[string]any{"duration": "P1M", "services": []int64{10001}}), &second)
+	if second.OrderID != FirstOrderID+1 || second.PriceWithoutTax.Value != "7" || second.Tax.Value != "1.4" {
+		t.Fatalf("second order = %+v", second)
+	}
+
+	for _, tc := range []struct {
+		path   string
+		body   any
+		status int
+		msg    string
+	}{
+		{"/service/12345/renew", map[string]any{"services": []int64{12345}}, 400, "duration"},
+		{"/service/12345/renew", map[string]any{"duration": "P1Y"}, 400, "services"},
+		{"/service/12345/renew", map[string]any{"duration": "P3Y", "services": []int64{12345}}, 400, "P3Y"},
+		{"/service/12345/renew", map[string]any{"duration": "P2Y", "services": []int64{67890, 12345}}, 400, "these services"},
+		{"/service/12345/renew", map[string]any{"duration": "P1Y", "services": []int64{67890}}, 400, "not part"},
+		{"/service/12345/renew", map[string]any{"duration": "P1Y", "service": []int64{12345}}, 400, "unknown field"},
+		{"/service/4242/renew", map[string]any{"duration": "P1Y", "services": []int64{4242}}, 404, "does not exist"},
+	} {
+		wantError(t, call(t, base, "POST", tc.path, tc.body), tc.status, classFor(tc.status), tc.msg)
+	}
+	if n := len(s.Orders()); n != 2 {
+		t.Fatalf("%d orders stored, want 2", n)
+	}
+}
+
+func TestPaymentMethods(t *testing.T) {
+	_, _, base := sample(t)
+	var ids []int64
+	strict(t, call(t, base, "GET", "/me/payment/method?default=true", nil), &ids)
+	if !slices.Equal(ids, []int64{CardID}) {
+		t.Fatalf("default methods = %v", ids)
+	}
+	strict(t, call(t, base, "GET", "/me/payment/method?paymentType=BANK_ACCOUNT", nil), &ids)
+	if !slices.Equal(ids, []int64{BankID}) {
+		t.Fatalf("bank methods = %v", ids)
+	}
+	var m wirePaymentMethod
+	r := call(t, base, "GET", "/me/payment/method/42", nil)
+	strict(t, r, &m)
+	keys(t, r.body, "paymentMethodId", "paymentType", "label", "description", "status", "default", "expirationDate")
+	if m.PaymentMethodID != 42 || m.PaymentType != "CREDIT_CARD" || !m.Default || m.Status != "VALID" {
+		t.Fatalf("method = %+v", m)
+	}
+	wantError(t, call(t, base, "GET", "/me/payment/method/7", nil), 404, "Client::NotFound", "paymentMethodId = 7")
+}
+
+// newOrder creates a real order for the web-front VPS and returns its id.
+func newOrder(t testing.TB, base string) int64 {
+	t.Helper()
+	var o wireOrder
+	strict(t, call(t, base, "POST", "/service/10001/renew", map[string]any{"dryRun": false, "duration": "P1M", "services": []int64{10001}}), &o)
+	return o.OrderID
+}
+
+func status(t testing.TB, base string, id int64) string {
+	t.Helper()
+	var s string
+	strict(t, call(t, base, "GET", fmt.Sprintf("/me/order/%d/status", id), nil), &s)
+	return s
+}
+
+// TestFullRenewal follows the bot's calls from /renew to delivered and
+// checks the fake saw exactly that sequence.
+func TestFullRenewal(t *testing.T) {
+	s, _, base := sample(t)
+	var ids []int64
+	strict(t, call(t, base, "GET", "/services?resourceName=vps-1.example.net", nil), &ids)
+	var svc wireService
+	strict(t, call(t, base, "GET", fmt.Sprintf("/services/%d", ids[0]), nil), &svc)
+	var descs []wireRenewDescription
+	strict(t, call(t, base, "GET", "/service/10001/renew?includeOptions=false", nil), &descs)
+	id := newOrder(t, base)
+	if st := status(t, base, id); st != "notPaid" {
+		t.Fatalf("status before paying = %q", st)
+	}
+	strict(t, call(t, base, "GET", "/me/payment/method?default=true", nil), &ids)
+	r := call(t, base, "POST", fmt.Sprintf("/me/order/%d/pay", id), map[string]any{"paymentMethod": map[string]any{"id": ids[0]}})
+	if r.status != 200 || len(r.body) != 0 {
+		t.Fatalf("pay = %d %q", r.status, r.body)
+	}
+	var got []string
+	for _, want := range []string{"checking", "delivering", "delivered", "delivered"} {
+		got = append(got, status(t, base, id))
+		_ = want
+	}
+	if !slices.Equal(got, []string{"checking", "delivering", "delivered", "delivered"}) {
+		t.Fatalf("statuses after paying = %v", got)
+	}
+	o, _ := s.Order(id)
+	if !o.Paid() || o.PaidWith != "method:42" || o.PayAttempts != 1 {
+		t.Fatalf("order = %+v", o)
+	}
+
+	var seq []string
+	for _, c := range s.Calls() {
+		seq = append(seq, c.Method+" "+c.Path)
+	}
+	want := []string{
+		"GET /services", "GET /services/10001", "GET /service/10001/renew", "POST /service/10001/renew",
+		"GET /me/order/123456789/status", "GET /me/payment/method", "POST /me/order/123456789/pay",
+		"GET /me/order/123456789/status", "GET /me/order/123456789/status", "GET /me/order/123456789/status", "GET /me/order/123456789/status",
+	}
+	if !slices.Equal(seq, want) {
+		t.Fatalf("calls:\n%s\nwant:\n%s", strings.Join(seq, "\n"), strings.Join(want, "\n"))
+	}
+	pays := s.CallsTo("POST", "/me/order/*/pay")
+	if len(pays) != 1 || string(pays[0].Body) != `{"paymentMethod":{"id":42}}` || pays[0].Status != 200 {
+		t.Fatalf("pay calls = %+v", pays)
+	}
+	if c := s.CallsTo("GET", "/services")[0]; c.Query.Get("resourceName") != "vps-1.example.net" || !c.Time.Equal(t0) {
+		t.Fatalf("recorded query %v at %v", c.Query, c.Time)
+	}
+	s.ResetCalls()
+	if len(s.Calls()) != 0 {
+		t.Fatal("ResetCalls kept calls")
+	}
+}
+
+func TestPaymentRefusals(t *testing.T) {
+	s, clk, base := sample(t)
+	pay := func(id int64, method int64) response {
+		return call(t, base, "POST", fmt.Sprintf("/me/order/%d/pay", id), map[string]any{"paymentMethod": map[string]any{"id": method}})
+	}
+	id := newOrder(t, base)
+	wantError(t, pay(id, BankID), 403, "Client::Forbidden", "This order can't be paid with 'bankAccount'")
+	wantError(t, pay(id, 7), 404, "Client::NotFound", "paymentMethodId = 7")
+	wantError(t, pay(999, CardID), 404, "Client::NotFound", "orderId = 999")
+	wantError(t, call(t, base, "POST", fmt.Sprintf("/me/order/%d/pay", id), map[string]any{}), 400, "Client::BadRequest", "paymentMethod")
+	if r := pay(id, CardID); r.status != 200 {
+		t.Fatalf("pay = %d %s", r.status, r.body)
+	}
+	// Paying twice is refused, and counted.
+	wantError(t, pay(id, CardID), 403, "Client::Forbidden", "already paid")
+	if o, _ := s.Order(id); o.PayAttempts != 4 || o.PaidWith != "method:42" {
+		t.Fatalf("order = %+v", o)
+	}
+
+	// An order past its expirationDate cannot be paid.
+	late := newOrder(t, base)
+	clk.Advance(24 * time.Hour)
+	wantError(t, pay(late, CardID), 403, "Client::Forbidden", "expired")
+	if st, _ := s.OrderStatus(late); st != "notPaid" {
+		t.Fatalf("expired order status = %q", st)
+	}
+
+	// A cancelled order cannot be paid either.
+	cancelled := newOrder(t, base)
+	s.SetOrderStatus(cancelled, "cancelled")
+	wantError(t, pay(cancelled, CardID), 403, "Client::Forbidden", "cancelled")
+	if st := status(t, base, cancelled); st != "cancelled" {
+		t.Fatalf("status = %q", st)
+	}
+}
+
+func TestPayWithRegisteredPaymentMean(t *testing.T) {
+	s, _, base := sample(t)
+	id := newOrder(t, base)
+	path := fmt.Sprintf("/me/order/%d/payWithRegisteredPaymentMean", id)
+	var means []struct {
+		PaymentMean string `json:"paymentMean"`
+	}
+	strict(t, call(t, base, "GET", fmt.Sprintf("/me/order/%d/availableRegisteredPaymentMean", id), nil), &means)
+	if len(means) != 3 || means[0].PaymentMean != "creditCard" {
+		t.Fatalf("means = %+v", means)
+	}
+	for _, tc := range []struct {
+		body   map[string]any
+		status int
+		msg    string
+	}{
+		{map[string]any{"paymentMean": "paypal", "paymentMeanId": 42}, 403, "This order can't be paid with paypal"},
+		{map[string]any{"paymentMean": "bankAccount", "paymentMeanId": 43}, 403, "This order can't be paid with 'bankAccount'"},
+		{map[string]any{"paymentMean": "SEPA_DIRECT_DEBIT"}, 404, "paymentMean not found"},
+		{map[string]any{"paymentMean": "bitcoin"}, 400, "Invalid value"},
+		{map[string]any{"paymentMean": "creditCard"}, 400, "paymentMeanId"},
+		{map[string]any{"paymentMean": "creditCard", "paymentMeanId": 7}, 404, "paymentMean not found"},
+		{map[string]any{"paymentMean": "fidelityAccount", "paymentMeanId": 42}, 403, "fidelityAccount"},
+	} {
+		wantError(t, call(t, base, "POST", path, tc.body), tc.status, classFor(tc.status), tc.msg)
+	}
+	if st := status(t, base, id); st != "notPaid" {
+		t.Fatalf("a refused payment changed the status to %q", st)
+	}
+	r := call(t, base, "POST", path, map[string]any{"paymentMean": "creditCard", "paymentMeanId": 42})
+	if r.status != 200 {
+		t.Fatalf("pay = %d %s", r.status, r.body)
+	}
+	wantError(t, call(t, base, "POST", path, map[string]any{"paymentMean": "ovhAccount"}), 403, "Client::Forbidden", "already paid")
+	if o, _ := s.Order(id); o.PaidWith != "mean:creditCard:42" {
+		t.Fatalf("paid with %q", o.PaidWith)
+	}
+
+	// fidelityAccount pays a zero-amount order.
+	s.SetStrategies(WebFrontID, Strategy{Period: "P1M", Services: []int64{WebFrontID}, Price: 0})
+	free := newOrder(t, base)
+	r = call(t, base, "POST", fmt.Sprintf("/me/order/%d/payWithRegisteredPaymentMean", free), map[string]any{"paymentMean": "fidelityAccount"})
+	if r.status != 200 {
+		t.Fatalf("fidelityAccount on a free order = %d %s", r.status, r.body)
+	}
+}
+
+func TestStatusFollowsClock(t *testing.T) {
+	s, clk, base := sample(t)
+	s.StatusStep = time.Minute
+	id := newOrder(t, base)
+	if r := call(t, base, "POST", fmt.Sprintf("/me/order/%d/pay", id), map[string]any{"paymentMethod": map[string]any{"id": 42}}); r.status != 200 {
+		t.Fatal(r.status)
+	}
+	for _, step := range []struct {
+		advance time.Duration
+		want    string
+	}{{0, "checking"}, {0, "checking"}, {time.Minute, "delivering"}, {59 * time.Second, "delivering"}, {time.Second, "delivered"}} {
+		clk.Advance(step.advance)
+		if got := status(t, base, id); got != step.want {
+			t.Fatalf("after %v: status %q, want %q", clk.Now().Sub(t0), got, step.want)
+		}
+	}
+}
+
+func TestAuth(t *testing.T) {
+	s, _, base := sample(t)
+	wantError(t, callWith(t, base, "GET", "/services", nil, nil), 401, "Client::Unauthorized", "You must login first")
+
+	bearer := func(tok string) func(*http.Request) {
+		return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
+	}
+	if r := callWith(t, base, "GET", "/services", nil, bearer("tok")); r.status != 200 {
+		t.Fatalf("bearer = %d", r.status)
+	}
+	s.Auth = Auth{AccessToken: "good", ApplicationKey: "ak", ApplicationSecret: "secret", ConsumerKey: "ck"}
+	wantError(t, callWith(t, base, "GET", "/services", nil, bearer("bad")), 401, "Client::Unauthorized", "Invalid token")
+	if r := callWith(t, base, "GET", "/services", nil, bearer("good")); r.status != 200 {
+		t.Fatalf("bearer good = %d", r.status)
+	}
+
+	sign := func(secret, ak string) func(*http.Request) {
+		return func(r *http.Request) {
+			var body []byte
+			if r.GetBody != nil {
+				rc, _ := r.GetBody()
+				body, _ = io.ReadAll(rc)
+			}
+			ts := "1764168000"
+			h := sha1.Sum(fmt.Appendf(nil, "%s+%s+%s+%s+%s+%s", secret, "ck", r.Method, r.URL.String(), body, ts))
+			r.Header.Set("X-Ovh-Application", ak)
+			r.Header.Set("X-Ovh-Consumer", "ck")
+			r.Header.Set("X-Ovh-Timestamp", ts)
+			r.Header.Set("X-Ovh-Signature", fmt.Sprintf("$1$%x", h))
+		}
+	}
+	if r := callWith(t, base, "GET", "/services?resourceName=vps-1.example.net", nil, sign("secret", "ak")); r.status != 200 {
+		t.Fatalf("signed call = %d %s", r.status, r.body)
+	}
+	body := map[string]any{"dryRun": true, "duration": "P1M", "services": []int64{10001}}
+	if r := callWith(t, base, "POST", "/service/10001/renew", body, sign("secret", "ak")); r.status != 200 {
+		t.Fatalf("signed POST = %d %s", r.status, r.body)
+	}
+	wantError(t, callWith(t, base, "GET", "/services", nil, sign("wrong", "ak")), 400, "Client::BadRequest", "Invalid signature")
+	wantError(t, callWith(t, base, "GET", "/services", nil, sign("secret", "other")), 403, "Client::Forbidden", "Invalid application key")
+
+	// The credential's rules are enforced, and described.
+	s.Auth = Auth{}
+	s.SetCredential(Credential{ID: 1, ApplicationID: 2, Status: "validated", Rules: []Rule{{"GET", "/services*"}}})
+	wantError(t, call(t, base, "GET", "/me/payment/method", nil), 403, "Client::Forbidden", "This call has not been granted")
+	if r := call(t, base, "GET", "/services/10001", nil); r.status != 200 {
+		t.Fatalf("granted call = %d", r.status)
+	}
+	var c wireCredential
+	r := call(t, base, "GET", "/auth/currentCredential", nil)
+	strict(t, r, &c)
+	keys(t, r.body, "credentialId", "applicationId", "status", "rules", "creation", "expiration", "lastUse", "allowedIPs")
+	if c.CredentialID != 1 || c.Status != "validated" || len(c.Rules) != 1 || c.Rules[0].Path != "/services*" || c.Expiration != nil {
+		t.Fatalf("credential = %+v", c)
+	}
+}
+
+func TestQueryIDOnEveryAnswer(t *testing.T) {
+	_, _, base := sample(t)
+	seen := map[string]bool{}
+	for _, r := range []response{
+		callWith(t, base, "GET", "/auth/time", nil, nil),
+		call(t, base, "GET", "/services/10001", nil),
+		call(t, base, "GET", "/services/1", nil),
+		call(t, base, "GET", "/nowhere", nil),
+		call(t, base, "DELETE", "/services/10001", nil),
+	} {
+		q := r.header.Get("X-Ovh-QueryID")
+		if !strings.HasPrefix(q, "EU.ext-1.") || !strings.HasSuffix(q, ".fake") || seen[q] {
+			t.Fatalf("query id %q (seen %v)", q, seen)
+		}
+		seen[q] = true
+	}
+}

@@ -1,0 +1,279 @@
+// Package ovhfake is a fake OVHcloud API v1 for tests and for renewbot's
+// sandbox mode: an http.Handler that answers the calls of ovh-api.md with
+// exactly their JSON shapes, from an in-memory account (services, renewal
+// strategies, orders, payment methods).
+//
+// It records every call it gets, can be told to misbehave per route (slow
+// answers, errors, 429, hangs, cut connections, broken JSON), and follows
+// an order's status from notPaid to delivered on a clock it can be given.
+// It does not import package testing, so the binary can embed it.
+//
+// All routes live under BasePath ("/1.0"): give go-ovh the URL that Start
+// returns, e.g. "http://127.0.0.1:PORT/1.0".
+package ovhfake
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// BasePath is the prefix of every route, as on eu.api.ovh.com.
+const BasePath = "/1.0"
+
+// Server is the fake API. Create it with New; it is safe for concurrent use.
+// Set the exported fields before it serves its first call.
+type Server struct {
+	// Now is the fake's clock (default time.Now): order dates, expiry,
+	// /auth/time and the status lifecycle all read it.
+	Now func() time.Time
+	// StatusStep is how long a paid order stays in each of checking and
+	// delivering before it is delivered. Zero (the default) moves the
+	// status one step on each read of GET /me/order/{id}/status instead,
+	// which needs no clock at all.
+	StatusStep time.Duration
+	// Auth says which credentials the fake accepts; see Auth.
+	Auth Auth
+	// TaxPercent is the tax added to renew orders (default 20).
+	TaxPercent int64
+
+	mu           sync.Mutex
+	services     map[int64]*Service
+	serviceOrder []int64
+	strategies   map[int64][]Strategy
+	orders       map[int64]*Order
+	nextOrderID  int64
+	methods      map[int64]*PaymentMethod
+	methodOrder  []int64
+	means        []string
+	credential   Credential
+	calls        []Call
+	faults       []*fault
+	latency      time.Duration
+	querySeq     int64
+	started      int64
+
+	done    chan struct{}
+	closing sync.Once
+	ts      *httptest.Server
+}
+
+// New returns an empty account that accepts any well-formed credentials,
+// whose credential grants what renewbot needs (NeededRules), and whose
+// orders may be paid with creditCard, ovhAccount and fidelityAccount.
+func New() *Server {
+	return &Server{
+		Now:         time.Now,
+		TaxPercent:  20,
+		services:    map[int64]*Service{},
+		strategies:  map[int64][]Strategy{},
+		orders:      map[int64]*Order{},
+		nextOrderID: 123456789,
+		methods:     map[int64]*PaymentMethod{},
+		means:       []string{"creditCard", "ovhAccount", "fidelityAccount"},
+		credential: Credential{
+			ID:            987654,
+			ApplicationID: 123456,
+			Status:        "validated",
+			Rules:         NeededRules(),
+		},
+		done: make(chan struct{}),
+	}
+}
+
+// Start serves s on a local port with httptest and returns its base URL,
+// e.g. "http://127.0.0.1:41234/1.0", ready for go-ovh. Close stops it.
+func (s *Server) Start() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ts == nil {
+		s.ts = httptest.NewServer(s)
+	}
+	return s.ts.URL + BasePath
+}
+
+// Close stops the server started by Start and releases every call held
+// by a hang fault. It is safe to call more than once.
+func (s *Server) Close() {
+	s.closing.Do(func() { close(s.done) })
+	s.mu.Lock()
+	ts := s.ts
+	s.mu.Unlock()
+	if ts != nil {
+		ts.CloseClientConnections()
+		ts.Close()
+	}
+}
+
+func (s *Server) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+// ServeHTTP answers one API call.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	path := strings.TrimPrefix(r.URL.Path, BasePath)
+
+	s.mu.Lock()
+	if s.started == 0 {
+		s.started = s.now().Unix()
+	}
+	s.querySeq++
+	qid := fmt.Sprintf("EU.ext-1.%08x.%d.fake", s.started&0xffffffff, s.querySeq)
+	idx := len(s.calls)
+	s.calls = append(s.calls, Call{
+		Method:  r.Method,
+		Path:    path,
+		Query:   r.URL.Query(),
+		Body:    body,
+		Header:  r.Header.Clone(),
+		Time:    s.now(),
+		QueryID: qid,
+	})
+	latency := s.latency
+	f := s.takeFault(r.Method, path)
+	s.mu.Unlock()
+
+	rec := &statusWriter{ResponseWriter: w}
+	defer func() {
+		s.mu.Lock()
+		if idx < len(s.calls) && s.calls[idx].QueryID == qid {
+			s.calls[idx].Status = rec.status
+		}
+		s.mu.Unlock()
+	}()
+	w.Header().Set("X-Ovh-QueryID", qid)
+
+	if !s.wait(r, latency) {
+		return
+	}
+	if f != nil && f.apply(s, rec, r) {
+		return
+	}
+	if r.URL.Path != BasePath && !strings.HasPrefix(r.URL.Path, BasePath+"/") {
+		writeError(rec, http.StatusNotFound, "Client::NotFound", "Got an invalid (or empty) URL")
+		return
+	}
+	s.route(rec, r, path, body)
+}
+
+// wait sleeps d unless the client leaves or the server closes first.
+func (s *Server) wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.done:
+		return false
+	}
+}
+
+// statusWriter remembers the status for the call record.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Hijack.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// apiError is OVHcloud's error body.
+type apiError struct {
+	Class   string            `json:"class"`
+	Message string            `json:"message"`
+	Details map[string]string `json:"details"`
+}
+
+func writeError(w http.ResponseWriter, status int, class, message string) {
+	if class == "" {
+		class = classFor(status)
+	}
+	writeJSON(w, status, apiError{Class: class, Message: message, Details: map[string]string{}})
+}
+
+// classFor names OVHcloud's error class for a status.
+func classFor(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "Client::BadRequest"
+	case http.StatusUnauthorized:
+		return "Client::Unauthorized"
+	case http.StatusForbidden:
+		return "Client::Forbidden"
+	case http.StatusNotFound:
+		return "Client::NotFound"
+	case http.StatusMethodNotAllowed:
+		return "Client::MethodNotAllowed"
+	case http.StatusConflict:
+		return "Client::Conflict"
+	case http.StatusTooManyRequests:
+		return "Client::TooManyRequests"
+	case http.StatusServiceUnavailable:
+		return "Server::ServiceUnavailable"
+	case http.StatusGatewayTimeout:
+		return "Server::GatewayTimeout"
+	}
+	if status >= 500 {
+		return "Server::InternalServerError"
+	}
+	return "Client::BadRequest"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // OVHcloud does not escape < > &; clients must.
+	if err := enc.Encode(v); err != nil {
+		writeError(w, http.StatusInternalServerError, "", "fake: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// pathID reads the numeric segment of a path, as OVHcloud's long ids.
+func pathID(seg string) (int64, bool) {
+	id, err := strconv.ParseInt(seg, 10, 64)
+	return id, err == nil
+}
+
+func boolParam(q url.Values, name string) (v, set bool, err error) {
+	s := q.Get(name)
+	if s == "" {
+		return false, false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	return b, true, err
+}
