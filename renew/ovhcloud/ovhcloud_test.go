@@ -355,7 +355,9 @@ func TestGetRetried(t *testing.T) {
 }
 
 func TestRetryBudgetAndCancel(t *testing.T) {
-	e := setup(t, func(c *Config) { c.Backoff, c.MaxWait, c.RetryBudget = 50*time.Millisecond, 50*time.Millisecond, 60*time.Millisecond })
+	e := setup(t, func(c *Config) {
+		c.Backoff, c.MaxWait, c.RetryBudget = 50*time.Millisecond, 50*time.Millisecond, 60*time.Millisecond
+	})
 	ctx := context.Background()
 	if _, err := e.c.ServiceIDs(ctx, ""); err != nil { // sync the time first
 		t.Fatal(err)
@@ -438,7 +440,9 @@ func TestTimeoutAndMalformedGet(t *testing.T) {
 }
 
 func TestAccessToken(t *testing.T) {
-	e := setup(t, func(c *Config) { c.ApplicationKey, c.ApplicationSecret, c.ConsumerKey, c.AccessToken = "", "", "", "tok" })
+	e := setup(t, func(c *Config) {
+		c.ApplicationKey, c.ApplicationSecret, c.ConsumerKey, c.AccessToken = "", "", "", "tok"
+	})
 	if _, err := e.c.Service(context.Background(), ovhfake.WebFrontID); err != nil {
 		t.Fatal(err)
 	}
@@ -446,7 +450,9 @@ func TestAccessToken(t *testing.T) {
 	if len(calls) != 1 || calls[0].Header.Get("Authorization") != "Bearer tok" || calls[0].Header.Get("X-Ovh-Signature") != "" {
 		t.Fatalf("calls = %+v", calls)
 	}
-	bad := setup(t, func(c *Config) { c.ApplicationKey, c.ApplicationSecret, c.ConsumerKey, c.AccessToken = "", "", "", "wrong" })
+	bad := setup(t, func(c *Config) {
+		c.ApplicationKey, c.ApplicationSecret, c.ConsumerKey, c.AccessToken = "", "", "", "wrong"
+	})
 	_, err := bad.c.Service(context.Background(), ovhfake.WebFrontID)
 	wantAPIError(t, err, 401, "Invalid token")
 }
