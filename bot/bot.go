@@ -1,0 +1,303 @@
+// Package bot is renewbot's Slack transport: it verifies and parses what
+// Slack sends (slash commands, button clicks), answers within Slack's three
+// seconds, runs the renewal flow of package renew in the background, and
+// reports through channel messages, message updates and ephemeral answers
+// rendered with package bot/blocks.
+//
+// The same Bot serves Slack's HTTP requests, Socket Mode and the console:
+// each transport turns its input into a slack.SlashCommand or a
+// slack.InteractionCallback and calls Command or Interaction.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/renewbot/renewbot/bot/blocks"
+	"github.com/renewbot/renewbot/renew"
+)
+
+// Bot handles Slack commands and interactions.
+type Bot struct {
+	renewer *renew.Renewer
+	out     Poster
+	pool    *Pool
+	log     *slog.Logger
+	now     func() time.Time
+	sandbox bool
+
+	locks sync.Map // request id -> *sync.Mutex: one message update at a time
+}
+
+// Config holds what a Bot needs.
+type Config struct {
+	Renewer *renew.Renewer
+	Out     Poster
+	Pool    *Pool
+	Log     *slog.Logger
+	Now     func() time.Time // time.Now when nil
+	// Sandbox says OVHcloud is simulated: every message says so.
+	Sandbox bool
+}
+
+// New returns a Bot and hooks it to the renewer's changes, so every state
+// change updates the request's message.
+func New(c Config) *Bot {
+	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	c.Renewer.Notify = b.changed
+	return b
+}
+
+// Reply is the immediate answer to Slack: the body of the HTTP response
+// (or the Socket Mode ack payload). nil means an empty 200.
+type Reply struct {
+	ResponseType string        `json:"response_type,omitempty"`
+	Text         string        `json:"text,omitempty"`
+	Blocks       []slack.Block `json:"blocks,omitempty"`
+}
+
+func ephemeral(text string) *Reply {
+	return &Reply{ResponseType: slack.ResponseTypeEphemeral, Text: text}
+}
+
+const busyText = "renewbot is busy, try again in a minute. Nothing was changed."
+
+func (b *Bot) view() blocks.View {
+	p := b.renewer.Policy
+	return blocks.View{
+		Now:           b.now(),
+		NeedApprovals: p.NeedApprovals(),
+		Approvers:     p.Approvers,
+		SelfApproval:  p.SelfApproval,
+		MaxAmount:     renew.Money{Ucents: p.MaxAmount},
+		DryRun:        b.renewer.DryRun,
+		Sandbox:       b.sandbox,
+	}
+}
+
+// Command handles a /renew command. It returns at once: lookups on
+// OVHcloud run in the pool and answer through response_url and
+// chat.postMessage.
+func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
+	log := b.log.With("user", sc.UserID, "channel", sc.ChannelID)
+	cmd, err := ParseCommand(sc.Text)
+	if err != nil {
+		log.Info("malformed command", "error", err)
+		return &Reply{ResponseType: slack.ResponseTypeEphemeral, Text: strings.TrimPrefix(err.Error(), "usage: ") + "\n\n" + blocks.HelpText()}
+	}
+	if cmd.Kind == KindHelp {
+		return &Reply{ResponseType: slack.ResponseTypeEphemeral, Text: blocks.HelpText(), Blocks: blocks.Help()}
+	}
+	if err := b.renewer.Policy.CheckChannel(sc.ChannelID); err != nil {
+		return ephemeral(errText(err, b.renewer.Policy))
+	}
+	to := Target{Channel: sc.ChannelID, User: sc.UserID, ResponseURL: sc.ResponseURL}
+	var job func(context.Context)
+	var ack string
+	switch cmd.Kind {
+	case KindRenew:
+		ack = fmt.Sprintf("Looking up `%s` on OVHcloud…", blocks.Escape(cmd.Service))
+		job = func(ctx context.Context) { b.propose(ctx, sc, cmd, to) }
+	default:
+		return ephemeral("That command is not available yet.\n\n" + blocks.HelpText())
+	}
+	if !b.pool.Submit(job) {
+		log.Warn("queue full, command refused")
+		return ephemeral(busyText)
+	}
+	return ephemeral(ack)
+}
+
+func (b *Bot) propose(ctx context.Context, sc slack.SlashCommand, cmd Command, to Target) {
+	log := b.log.With("user", sc.UserID, "channel", sc.ChannelID, "service", cmd.Service)
+	r, err := b.renewer.Propose(ctx, renew.ProposeInput{Channel: sc.ChannelID, User: sc.UserID, Query: cmd.Service, Period: cmd.Period})
+	if err != nil {
+		log.Info("renew refused", "error", err)
+		b.tell(ctx, to, errText(err, b.renewer.Policy))
+		return
+	}
+	log = log.With("request", r.ID, "service_id", r.Service.ID)
+	ts, err := b.out.Post(ctx, sc.ChannelID, Message{Text: blocks.Text(r), Blocks: blocks.Request(r, b.view())})
+	if err != nil {
+		log.Error("post request message", "error", SlackErrorCode(err))
+		b.renewer.Abandon(context.WithoutCancel(ctx), r.ID, "message not posted: "+SlackErrorCode(err))
+		b.tell(ctx, to, postErrText(err))
+		return
+	}
+	if _, err := b.renewer.Posted(context.WithoutCancel(ctx), r.ID, ts); err != nil {
+		log.Error("record message ts", "error", err)
+	}
+	log.Info("request proposed", "options", len(r.Options))
+}
+
+func postErrText(err error) string {
+	switch SlackErrorCode(err) {
+	case "not_in_channel", "channel_not_found":
+		return "I can't post in this channel: invite me first with `/invite @renewbot`, then try again."
+	case "is_archived":
+		return "This channel is archived: I can't post in it."
+	}
+	return "Slack refused my message (" + SlackErrorCode(err) + "). Nothing was ordered; try again in a minute."
+}
+
+// tell answers one user, ephemerally.
+func (b *Bot) tell(ctx context.Context, to Target, text string) {
+	if err := b.out.Ephemeral(context.WithoutCancel(ctx), to, Message{Text: text}); err != nil {
+		b.log.Warn("ephemeral answer lost", "user", to.User, "error", SlackErrorCode(err))
+	}
+}
+
+// Interaction handles a click on one of the bot's messages.
+func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Reply {
+	if cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 {
+		return nil
+	}
+	act := cb.ActionCallback.BlockActions[0]
+	channel := cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	to := Target{Channel: channel, User: cb.User.ID, ResponseURL: cb.ResponseURL}
+	log := b.log.With("user", cb.User.ID, "channel", channel, "action", act.ActionID)
+
+	value := act.Value
+	if act.SelectedOption.Value != "" {
+		value = act.SelectedOption.Value
+	}
+	id, index, err := blocks.ParseValue(value)
+	var job func(context.Context)
+	switch {
+	case err != nil:
+		log.Info("unreadable action value", "error", err)
+		job = func(ctx context.Context) { b.tell(ctx, to, "I can't read that button. Type `/renew` again to get a fresh message.") }
+	case act.ActionID == blocks.ActionChoose || act.ActionID == blocks.ActionChooseSelect:
+		job = func(ctx context.Context) {
+			b.act(ctx, to, cb.Container.MessageTs, id, func(a renew.Action) error {
+				a.Choice = index
+				_, err := b.renewer.Choose(ctx, a)
+				return err
+			})
+		}
+	case act.ActionID == blocks.ActionApprove:
+		job = func(ctx context.Context) {
+			b.act(ctx, to, cb.Container.MessageTs, id, func(a renew.Action) error {
+				res, err := b.renewer.Approve(ctx, a)
+				if err == nil && res.Missing > 0 {
+					b.tell(ctx, to, fmt.Sprintf("Your approval is recorded: %d more needed before the order is paid.", res.Missing))
+				}
+				if res.Paid {
+					b.follow(id)
+				}
+				return err
+			})
+		}
+	case act.ActionID == blocks.ActionCancel:
+		job = func(ctx context.Context) {
+			b.act(ctx, to, cb.Container.MessageTs, id, func(a renew.Action) error {
+				_, err := b.renewer.Cancel(ctx, a)
+				return err
+			})
+		}
+	default:
+		log.Info("unknown action")
+		job = func(ctx context.Context) {
+			b.tell(ctx, to, "I don't know that button. Type `/renew help` to see what I can do.")
+		}
+	}
+	if !b.pool.Submit(job) {
+		log.Warn("queue full, click refused")
+		// The ack of a click carries no message: answer on the side, briefly.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			b.tell(ctx, to, busyText)
+		}()
+	}
+	return nil
+}
+
+// act runs a click on request id and tells the clicker when it failed.
+func (b *Bot) act(ctx context.Context, to Target, ts, id string, do func(renew.Action) error) {
+	log := b.log.With("user", to.User, "channel", to.Channel, "request", id)
+	if ts != "" {
+		b.adopt(ctx, id, to.Channel, ts)
+	}
+	err := do(renew.Action{RequestID: id, User: to.User, Channel: to.Channel})
+	if err == nil {
+		return
+	}
+	log.Info("action refused", "error", err)
+	b.tell(ctx, to, errText(err, b.renewer.Policy))
+	if errors.Is(err, renew.ErrConflict) {
+		// The message may be stale (an update lost, another replica):
+		// make it tell the truth again.
+		b.refresh(ctx, id)
+	}
+}
+
+// adopt records the message ts of a request whose ts was never stored
+// (the process died between posting and recording it).
+func (b *Bot) adopt(ctx context.Context, id, channel, ts string) {
+	r, err := b.renewer.Get(ctx, id)
+	if err != nil || r.MessageTS != "" || r.Channel != channel {
+		return
+	}
+	if _, err := b.renewer.Posted(ctx, id, ts); err != nil {
+		b.log.Warn("adopt message ts", "request", id, "error", err)
+	}
+}
+
+// follow watches a paid order's status in the background.
+func (b *Bot) follow(id string) {
+	ok := b.pool.Submit(func(ctx context.Context) {
+		if _, err := b.renewer.Follow(ctx, id, nil); err != nil && !errors.Is(err, context.Canceled) {
+			b.log.Warn("follow order status", "request", id, "error", err)
+		}
+	})
+	if !ok {
+		b.log.Warn("queue full: order status not followed", "request", id)
+	}
+}
+
+// changed hears every change the renewer makes and updates the request's
+// message.
+func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
+	b.refresh(ctx, r.ID)
+}
+
+// refresh re-renders a request's message from the store. Updates of one
+// request are serialised and always render the latest state, so a slow
+// update can't overwrite a newer one.
+func (b *Bot) refresh(ctx context.Context, id string) {
+	mu, _ := b.locks.LoadOrStore(id, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	r, err := b.renewer.Get(ctx, id)
+	if err != nil {
+		b.log.Warn("refresh message: read request", "request", id, "error", err)
+		return
+	}
+	if r.MessageTS == "" {
+		return
+	}
+	m := Message{Text: blocks.Text(r), Blocks: blocks.Request(r, b.view())}
+	if err := b.out.Update(ctx, r.Channel, r.MessageTS, m); err != nil {
+		b.log.Error("update request message", "request", id, "error", SlackErrorCode(err))
+	}
+	if r.State.Final() {
+		b.locks.Delete(id)
+	}
+}

@@ -1,0 +1,157 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/renewbot/renewbot/bot/blocks"
+	"github.com/renewbot/renewbot/renew"
+)
+
+// errText turns an error from the domain into what the person who acted
+// reads, in plain words. This is the only place errors become user text.
+func errText(err error, p *renew.Policy) string {
+	var (
+		denied    *renew.DeniedError
+		ambiguous *renew.AmbiguousError
+		noStrat   *renew.NoStrategiesError
+		state     *renew.StateError
+		api       *renew.APIError
+	)
+	switch {
+	case errors.As(err, &denied):
+		return deniedText(denied, p)
+	case errors.As(err, &ambiguous):
+		var b strings.Builder
+		fmt.Fprintf(&b, "`%s` matches %d services. Type `/renew` with one of these names or ids:\n", blocks.Escape(ambiguous.Query), len(ambiguous.Matches))
+		for i, s := range ambiguous.Matches {
+			if i == 15 {
+				fmt.Fprintf(&b, "• … and %d more\n", len(ambiguous.Matches)-i)
+				break
+			}
+			fmt.Fprintf(&b, "• `%d` %s", s.ID, blocks.Escape(s.Name))
+			if s.DisplayName != "" && s.DisplayName != s.Name {
+				fmt.Fprintf(&b, " (%s)", blocks.Escape(s.DisplayName))
+			}
+			if s.Product != "" {
+				fmt.Fprintf(&b, ", %s", blocks.Escape(s.Product))
+			}
+			b.WriteByte('\n')
+		}
+		return b.String()
+	case errors.As(err, &noStrat):
+		name := blocks.Escape(noStrat.Service.Name)
+		if len(noStrat.Offered) == 0 {
+			return fmt.Sprintf("OVHcloud offers no way to renew %s at the moment (its renew mode is %s). Nothing was ordered.", name, noStrat.Service.RenewMode)
+		}
+		offered := make([]string, len(noStrat.Offered))
+		for i, o := range noStrat.Offered {
+			offered[i] = fmt.Sprintf("%s (`%s`)", o, o.ISO())
+		}
+		return fmt.Sprintf("OVHcloud offers no %s renewal for %s. Offered: %s. Type `/renew %s` to see them all.",
+			noStrat.Period, name, strings.Join(offered, ", "), name)
+	case errors.As(err, &state):
+		return stateText(state.State)
+	case errors.Is(err, renew.ErrPaymentUnknown):
+		return "The payment call did not come back, so I can't tell yet whether OVHcloud took the payment. " +
+			"Nothing will be paid again before the order status says it was not paid; the message will show the outcome."
+	case errors.As(err, &api):
+		msg := fmt.Sprintf("OVHcloud refused: %s", blocks.Escape(api.Message))
+		if api.Message == "" {
+			msg = fmt.Sprintf("OVHcloud answered with an error (HTTP %d)", api.Status)
+		}
+		if api.Status == 403 && strings.Contains(api.Message, "not been granted") {
+			msg += ". The bot's OVHcloud credentials lack an access rule: see the README's access rules."
+		}
+		if api.QueryID != "" {
+			msg += fmt.Sprintf(" (query id `%s`, for OVHcloud support)", blocks.Escape(api.QueryID))
+		}
+		return msg + "."
+	case errors.Is(err, renew.ErrNotFound):
+		return "I can't find that on this OVHcloud account. Type `/renew SERVICE` with the service's name " +
+			"(like `vps-1.example.net`), its display name, or its numeric id; `/renew list` shows what expires soon."
+	case errors.Is(err, renew.ErrStrategyGone):
+		return "OVHcloud no longer offers that option (its price or its services changed). Type `/renew` again to see the current ones."
+	case errors.Is(err, renew.ErrOverLimit):
+		return fmt.Sprintf("That renewal costs more than this workspace's limit of %s with tax, so I won't order or pay it. Ask an admin to raise RENEWBOT_MAX_AMOUNT, or renew it in the OVHcloud control panel.",
+			renew.FormatUcents(p.MaxAmount))
+	case errors.Is(err, renew.ErrOrderExpired):
+		return "The OVHcloud order expired before it was paid. Type `/renew` again to create a new one."
+	case errors.Is(err, renew.ErrOrderNotPayable):
+		return "OVHcloud says this order is not waiting for payment any more. Nothing was paid."
+	case errors.Is(err, renew.ErrDryRun):
+		return "This bot runs in dry-run mode: orders are only priced, never paid."
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, renew.ErrUnavailable):
+		return "OVHcloud did not answer in time. Nothing was ordered or paid; try again in a minute."
+	}
+	return "Something went wrong and nothing was changed. Try again in a minute; if it keeps failing, the bot's logs say why."
+}
+
+func deniedText(d *renew.DeniedError, p *renew.Policy) string {
+	switch d.Rule {
+	case renew.RuleSelfApproval:
+		return "You asked for this renewal, so a teammate has to approve it: nobody pays alone."
+	case renew.RuleApprover:
+		return "You are not one of the approvers of renewals here. Approvers: " + mentions(p.Approvers) + "."
+	case renew.RuleRequester:
+		return "You are not allowed to ask for renewals here. Allowed: " + mentions(p.Requesters) + "."
+	case renew.RuleChannel:
+		return "renewbot works only in " + channelLinks(p.Channels) + ". Use it there."
+	case renew.RuleCancel:
+		return "Only the person who asked for this renewal or an approver can cancel it."
+	case renew.RuleDirectory:
+		return "I can't check who may approve right now (Slack did not tell me the members of a user group), so I refuse rather than guess. Try again in a minute."
+	}
+	return "You are not allowed to do that here."
+}
+
+// mentions renders Slack ids as mentions: users as <@U…>, groups as
+// <!subteam^S…>.
+func mentions(ids []string) string {
+	if len(ids) == 0 {
+		return "anyone"
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		if renew.IsGroup(id) {
+			out[i] = "<!subteam^" + id + ">"
+		} else {
+			out[i] = "<@" + id + ">"
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func channelLinks(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = "<#" + id + ">"
+	}
+	return strings.Join(out, ", ")
+}
+
+func stateText(s renew.State) string {
+	switch s {
+	case renew.StateOrdering:
+		return "Someone already chose a strategy: the order is being created."
+	case renew.StateAwaitingApproval:
+		return "A strategy was already chosen for this request; the order is waiting for approval."
+	case renew.StatePaying:
+		return "This order is being paid right now. Nothing more to do."
+	case renew.StatePaid, renew.StateDelivered:
+		return "This renewal is already paid. Nothing more to do."
+	case renew.StateCancelled:
+		return "This request was cancelled. Type `/renew` again to start a new one."
+	case renew.StateExpired:
+		return "This request expired. Type `/renew` again to start a new one."
+	case renew.StateFailed:
+		return "This request failed and is closed. Type `/renew` again to start a new one."
+	case renew.StateUnknown:
+		return "The last payment's outcome is being checked with OVHcloud; wait for the message to update."
+	case renew.StateProposed:
+		return "No strategy was chosen yet for this request."
+	}
+	return "This request is " + string(s) + "."
+}

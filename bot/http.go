@@ -1,0 +1,123 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// MaxBody is the largest request body accepted from Slack. Slack's own
+// payloads are far smaller; anything bigger is refused before it is read.
+const MaxBody = 1 << 20
+
+// Routes lists every HTTP route of the bot in one place. ready reports
+// whether the bot can serve (the store answers); extra routes (metrics)
+// are added by the caller.
+func Routes(mux *http.ServeMux, b *Bot, secret string, ready func(context.Context) error) {
+	mux.Handle("POST /slack/commands", verified(secret, b.log, handleCommand(b)))
+	mux.Handle("POST /slack/interactions", verified(secret, b.log, handleInteraction(b)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if ready != nil {
+			if err := ready(ctx); err != nil {
+				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+}
+
+// formKey carries the verified, parsed form to the handler.
+type formKey struct{}
+
+// verified checks Slack's signature over the raw body before anything in
+// it is parsed: a forged or stale request (more than five minutes old) gets
+// a 401 and nothing else happens.
+func verified(secret string, log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "cannot read body", http.StatusBadRequest)
+			return
+		}
+		sv, err := slack.NewSecretsVerifier(r.Header, secret)
+		if err == nil {
+			_, _ = sv.Write(body)
+			err = sv.Ensure()
+		}
+		if err != nil {
+			log.Warn("request refused: bad Slack signature", "path", r.URL.Path, "reason", err.Error(), "remote", r.RemoteAddr)
+			http.Error(w, "invalid Slack signature", http.StatusUnauthorized)
+			return
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			http.Error(w, "malformed form body", http.StatusBadRequest)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), formKey{}, form)))
+	})
+}
+
+func formOf(r *http.Request) url.Values {
+	f, _ := r.Context().Value(formKey{}).(url.Values)
+	return f
+}
+
+func handleCommand(b *Bot) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f := formOf(r)
+		sc := slack.SlashCommand{
+			TeamID: f.Get("team_id"), ChannelID: f.Get("channel_id"), ChannelName: f.Get("channel_name"),
+			UserID: f.Get("user_id"), UserName: f.Get("user_name"), Command: f.Get("command"),
+			Text: f.Get("text"), ResponseURL: f.Get("response_url"), TriggerID: f.Get("trigger_id"),
+			APIAppID: f.Get("api_app_id"),
+		}
+		if sc.UserID == "" || sc.ChannelID == "" {
+			http.Error(w, "missing user_id or channel_id", http.StatusBadRequest)
+			return
+		}
+		writeReply(w, b.Command(r.Context(), sc))
+	}
+}
+
+func handleInteraction(b *Bot) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var cb slack.InteractionCallback
+		if err := json.Unmarshal([]byte(formOf(r).Get("payload")), &cb); err != nil {
+			http.Error(w, "malformed interaction payload", http.StatusBadRequest)
+			return
+		}
+		if cb.User.ID == "" {
+			http.Error(w, "interaction without a user", http.StatusBadRequest)
+			return
+		}
+		writeReply(w, b.Interaction(r.Context(), cb))
+	}
+}
+
+func writeReply(w http.ResponseWriter, reply *Reply) {
+	if reply == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(reply)
+}

@@ -1,0 +1,90 @@
+package bot
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Pool runs the work Slack must not wait for (OVHcloud calls, message
+// updates) on a fixed number of workers with a bounded queue, so a burst
+// of commands can neither exhaust memory nor delay Slack's ack: when the
+// queue is full, Submit says so at once and the user is told to retry.
+type Pool struct {
+	jobs    chan func(context.Context)
+	ctx     context.Context // cancelled when draining takes too long
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.RWMutex
+	closed  bool
+	timeout time.Duration
+}
+
+// NewPool starts workers goroutines sharing a queue of queue jobs. Each
+// job runs with a context bounded by timeout.
+func NewPool(workers, queue int, timeout time.Duration) *Pool {
+	if workers < 1 {
+		workers = 1
+	}
+	if queue < 0 {
+		queue = 0
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &Pool{jobs: make(chan func(context.Context), queue), ctx: ctx, cancel: cancel, timeout: timeout}
+	for range workers {
+		p.wg.Add(1)
+		go p.work()
+	}
+	return p
+}
+
+func (p *Pool) work() {
+	defer p.wg.Done()
+	for job := range p.jobs {
+		ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
+		job(ctx)
+		cancel()
+	}
+}
+
+// Submit queues job and reports whether it was accepted: false when the
+// queue is full or the pool is shutting down.
+func (p *Pool) Submit(job func(context.Context)) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return false
+	}
+	select {
+	case p.jobs <- job:
+		return true
+	default:
+		return false
+	}
+}
+
+// Queued reports how many jobs wait for a worker.
+func (p *Pool) Queued() int { return len(p.jobs) }
+
+// Close stops taking jobs and waits for the queued and running ones to
+// finish. When ctx ends first, running jobs see their context cancelled
+// and Close returns ctx's error once they return.
+func (p *Pool) Close(ctx context.Context) error {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		close(p.jobs)
+	}
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		p.cancel()
+		return nil
+	case <-ctx.Done():
+		p.cancel()
+		<-done
+		return ctx.Err()
+	}
+}
