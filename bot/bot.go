@@ -32,6 +32,9 @@ type Bot struct {
 	log     *slog.Logger
 	now     func() time.Time
 	sandbox bool
+	// optional bounds work that may be dropped at shutdown (following an
+	// order's status), unlike payments, which finish.
+	optional context.Context
 
 	locks sync.Map // request id -> *sync.Mutex: one message update at a time
 }
@@ -45,12 +48,18 @@ type Config struct {
 	Now     func() time.Time // time.Now when nil
 	// Sandbox says OVHcloud is simulated: every message says so.
 	Sandbox bool
+	// Optional, when it ends, stops optional background work (following
+	// a paid order's status) so shutdown need not wait for it.
+	Optional context.Context
 }
 
 // New returns a Bot and hooks it to the renewer's changes, so every state
 // change updates the request's message.
 func New(c Config) *Bot {
-	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox}
+	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox, optional: c.Optional}
+	if b.optional == nil {
+		b.optional = context.Background()
+	}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -182,7 +191,9 @@ func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Re
 	switch {
 	case err != nil:
 		log.Info("unreadable action value", "error", err)
-		job = func(ctx context.Context) { b.tell(ctx, to, "I can't read that button. Type `/renew` again to get a fresh message.") }
+		job = func(ctx context.Context) {
+			b.tell(ctx, to, "I can't read that button. Type `/renew` again to get a fresh message.")
+		}
 	case act.ActionID == blocks.ActionChoose || act.ActionID == blocks.ActionChooseSelect:
 		job = func(ctx context.Context) {
 			b.act(ctx, to, cb.Container.MessageTs, id, func(a renew.Action) error {
@@ -263,6 +274,9 @@ func (b *Bot) adopt(ctx context.Context, id, channel, ts string) {
 // follow watches a paid order's status in the background.
 func (b *Bot) follow(id string) {
 	ok := b.pool.Submit(func(ctx context.Context) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(b.optional, cancel)()
 		if _, err := b.renewer.Follow(ctx, id, nil); err != nil && !errors.Is(err, context.Canceled) {
 			b.log.Warn("follow order status", "request", id, "error", err)
 		}

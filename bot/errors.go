@@ -54,6 +54,9 @@ func errText(err error, p *renew.Policy) string {
 			noStrat.Period, name, strings.Join(offered, ", "), name)
 	case errors.As(err, &state):
 		return stateText(state.State)
+	case errors.Is(err, renew.ErrOrderUnknown):
+		return "OVHcloud did not answer while creating the order, so one may exist, unpaid. Nothing will pay it: " +
+			"it expires on its own within a day. Type `/renew` again to start over."
 	case errors.Is(err, renew.ErrPaymentUnknown):
 		return "The payment call did not come back, so I can't tell yet whether OVHcloud took the payment. " +
 			"Nothing will be paid again before the order status says it was not paid; the message will show the outcome."

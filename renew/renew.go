@@ -39,6 +39,9 @@ var (
 	// ErrPaymentUnknown: a pay call's outcome is not known (timeout, cut
 	// connection); the order status must be checked before paying again.
 	ErrPaymentUnknown = errors.New("payment outcome unknown")
+	// ErrOrderUnknown: the renew order call got no clear answer; an order
+	// may exist on OVHcloud, unpaid (it expires on its own).
+	ErrOrderUnknown = errors.New("order outcome unknown")
 	// ErrDryRun: dry-run mode never pays.
 	ErrDryRun = errors.New("dry run: nothing is paid")
 	// ErrUnavailable: a dependency (Slack, OVHcloud) could not answer and

@@ -296,6 +296,12 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 		if terr == nil {
 			r = r2
 		}
+		var api *APIError
+		if !errors.As(err, &api) || api.Status >= 500 {
+			// No answer: OVHcloud may have created the order. It is never
+			// paid from here and expires unpaid on its own.
+			return r, fmt.Errorf("create order: %w: %w", ErrOrderUnknown, err)
+		}
 		return r, fmt.Errorf("create order: %w", err)
 	}
 	detail := fmt.Sprintf("order %d, %s with tax", order.ID, order.PriceWithTax)
@@ -417,9 +423,12 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string) (*Request, 
 		return fail(StateFailed, "order_expired", ErrOrderExpired)
 	}
 	if err := rn.payCall(ctx, r.Order.ID); err != nil {
+		// A refusal (4xx) or a failure before the pay call certainly did
+		// not pay. A 5xx may come from a proxy after OVHcloud took the
+		// money: like a timeout, only the order status can tell.
 		var api *APIError
 		var pre *preflightError
-		if errors.As(err, &api) || errors.As(err, &pre) {
+		if errors.As(err, &pre) || errors.As(err, &api) && api.Status < 500 {
 			return fail(StatePaymentFailed, "payment_failed", err)
 		}
 		// A timeout or a cut connection: OVHcloud may have taken the

@@ -20,13 +20,13 @@ type Config struct {
 	SlackAppToken      string `envconfig:"SLACK_APP_TOKEN" desc:"xapp-…: switches to Socket Mode"`
 	SlackAPIURL        string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL"`
 
-	OVHEndpoint          string `envconfig:"OVH_ENDPOINT" default:"ovh-eu" desc:"ovh-eu, ovh-ca, ovh-us, … or a base URL"`
-	OVHApplicationKey    string `envconfig:"OVH_APPLICATION_KEY"`
-	OVHApplicationSecret string `envconfig:"OVH_APPLICATION_SECRET"`
-	OVHConsumerKey       string `envconfig:"OVH_CONSUMER_KEY"`
-	OVHClientID          string `envconfig:"OVH_CLIENT_ID"`
-	OVHClientSecret      string `envconfig:"OVH_CLIENT_SECRET"`
-	OVHAccessToken       string `envconfig:"OVH_ACCESS_TOKEN"`
+	OVHEndpoint          string        `envconfig:"OVH_ENDPOINT" default:"ovh-eu" desc:"ovh-eu, ovh-ca, ovh-us, … or a base URL"`
+	OVHApplicationKey    string        `envconfig:"OVH_APPLICATION_KEY"`
+	OVHApplicationSecret string        `envconfig:"OVH_APPLICATION_SECRET"`
+	OVHConsumerKey       string        `envconfig:"OVH_CONSUMER_KEY"`
+	OVHClientID          string        `envconfig:"OVH_CLIENT_ID"`
+	OVHClientSecret      string        `envconfig:"OVH_CLIENT_SECRET"`
+	OVHAccessToken       string        `envconfig:"OVH_ACCESS_TOKEN"`
 	OVHTimeout           time.Duration `envconfig:"OVH_TIMEOUT" default:"20s" desc:"timeout of one OVHcloud call"`
 
 	Addr        string `envconfig:"RENEWBOT_ADDR" default:":8080" desc:"HTTP listen address"`

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -91,7 +92,9 @@ type app struct {
 	log     *slog.Logger
 }
 
-func build(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
+// build wires the program. optional ends at shutdown, before work in
+// flight is drained.
+func build(ctx, optional context.Context, c Config, log *slog.Logger) (*app, error) {
 	ovh, err := ovhcloud.New(ovhcloud.Config{
 		Endpoint:          c.OVHEndpoint,
 		ApplicationKey:    c.OVHApplicationKey,
@@ -131,12 +134,14 @@ func build(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
 		FollowEvery: 10 * time.Second,
 		StuckAfter:  c.StuckAfter,
 	}
+	rn.Lookup = func(ctx context.Context) ([]renew.Service, error) { return allServices(ctx, ovh) }
 	pool := bot.NewPool(c.Workers, c.Queue, 3*time.Minute)
 	b := bot.New(bot.Config{
-		Renewer: rn,
-		Out:     &bot.SlackPoster{API: api, Log: log},
-		Pool:    pool,
-		Log:     log,
+		Renewer:  rn,
+		Out:      &bot.SlackPoster{API: api, Log: log},
+		Pool:     pool,
+		Log:      log,
+		Optional: optional,
 	})
 	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log}, nil
 }
@@ -147,7 +152,9 @@ func serve(ctx context.Context, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(c, stderr)
-	a, err := build(ctx, c, log)
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	a, err := build(ctx, bg, c, log)
 	if err != nil {
 		return err
 	}
@@ -169,8 +176,6 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	}
 	log.Info("renewbot listening", "addr", ln.Addr().String(), "dry_run", c.DryRun, "ovh_endpoint", c.OVHEndpoint)
 
-	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBG()
 	go a.background(bg, c.Sweep)
 
 	errc := make(chan error, 1)
@@ -241,4 +246,32 @@ func healthcheck(ctx context.Context, stdout io.Writer) error {
 	}
 	_, err = fmt.Fprintln(stdout, "ok")
 	return err
+}
+
+// allServices reads every service of the account, eight at a time.
+func allServices(ctx context.Context, ovh renew.OVHcloud) ([]renew.Service, error) {
+	ids, err := ovh.ServiceIDs(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]renew.Service, len(ids))
+	errs := make([]error, len(ids))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i], errs[i] = ovh.Service(ctx, id)
+		}()
+	}
+	wg.Wait()
+	ok := out[:0]
+	for i, s := range out {
+		if errs[i] == nil {
+			ok = append(ok, s)
+		}
+	}
+	return ok, nil
 }

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/renewbot/renewbot/internal/ovhfake"
+	"github.com/renewbot/renewbot/internal/slackfake"
+)
+
+// The end-to-end tests run the whole program (run) against a fake Slack
+// and a fake OVHcloud, and talk to it only through HTTP, signed like Slack.
+
+const (
+	secret  = "e2e-signing-secret-0123456789abcdef"
+	channel = "C0OPS0001"
+	alice   = "U0ALICE01"
+	bob     = "U0BOB0001"
+	carol   = "U0CAROL01"
+	eve     = "U0EVE0001"
+)
+
+type harness struct {
+	t     *testing.T
+	slack *slackfake.Server
+	ovh   *ovhfake.Server
+	base  string
+	env   map[string]string
+	logs  *syncBuffer
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// newHarness starts the fakes and the bot. env overrides the defaults.
+func newHarness(t *testing.T, env map[string]string) *harness {
+	t.Helper()
+	h := &harness{t: t, slack: slackfake.New(), ovh: ovhfake.SampleAccount(time.Now()), logs: &syncBuffer{}}
+	t.Cleanup(h.slack.Close)
+	ovhURL := h.ovh.Start()
+	t.Cleanup(h.ovh.Close)
+	addr := freeAddr(t)
+	h.base = "http://" + addr
+	h.env = map[string]string{
+		"SLACK_BOT_TOKEN":        "xoxb-e2e-token",
+		"SLACK_SIGNING_SECRET":   secret,
+		"SLACK_API_URL":          h.slack.APIURL(),
+		"OVH_ENDPOINT":           ovhURL,
+		"OVH_APPLICATION_KEY":    "e2e-app-key",
+		"OVH_APPLICATION_SECRET": "e2e-app-secret",
+		"OVH_CONSUMER_KEY":       "e2e-consumer-key",
+		"RENEWBOT_ADDR":          addr,
+		"RENEWBOT_DATABASE_URL":  "sqlite:" + filepath.Join(t.TempDir(), "renewbot.db"),
+		"LOG_LEVEL":              "debug",
+	}
+	for k, v := range env {
+		h.env[k] = v
+	}
+	h.start()
+	t.Cleanup(h.stop)
+	return h
+}
+
+// start runs the program with the harness's environment and waits until
+// it answers /healthz.
+func (h *harness) start() {
+	h.t.Helper()
+	for k, v := range h.env {
+		h.t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() { h.done <- run(ctx, nil, io.Discard, h.logs) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(h.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case err := <-h.done:
+			h.t.Fatalf("renewbot stopped at start: %v\n%s", err, h.logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("renewbot did not start\n%s", h.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop shuts the program down as SIGTERM would.
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("renewbot stopped with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		h.t.Error("renewbot did not stop within 30s")
+	}
+	h.cancel = nil
+}
+
+func (h *harness) restart() {
+	h.stop()
+	h.start()
+}
+
+// post sends a signed form to the bot.
+func (h *harness) post(path string, form url.Values) (int, string) {
+	h.t.Helper()
+	resp, err := http.DefaultClient.Do(slackfake.SignedRequest(h.base+path, secret, form))
+	if err != nil {
+		h.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// command types /renew text as user and returns the ack's text.
+func (h *harness) command(user, text string) string {
+	h.t.Helper()
+	status, body := h.post("/slack/commands", h.slack.Command(channel, user, text))
+	if status != http.StatusOK {
+		h.t.Fatalf("/renew %s: status %d: %s", text, status, body)
+	}
+	var reply struct {
+		Text string `json:"text"`
+	}
+	if body != "" {
+		_ = json.Unmarshal([]byte(body), &reply)
+	}
+	return reply.Text
+}
+
+// click presses a button of the message ts as user.
+func (h *harness) click(user, ts, actionID, value string) {
+	h.t.Helper()
+	status, body := h.post("/slack/interactions", h.slack.Click(channel, ts, user, actionID, value))
+	if status != http.StatusOK {
+		h.t.Fatalf("click %s: status %d: %s", actionID, status, body)
+	}
+}
+
+// eventually polls cond until it holds or 20 s pass.
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s\nlogs:\n%s", what, h.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// message waits for the channel's n-th message (1-based) to contain every
+// one of want, and returns it.
+func (h *harness) message(n int, want ...string) slackfake.Message {
+	h.t.Helper()
+	var m slackfake.Message
+	h.eventually(fmt.Sprintf("message %d with %q", n, want), func() bool {
+		ms := h.slack.Messages(channel)
+		if len(ms) < n {
+			return false
+		}
+		m = ms[n-1]
+		txt := blockText(m.Raw)
+		for _, w := range want {
+			if !strings.Contains(txt, w) {
+				return false
+			}
+		}
+		return true
+	})
+	return m
+}
+
+// ephemeral waits for an ephemeral answer to user containing want.
+func (h *harness) ephemeral(user, want string) slackfake.Response {
+	h.t.Helper()
+	var got slackfake.Response
+	h.eventually(fmt.Sprintf("an ephemeral answer to %s with %q", user, want), func() bool {
+		for _, r := range h.slack.Responses(user) {
+			if strings.Contains(r.Text+blockText(r.Raw), want) {
+				got = r
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+// blockText gathers every text of a Block Kit JSON document.
+func blockText(raw string) string {
+	var v any
+	if json.Unmarshal([]byte(raw), &v) != nil {
+		return raw
+	}
+	var b strings.Builder
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if s, ok := x["text"].(string); ok {
+				b.WriteString(s + "\n")
+			}
+			for k, c := range x {
+				if k != "text" || !isString(c) {
+					walk(c)
+				}
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
+	return b.String()
+}
+
+func isString(v any) bool { _, ok := v.(string); return ok }
+
+// element is an interactive element of a message.
+type element struct {
+	ActionID string
+	Value    string
+	Text     string // the button's text
+	Context  string // text of the section it belongs to, and the period heading above it
+	Confirm  string // the confirm dialog's text, if any
+	Options  []string
+}
+
+// elements lists the interactive elements of a message, in order.
+func elements(raw string) []element {
+	var blocks []map[string]any
+	_ = json.Unmarshal([]byte(raw), &blocks)
+	var out []element
+	heading := ""
+	str := func(m map[string]any, keys ...string) string {
+		var cur any = m
+		for _, k := range keys {
+			mm, ok := cur.(map[string]any)
+			if !ok {
+				return ""
+			}
+			cur = mm[k]
+		}
+		s, _ := cur.(string)
+		return s
+	}
+	add := func(e map[string]any, ctx string) {
+		el := element{ActionID: str(e, "action_id"), Value: str(e, "value"), Text: str(e, "text", "text"),
+			Context: heading + "\n" + ctx, Confirm: str(e, "confirm", "text", "text")}
+		if opts, ok := e["options"].([]any); ok {
+			for _, o := range opts {
+				el.Options = append(el.Options, str(o.(map[string]any), "value"))
+			}
+		}
+		if groups, ok := e["option_groups"].([]any); ok {
+			for _, g := range groups {
+				for _, o := range g.(map[string]any)["options"].([]any) {
+					el.Options = append(el.Options, str(o.(map[string]any), "value"))
+				}
+			}
+		}
+		out = append(out, el)
+	}
+	for _, b := range blocks {
+		text := str(b, "text", "text")
+		switch b["type"] {
+		case "section":
+			if acc, ok := b["accessory"].(map[string]any); ok {
+				add(acc, text)
+			} else if strings.HasPrefix(text, "*Renew for") {
+				heading = text
+			}
+		case "actions":
+			for _, e := range b["elements"].([]any) {
+				add(e.(map[string]any), "")
+			}
+		}
+	}
+	return out
+}
+
+// find returns the element with actionID whose context contains want.
+func (h *harness) find(m slackfake.Message, actionID, want string) element {
+	h.t.Helper()
+	for _, e := range elements(m.Raw) {
+		if e.ActionID == actionID && strings.Contains(e.Context+"\n"+e.Text, want) {
+			return e
+		}
+	}
+	h.t.Fatalf("no %s element about %q in message:\n%s", actionID, want, blockText(m.Raw))
+	return element{}
+}
+
+func hasAction(m slackfake.Message, actionID string) bool {
+	for _, e := range elements(m.Raw) {
+		if e.ActionID == actionID {
+			return true
+		}
+	}
+	return false
+}
