@@ -20,7 +20,7 @@ type Config struct {
 	SlackAppToken      string `envconfig:"SLACK_APP_TOKEN" desc:"xapp-…: switches to Socket Mode"`
 	SlackAPIURL        string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL"`
 
-	OVHEndpoint          string        `envconfig:"OVH_ENDPOINT" default:"ovh-eu" desc:"ovh-eu, ovh-ca, ovh-us, … or a base URL"`
+	OVHEndpoint          string        `envconfig:"OVH_ENDPOINT" default:"ovh-eu" desc:"ovh-eu, ovh-ca, ovh-us, …, a base URL, or sandbox"`
 	OVHApplicationKey    string        `envconfig:"OVH_APPLICATION_KEY"`
 	OVHApplicationSecret string        `envconfig:"OVH_APPLICATION_SECRET"`
 	OVHConsumerKey       string        `envconfig:"OVH_CONSUMER_KEY"`
@@ -216,3 +216,6 @@ func redactURL(s string) string {
 	}
 	return u.Redacted()
 }
+
+// sandbox reports whether OVHcloud is the embedded sample account.
+func (c Config) sandbox() bool { return c.OVHEndpoint == "sandbox" }

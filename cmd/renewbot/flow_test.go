@@ -366,3 +366,21 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("%d pay calls on a cancelled request", n)
 	}
 }
+
+// OVH_ENDPOINT=sandbox: the real adapter against the embedded sample
+// account, and every message says so.
+func TestSandbox(t *testing.T) {
+	h := newHarness(t, map[string]string{"OVH_ENDPOINT": "sandbox", "OVH_APPLICATION_KEY": "", "OVH_APPLICATION_SECRET": "", "OVH_CONSUMER_KEY": ""})
+	m := h.orderFor(alice, "web-front", "1 year")
+	if !strings.Contains(strings.ToLower(blockText(m.Raw)), "sandbox") {
+		t.Fatalf("a sandbox message does not say sandbox:\n%s", blockText(m.Raw))
+	}
+	h.click(bob, m.TS, "approve", h.find(m, "approve", "").Value)
+	m = h.message(1, "Paid")
+	if !strings.Contains(strings.ToLower(blockText(m.Raw)), "sandbox") {
+		t.Errorf("paid message does not say sandbox:\n%s", blockText(m.Raw))
+	}
+	if n := len(h.ovh.Calls()); n != 0 {
+		t.Fatalf("the sandbox called the harness's OVHcloud %d times", n)
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/renewbot/renewbot/bot"
+	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/renew"
 	"github.com/renewbot/renewbot/renew/ovhcloud"
 	"github.com/renewbot/renewbot/renew/sqlstore"
@@ -93,9 +94,9 @@ type app struct {
 }
 
 // build wires the program. optional ends at shutdown, before work in
-// flight is drained.
-func build(ctx, optional context.Context, c Config, log *slog.Logger) (*app, error) {
-	ovh, err := ovhcloud.New(ovhcloud.Config{
+// flight is drained. out is where the bot talks: nil for Slack's Web API.
+func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Poster) (*app, error) {
+	oc := ovhcloud.Config{
 		Endpoint:          c.OVHEndpoint,
 		ApplicationKey:    c.OVHApplicationKey,
 		ApplicationSecret: c.OVHApplicationSecret,
@@ -104,7 +105,11 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger) (*app, err
 		ClientSecret:      c.OVHClientSecret,
 		AccessToken:       c.OVHAccessToken,
 		Timeout:           c.OVHTimeout,
-	})
+	}
+	if c.sandbox() {
+		oc = sandboxOVH(c.OVHTimeout)
+	}
+	ovh, err := ovhcloud.New(oc)
 	if err != nil {
 		return nil, err
 	}
@@ -112,9 +117,12 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger) (*app, err
 	if err != nil {
 		return nil, fmt.Errorf("RENEWBOT_DATABASE_URL: %w", err)
 	}
-	api := slack.New(c.SlackBotToken,
-		slack.OptionAPIURL(c.SlackAPIURL),
-		slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
+	if out == nil {
+		api := slack.New(c.SlackBotToken,
+			slack.OptionAPIURL(c.SlackAPIURL),
+			slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
+		out = &bot.SlackPoster{API: api, Log: log}
+	}
 	policy := &renew.Policy{
 		Approvers:    c.Approvers,
 		Requesters:   c.Requesters,
@@ -138,10 +146,11 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger) (*app, err
 	pool := bot.NewPool(c.Workers, c.Queue, 3*time.Minute)
 	b := bot.New(bot.Config{
 		Renewer:  rn,
-		Out:      &bot.SlackPoster{API: api, Log: log},
+		Out:      out,
 		Pool:     pool,
 		Log:      log,
 		Optional: optional,
+		Sandbox:  c.sandbox(),
 	})
 	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log}, nil
 }
@@ -154,7 +163,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	log := newLogger(c, stderr)
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
-	a, err := build(ctx, bg, c, log)
+	a, err := build(ctx, bg, c, log, nil)
 	if err != nil {
 		return err
 	}
@@ -274,4 +283,17 @@ func allServices(ctx context.Context, ovh renew.OVHcloud) ([]renew.Service, erro
 		}
 	}
 	return ok, nil
+}
+
+// sandboxOVH is an OVHcloud client for OVH_ENDPOINT=sandbox: the real
+// adapter talking, in the process, to the fake account the tests use.
+func sandboxOVH(timeout time.Duration) ovhcloud.Config {
+	fake := ovhfake.SampleAccount(time.Now())
+	fake.StatusStep = 20 * time.Second // checking, delivering, delivered
+	return ovhcloud.Config{
+		Endpoint:    ovhfake.SandboxURL,
+		AccessToken: "sandbox",
+		Timeout:     timeout,
+		HTTPClient:  &http.Client{Transport: fake.Transport()},
+	}
 }
