@@ -65,6 +65,7 @@ func Expiring(l Listing, now time.Time, days int) ExpiringList {
 		case e.Expired || e.Suspended:
 			out.Attention = append(out.Attention, e)
 		case s.Expiration.IsZero() || e.DaysLeft > out.Days:
+			// Not expiring within the window: not listed.
 		case Automatic(s):
 			out.Automatic = append(out.Automatic, e)
 		default:
