@@ -35,6 +35,7 @@ type Bot struct {
 	// optional bounds work that may be dropped at shutdown (following an
 	// order's status), unlike payments, which finish.
 	optional context.Context
+	audit    string
 
 	locks sync.Map // request id -> *sync.Mutex: one message update at a time
 }
@@ -51,12 +52,15 @@ type Config struct {
 	// Optional, when it ends, stops optional background work (following
 	// a paid order's status) so shutdown need not wait for it.
 	Optional context.Context
+	// AuditChannel, when set, gets one line per order created, approved,
+	// paid, failed, cancelled or expired.
+	AuditChannel string
 }
 
 // New returns a Bot and hooks it to the renewer's changes, so every state
 // change updates the request's message.
 func New(c Config) *Bot {
-	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox, optional: c.Optional}
+	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox, optional: c.Optional, audit: c.AuditChannel}
 	if b.optional == nil {
 		b.optional = context.Background()
 	}
@@ -76,6 +80,9 @@ type Reply struct {
 	ResponseType string        `json:"response_type,omitempty"`
 	Text         string        `json:"text,omitempty"`
 	Blocks       []slack.Block `json:"blocks,omitempty"`
+	// ResponseAction and Errors answer a modal's submission.
+	ResponseAction string            `json:"response_action,omitempty"`
+	Errors         map[string]string `json:"errors,omitempty"`
 }
 
 func ephemeral(text string) *Reply {
@@ -120,6 +127,12 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 	case KindRenew:
 		ack = fmt.Sprintf("Looking up `%s` on OVHcloud…", blocks.Escape(cmd.Service))
 		job = func(ctx context.Context) { b.propose(ctx, sc, cmd, to) }
+	case KindStatus:
+		ack = "Reading the open requests…"
+		job = func(ctx context.Context) { b.status(ctx, sc, to) }
+	case KindHistory:
+		ack = "Reading the history…"
+		job = func(ctx context.Context) { b.history(ctx, sc, cmd, to) }
 	default:
 		return ephemeral("That command is not available yet.\n\n" + blocks.HelpText())
 	}
@@ -162,6 +175,49 @@ func postErrText(err error) string {
 	return "Slack refused my message (" + SlackErrorCode(err) + "). Nothing was ordered; try again in a minute."
 }
 
+func (b *Bot) status(ctx context.Context, sc slack.SlashCommand, to Target) {
+	reqs, err := b.renewer.Open(ctx, sc.ChannelID)
+	if err != nil {
+		b.log.Error("list open requests", "channel", sc.ChannelID, "error", err)
+		b.tell(ctx, to, errText(err, b.renewer.Policy))
+		return
+	}
+	bs := blocks.Status(reqs, b.view())
+	b.reply(ctx, to, Message{Text: fmt.Sprintf("%d open renewal requests", len(reqs)), Blocks: bs})
+}
+
+// historyLimit is how many events /renew history shows.
+const historyLimit = 20
+
+func (b *Bot) history(ctx context.Context, sc slack.SlashCommand, cmd Command, to Target) {
+	events, err := b.renewer.History(ctx, sc.ChannelID, cmd.Service, historyLimit)
+	if err != nil {
+		b.log.Info("history refused", "channel", sc.ChannelID, "error", err)
+		b.tell(ctx, to, errText(err, b.renewer.Policy))
+		return
+	}
+	names := map[string]string{}
+	for _, ev := range events {
+		if _, ok := names[ev.RequestID]; ok {
+			continue
+		}
+		if r, err := b.renewer.Get(ctx, ev.RequestID); err == nil {
+			names[ev.RequestID] = r.Service.DisplayName
+			if names[ev.RequestID] == "" {
+				names[ev.RequestID] = r.Service.Name
+			}
+		}
+	}
+	b.reply(ctx, to, Message{Text: fmt.Sprintf("%d renewal events", len(events)), Blocks: blocks.History(events, names)})
+}
+
+// reply answers one user, ephemerally, with blocks.
+func (b *Bot) reply(ctx context.Context, to Target, m Message) {
+	if err := b.out.Ephemeral(context.WithoutCancel(ctx), to, m); err != nil {
+		b.log.Warn("ephemeral answer lost", "user", to.User, "error", SlackErrorCode(err))
+	}
+}
+
 // tell answers one user, ephemerally.
 func (b *Bot) tell(ctx context.Context, to Target, text string) {
 	if err := b.out.Ephemeral(context.WithoutCancel(ctx), to, Message{Text: text}); err != nil {
@@ -171,6 +227,9 @@ func (b *Bot) tell(ctx context.Context, to Target, text string) {
 
 // Interaction handles a click on one of the bot's messages.
 func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Reply {
+	if cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == blocks.CallbackCancel {
+		return b.cancelSubmitted(ctx, cb)
+	}
 	if cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 {
 		return nil
 	}
@@ -218,8 +277,22 @@ func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Re
 	case act.ActionID == blocks.ActionCancel:
 		job = func(ctx context.Context) {
 			b.act(ctx, to, cb.Container.MessageTs, id, func(a renew.Action) error {
-				_, err := b.renewer.Cancel(ctx, a)
-				return err
+				modals, ok := b.out.(Modals)
+				if !ok || cb.TriggerID == "" {
+					_, err := b.renewer.Cancel(ctx, a)
+					return err
+				}
+				// Refuse at once who may not cancel; the others say why.
+				r, err := b.renewer.CheckCancel(ctx, a)
+				if err != nil {
+					return err
+				}
+				if err := modals.OpenView(ctx, cb.TriggerID, blocks.CancelModal(r)); err != nil {
+					b.log.Warn("cancel dialog not opened, cancelling without a reason", "request", id, "error", SlackErrorCode(err))
+					_, err := b.renewer.Cancel(ctx, a)
+					return err
+				}
+				return nil
 			})
 		}
 	default:
@@ -236,6 +309,34 @@ func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Re
 			defer cancel()
 			b.tell(ctx, to, busyText)
 		}()
+	}
+	return nil
+}
+
+// cancelSubmitted handles the cancel dialog's submission. The dialog
+// closes at once; the cancel runs in the pool and a refusal is told in the
+// request's channel.
+func (b *Bot) cancelSubmitted(ctx context.Context, cb slack.InteractionCallback) *Reply {
+	id := cb.View.PrivateMetadata
+	reason := ""
+	if v, ok := cb.View.State.Values[blocks.BlockReason][blocks.ActionReason]; ok {
+		reason = v.Value
+	}
+	job := func(ctx context.Context) {
+		r, err := b.renewer.Get(ctx, id)
+		if err != nil {
+			b.log.Info("cancel dialog for an unknown request", "request", id)
+			return
+		}
+		to := Target{Channel: r.Channel, User: cb.User.ID}
+		b.act(ctx, to, "", id, func(a renew.Action) error {
+			a.Reason = reason
+			_, err := b.renewer.Cancel(ctx, a)
+			return err
+		})
+	}
+	if !b.pool.Submit(job) {
+		return &Reply{ResponseAction: "errors", Errors: map[string]string{blocks.BlockReason: busyText}}
 	}
 	return nil
 }
@@ -290,6 +391,26 @@ func (b *Bot) follow(id string) {
 // message.
 func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
 	b.refresh(ctx, r.ID)
+	if r.MessageTS == "" || ev.Action == "" {
+		return
+	}
+	if line := blocks.EventLine(r, ev); line != "" {
+		if _, err := b.out.Post(ctx, r.Channel, Message{Text: line, ThreadTS: r.MessageTS}); err != nil {
+			b.log.Warn("thread reply lost", "request", r.ID, "error", SlackErrorCode(err))
+		}
+	}
+	if b.audit != "" && blocks.Audited(ev.Action) {
+		link := ""
+		if pl, ok := b.out.(Permalinker); ok {
+			var err error
+			if link, err = pl.Permalink(ctx, r.Channel, r.MessageTS); err != nil {
+				b.log.Warn("permalink", "request", r.ID, "error", SlackErrorCode(err))
+			}
+		}
+		if _, err := b.out.Post(ctx, b.audit, Message{Text: blocks.AuditLine(r, ev, link)}); err != nil {
+			b.log.Warn("audit line lost", "request", r.ID, "action", ev.Action, "error", SlackErrorCode(err))
+		}
+	}
 }
 
 // refresh re-renders a request's message from the store. Updates of one

@@ -72,6 +72,8 @@ func errText(err error, p *renew.Policy) string {
 			msg += fmt.Sprintf(" (query id `%s`, for OVHcloud support)", blocks.Escape(api.QueryID))
 		}
 		return msg + "."
+	case errors.Is(err, renew.ErrOtherChannel):
+		return "That button belongs to a request made in another channel: act on it there."
 	case errors.Is(err, renew.ErrNotFound):
 		return "I can't find that on this OVHcloud account. Type `/renew SERVICE` with the service's name " +
 			"(like `vps-1.example.net`), its display name, or its numeric id; `/renew list` shows what expires soon."

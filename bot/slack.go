@@ -42,6 +42,19 @@ type WebAPI interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
+	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
+	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
+}
+
+// Modals is a Poster that can open a Slack modal (views.open). The console
+// cannot: there, Cancel asks no reason.
+type Modals interface {
+	OpenView(ctx context.Context, triggerID string, view slack.ModalViewRequest) error
+}
+
+// Permalinker is a Poster that can link to a message (chat.getPermalink).
+type Permalinker interface {
+	Permalink(ctx context.Context, channel, ts string) (string, error)
 }
 
 // SlackPoster posts through Slack's Web API and response_url, retrying
@@ -56,7 +69,32 @@ type SlackPoster struct {
 	MaxWait  time.Duration
 }
 
-var _ Poster = (*SlackPoster)(nil)
+var (
+	_ Poster      = (*SlackPoster)(nil)
+	_ Modals      = (*SlackPoster)(nil)
+	_ Permalinker = (*SlackPoster)(nil)
+	_ WebAPI      = (*slack.Client)(nil)
+)
+
+// OpenView opens a modal. A trigger id lives three seconds: no retry.
+func (p *SlackPoster) OpenView(ctx context.Context, triggerID string, view slack.ModalViewRequest) error {
+	_, err := p.API.OpenViewContext(ctx, triggerID, view)
+	if err != nil {
+		return fmt.Errorf("views.open: %w", err)
+	}
+	return nil
+}
+
+// Permalink returns a link to a message.
+func (p *SlackPoster) Permalink(ctx context.Context, channel, ts string) (string, error) {
+	var link string
+	err := p.retry(ctx, "chat.getPermalink", func() error {
+		var err error
+		link, err = p.API.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
+		return err
+	})
+	return link, err
+}
 
 func msgOptions(m Message) []slack.MsgOption {
 	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false), slack.MsgOptionBlocks(m.Blocks...)}

@@ -42,6 +42,9 @@ var (
 	// ErrOrderUnknown: the renew order call got no clear answer; an order
 	// may exist on OVHcloud, unpaid (it expires on its own).
 	ErrOrderUnknown = errors.New("order outcome unknown")
+	// ErrOtherChannel: a button was clicked in another channel than the
+	// request's (a forwarded or copied message).
+	ErrOtherChannel = errors.New("request belongs to another channel")
 	// ErrDryRun: dry-run mode never pays.
 	ErrDryRun = errors.New("dry run: nothing is paid")
 	// ErrUnavailable: a dependency (Slack, OVHcloud) could not answer and

@@ -225,7 +225,7 @@ func (rn *Renewer) load(ctx context.Context, a Action) (*Request, error) {
 		return nil, err
 	}
 	if a.Channel != "" && r.Channel != "" && a.Channel != r.Channel {
-		return nil, fmt.Errorf("request %s belongs to another channel: %w", r.ID, ErrNotFound)
+		return nil, fmt.Errorf("request %s: %w", r.ID, ErrOtherChannel)
 	}
 	if err := rn.Policy.CheckChannel(r.Channel); err != nil {
 		return nil, err
@@ -375,6 +375,10 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 		r, _ = rn.expire(ctx, r, "the order was not approved in time")
 		res.Request = r
 		return res, ErrOrderExpired
+	}
+	if max := rn.Policy.MaxAmount; max > 0 && r.Order != nil && r.Order.PriceWithTax.Ucents > max {
+		// The limit may have been lowered since the order was created.
+		return res, fmt.Errorf("order %d at %s: %w", r.Order.ID, r.Order.PriceWithTax, ErrOverLimit)
 	}
 	need := rn.Policy.NeedApprovals()
 	r, moved, err := rn.Store.Approve(ctx, r.ID, approvable, Approval{User: a.User, At: now}, need)
@@ -678,4 +682,37 @@ func (rn *Renewer) ReconcileAll(ctx context.Context) ([]*Request, error) {
 		out = append(out, r2)
 	}
 	return out, errors.Join(errs...)
+}
+
+// Open returns the requests of channel that wait for someone, newest
+// first.
+func (rn *Renewer) Open(ctx context.Context, channel string) ([]*Request, error) {
+	return rn.Store.List(ctx, Filter{Channel: channel, States: []State{StateProposed, StateOrdering, StateAwaitingApproval, StatePaying, StatePaymentFailed, StateUnknown}, Limit: 50})
+}
+
+// History returns the last events of channel, of one service when query
+// names one.
+func (rn *Renewer) History(ctx context.Context, channel, query string, limit int) ([]Event, error) {
+	f := EventFilter{Channel: channel, Limit: limit}
+	if query != "" {
+		svc, err := rn.Resolve(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		f.ServiceID = svc.ID
+	}
+	return rn.Store.Events(ctx, f)
+}
+
+// CheckCancel tells whether user may cancel request id now, without
+// changing anything: the transport asks before opening the reason dialog.
+func (rn *Renewer) CheckCancel(ctx context.Context, a Action) (*Request, error) {
+	r, err := rn.load(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if !r.State.Open() {
+		return r, &StateError{ID: r.ID, State: r.State}
+	}
+	return r, rn.Policy.CheckCancel(ctx, r, a.User)
 }

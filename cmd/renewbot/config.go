@@ -41,6 +41,8 @@ type Config struct {
 	RequestTTL   time.Duration `envconfig:"RENEWBOT_REQUEST_TTL" default:"24h"`
 	Payment      PaymentSpec   `envconfig:"RENEWBOT_PAYMENT" default:"default"`
 	DryRun       bool          `envconfig:"RENEWBOT_DRY_RUN" default:"false"`
+	AuditChannel string        `envconfig:"RENEWBOT_AUDIT_CHANNEL" desc:"channel id where each step is logged"`
+	GroupsTTL    time.Duration `envconfig:"RENEWBOT_GROUPS_TTL" default:"5m" desc:"how long user group members are cached"`
 
 	Workers    int           `envconfig:"RENEWBOT_WORKERS" default:"16" desc:"background workers"`
 	Queue      int           `envconfig:"RENEWBOT_QUEUE" default:"256" desc:"background jobs that may wait"`
@@ -185,8 +187,10 @@ func (c Config) validate() error {
 		return errors.New("SLACK_SIGNING_SECRET: required in HTTP mode: the signing secret from the Slack app's Basic Information page (or set SLACK_APP_TOKEN for Socket Mode)")
 	case c.Approvals < 1 || c.Approvals > 10:
 		return fmt.Errorf("RENEWBOT_APPROVALS: expected a number of approvals from 1 to 10, got %d", c.Approvals)
-	case c.RequestTTL < time.Minute:
-		return fmt.Errorf("RENEWBOT_REQUEST_TTL: expected at least 1m, got %s", c.RequestTTL)
+	case c.RequestTTL < time.Second:
+		return fmt.Errorf("RENEWBOT_REQUEST_TTL: expected at least 1s, got %s", c.RequestTTL)
+	case c.Sweep < 100*time.Millisecond:
+		return fmt.Errorf("RENEWBOT_SWEEP_EVERY: expected at least 100ms, got %s", c.Sweep)
 	case c.Workers < 1:
 		return fmt.Errorf("RENEWBOT_WORKERS: expected at least 1, got %d", c.Workers)
 	case c.Queue < 0:
@@ -195,6 +199,11 @@ func (c Config) validate() error {
 		return fmt.Errorf("OVH_TIMEOUT: expected at least 1s, got %s", c.OVHTimeout)
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("LOG_FORMAT: expected text or json, got %q", c.LogFormat)
+	}
+	if c.AuditChannel != "" {
+		if _, err := splitIDs(c.AuditChannel, "CG", "a channel id (C…, G…)"); err != nil {
+			return fmt.Errorf("RENEWBOT_AUDIT_CHANNEL: %w", err)
+		}
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err

@@ -355,7 +355,27 @@ func TestCancel(t *testing.T) {
 	h.click(eve, m.TS, "cancel", cancel.Value)
 	h.ephemeral(eve, "Only the person who asked")
 	h.click(alice, m.TS, "cancel", cancel.Value)
-	m = h.message(1, "Cancelled")
+	h.eventually("the cancel dialog", func() bool { return len(h.slack.Views()) == 1 })
+	if v := h.slack.Views()[0]; !strings.Contains(v, `"callback_id":"cancel_request"`) || !strings.Contains(v, cancel.Value) {
+		t.Fatalf("cancel dialog = %s", v)
+	}
+	if strings.Contains(blockText(h.message(1).Raw), "Cancelled") {
+		t.Fatal("cancelled before the dialog was submitted")
+	}
+	status, _ := h.post("/slack/interactions", h.slack.ViewSubmission(alice, "cancel_request", cancel.Value,
+		map[string]map[string]string{"reason": {"reason_input": "renewed in the control panel"}}))
+	if status != http.StatusOK {
+		t.Fatalf("dialog submission: status %d", status)
+	}
+	m = h.message(1, "Cancelled", "renewed in the control panel")
+	h.eventually("the thread reply", func() bool {
+		for _, r := range h.slack.Replies(channel, m.TS) {
+			if strings.Contains(r.Text, "Cancelled by") && strings.Contains(r.Text, "renewed in the control panel") {
+				return true
+			}
+		}
+		return false
+	})
 	if hasAction(m, "approve") {
 		t.Fatal("a cancelled request can still be approved")
 	}

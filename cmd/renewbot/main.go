@@ -117,10 +117,10 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 	if err != nil {
 		return nil, fmt.Errorf("RENEWBOT_DATABASE_URL: %w", err)
 	}
+	api := slack.New(c.SlackBotToken,
+		slack.OptionAPIURL(c.SlackAPIURL),
+		slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
 	if out == nil {
-		api := slack.New(c.SlackBotToken,
-			slack.OptionAPIURL(c.SlackAPIURL),
-			slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
 		out = &bot.SlackPoster{API: api, Log: log}
 	}
 	policy := &renew.Policy{
@@ -131,6 +131,7 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 		Approvals:    c.Approvals,
 		MaxAmount:    int64(c.MaxAmount),
 		TTL:          c.RequestTTL,
+		Directory:    &bot.Groups{API: api, TTL: c.GroupsTTL},
 	}
 	rn := &renew.Renewer{
 		OVH:         ovh,
@@ -151,6 +152,8 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 		Log:      log,
 		Optional: optional,
 		Sandbox:  c.sandbox(),
+
+		AuditChannel: c.AuditChannel,
 	})
 	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log}, nil
 }
