@@ -3,7 +3,10 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/renewbot/renewbot/renew"
 )
 
 // Lease takes or renews the lease name for holder until ttl from now, and
@@ -51,4 +54,41 @@ func (s *Store) Remember(ctx context.Context, key string, at time.Time) (bool, e
 		return false, fmt.Errorf("sqlstore: remember %s: %w", key, err)
 	}
 	return added == 1, nil
+}
+
+var _ renew.SentLog = (*Store)(nil)
+
+// Remembered reports which of keys were remembered, without remembering
+// any: `renewbot remind --dry-run` shows what is due and changes nothing.
+func (s *Store) Remembered(ctx context.Context, keys []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(keys))
+	for len(keys) > 0 {
+		// Bounded batches keep under SQLite's and PostgreSQL's parameter limits.
+		batch := keys[:min(len(keys), 500)]
+		keys = keys[len(batch):]
+		args := make([]any, len(batch))
+		for i, k := range batch {
+			args[i] = k
+		}
+		q := "SELECT key FROM reminders WHERE key IN (" + strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",") + ")"
+		rows, err := s.db.QueryContext(ctx, s.d.rebind(q), args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: remembered: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlstore: remembered: %w", err)
+			}
+			out[k] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

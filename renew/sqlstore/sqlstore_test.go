@@ -108,6 +108,7 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 		{"Lease", testLease},
 		{"LeaseRace", testLeaseRace},
 		{"Remember", testRemember},
+		{"Remembered", testRemembered},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1101,5 +1102,29 @@ func BenchmarkTransition(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+func testRemembered(t *testing.T, s *Store) {
+	ctx := t.Context()
+	for _, k := range []string{"10001/7/2026-12-20", "10002/30/2027-01-05"} {
+		if _, err := s.Remember(ctx, k, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := []string{"10001/7/2026-12-20", "10001/1/2026-12-20", "10002/30/2027-01-05"}
+	for i := range 600 { // more than one batch
+		keys = append(keys, fmt.Sprintf("x/%d", i))
+	}
+	got, err := s.Remembered(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got["10001/7/2026-12-20"] || !got["10002/30/2027-01-05"] {
+		t.Fatalf("Remembered = %v, want the two remembered keys", got)
+	}
+	// Asking remembers nothing.
+	if ok, _ := s.Remember(ctx, "10001/1/2026-12-20", t0); !ok {
+		t.Fatal("Remembered remembered a key it was only asked about")
 	}
 }
