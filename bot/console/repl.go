@@ -1,0 +1,298 @@
+package console
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/renewbot/renewbot/bot"
+)
+
+// Handler is what the console drives: *bot.Bot, as every transport does.
+type Handler interface {
+	Command(ctx context.Context, sc slack.SlashCommand) *bot.Reply
+	Interaction(ctx context.Context, cb slack.InteractionCallback) *bot.Reply
+}
+
+// Usage lists what the console understands.
+const Usage = `  /renew list              the services that expire soon
+  /renew web-front         renew a service (try web-front, example.com, storage-1)
+  /renew help              what renewbot can do
+  1, 2, 3…                 click the button or menu option with that number
+  as bob                   act as someone else: a teammate must approve
+  show                     show the channel's messages again
+  help                     this help
+  quit                     leave (or Ctrl-D)
+`
+
+// Run reads lines from in and acts on them as the current user until in
+// ends, "quit", or ctx ends. Each action waits for the bot's answer
+// before the next line is read.
+func (c *Console) Run(ctx context.Context, h Handler, in io.Reader) error {
+	lines := make(chan string)
+	readErr := make(chan error, 1)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-done:
+				return
+			}
+		}
+		readErr <- sc.Err()
+		close(lines)
+	}()
+
+	var confirming *clickable // a click waiting for its confirm answer
+	for {
+		c.prompt(confirming)
+		var line string
+		select {
+		case <-ctx.Done():
+			c.note("")
+			return nil
+		case l, ok := <-lines:
+			if !ok {
+				c.note("")
+				return <-readErr
+			}
+			line = strings.TrimSpace(l)
+		}
+		c.echoed(line)
+
+		if confirming != nil {
+			click := *confirming
+			confirming = nil
+			switch strings.ToLower(line) {
+			case "y", "yes", strings.ToLower(click.elem.Confirm.Yes):
+				c.click(ctx, h, click)
+			default:
+				c.note("%s: not clicked.", click.elem.Confirm.No)
+			}
+			continue
+		}
+
+		word, rest, _ := strings.Cut(line, " ")
+		rest = strings.TrimSpace(rest)
+		switch strings.ToLower(word) {
+		case "":
+		case "/renew", "renew":
+			c.command(ctx, h, rest)
+		case "as":
+			c.switchUser(rest)
+		case "show":
+			c.showAll()
+		case "help", "?":
+			c.note("%s", strings.TrimRight(Usage, "\n"))
+		case "quit", "exit", "q":
+			return nil
+		default:
+			n, err := strconv.Atoi(line)
+			switch {
+			case err == nil:
+				click, ok := c.clickable(n)
+				switch {
+				case !ok:
+					c.note("There is no [%d] on screen. Type show to see the messages again.", n)
+				case click.elem.Confirm != nil:
+					cf := click.elem.Confirm
+					c.note("%s\n%s\n[y] %s   [n] %s", c.bold(cf.Title), cf.Text, cf.Yes, cf.No)
+					confirming = &click
+				default:
+					c.click(ctx, h, click)
+				}
+			case strings.HasPrefix(word, "/"):
+				c.note("Only /renew works here. Type help for the console's commands.")
+			default:
+				c.note("I don't know %q. Type /renew help, or help for the console's commands.", word)
+			}
+		}
+	}
+}
+
+// prompt shows who acts, or the confirm question's answers.
+func (c *Console) prompt(confirming *clickable) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.promptText()
+	if confirming != nil {
+		p = c.bold("y/n>") + " "
+	}
+	_, _ = io.WriteString(c.out, p)
+	c.prompted = true
+}
+
+// echoed records that a line was read: a terminal showed it already, a
+// pipe did not.
+func (c *Console) echoed(line string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.prompted = false
+	if c.echo {
+		_, _ = io.WriteString(c.out, line+"\n")
+	}
+}
+
+// command runs "/renew text" as the current user in the channel.
+func (c *Console) command(ctx context.Context, h Handler, text string) {
+	c.mu.Lock()
+	user := c.user
+	sc := slack.SlashCommand{
+		TeamID:      "T0CONSOLE1",
+		TeamDomain:  "console",
+		ChannelID:   c.channel,
+		ChannelName: c.channelName,
+		UserID:      user,
+		UserName:    strings.TrimPrefix(c.userName(user), "@"),
+		Command:     "/renew",
+		Text:        text,
+		TriggerID:   c.trigger(),
+	}
+	c.mu.Unlock()
+
+	since, began := c.mark(), time.Now()
+	reply := h.Command(ctx, sc)
+	// An empty ack, or one that announces work ("Looking up…"), promises
+	// a message to come; any other reply is the whole answer.
+	expect := reply == nil || working(reply.Text)
+	if reply != nil {
+		c.reply(user, reply)
+	}
+	c.settle(ctx, since, began, expect)
+}
+
+// reply shows the immediate answer to a command or a click: in the
+// channel when Slack would post it there, else to its user only.
+func (c *Console) reply(user string, r *bot.Reply) {
+	if r.Text == "" && len(r.Blocks) == 0 {
+		return
+	}
+	m := bot.Message{Text: r.Text, Blocks: r.Blocks}
+	if r.ResponseType == slack.ResponseTypeInChannel {
+		_, _ = c.Post(context.Background(), c.channel, m)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ephemeral(c.channel, user, m)
+}
+
+// clickable returns what number n clicks on the current screen.
+func (c *Console) clickable(n int) (clickable, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.live[n]
+	return cl, ok
+}
+
+// click sends the block_actions callback Slack would send for a click on
+// cl as the current user, and waits for the bot's answer.
+func (c *Console) click(ctx context.Context, h Handler, cl clickable) {
+	c.mu.Lock()
+	msg := c.msgs[cl.ts]
+	user := c.user
+	now := time.Now()
+	actionTS := fmt.Sprintf("%d.%06d", now.Unix(), now.Nanosecond()/1000)
+	act := &slack.BlockAction{
+		ActionID: cl.elem.ActionID,
+		BlockID:  cl.elem.BlockID,
+		Type:     slack.ActionType(cl.elem.Type),
+		Value:    cl.elem.Value,
+		ActionTs: actionTS,
+	}
+	if cl.elem.Option != nil {
+		act.SelectedOption = *cl.elem.Option
+	} else {
+		act.Text = slack.TextBlockObject{Type: slack.PlainTextType, Text: cl.elem.Label}
+	}
+	cb := slack.InteractionCallback{
+		Type:      slack.InteractionTypeBlockActions,
+		TriggerID: c.trigger(),
+		ActionTs:  actionTS,
+		Team:      slack.Team{ID: "T0CONSOLE1", Domain: "console"},
+		User:      slack.User{ID: user, Name: strings.TrimPrefix(c.userName(user), "@")},
+		Container: slack.Container{
+			Type:        "message",
+			MessageTs:   msg.ts,
+			ChannelID:   msg.channel,
+			IsEphemeral: msg.ephemeral != "",
+		},
+		Message: slack.Message{Msg: slack.Msg{
+			Type:      "message",
+			Channel:   msg.channel,
+			Timestamp: msg.ts,
+			Text:      msg.text,
+			Blocks:    slack.Blocks{BlockSet: msg.blocks},
+		}},
+		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{act}},
+	}
+	cb.Channel.ID = msg.channel
+	if msg.channel == c.channel {
+		cb.Channel.Name = c.channelName
+	}
+	c.mu.Unlock()
+
+	since, began := c.mark(), time.Now()
+	if r := h.Interaction(ctx, cb); r != nil {
+		c.reply(user, r)
+	}
+	// Every click gets an answer: the message changes, or the clicker is
+	// told why not.
+	c.settle(ctx, since, began, true)
+}
+
+// trigger makes a trigger id. Callers hold mu.
+func (c *Console) trigger() string {
+	return fmt.Sprintf("console.%d.%d", c.start, c.seq)
+}
+
+// switchUser makes name the acting user.
+func (c *Console) switchUser(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.prompted = false
+	if name == "" {
+		fmt.Fprintf(c.out, "You are %s (%s). Type as bob to act as bob.\n", c.userName(c.user), c.user)
+		return
+	}
+	id, err := c.addUser(name)
+	if err != nil {
+		fmt.Fprintf(c.out, "%s.\n", upper(err.Error()))
+		return
+	}
+	c.user = id
+	fmt.Fprintf(c.out, "You are now %s (%s).\n", c.userName(id), id)
+}
+
+// showAll prints the latest state of every channel message again.
+func (c *Console) showAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.prompted = false
+	if len(c.order) == 0 {
+		fmt.Fprintln(c.out, "No message yet. Try /renew list or /renew web-front.")
+		return
+	}
+	for _, ts := range slices.Clone(c.order) {
+		m := c.msgs[ts]
+		c.show(m, fmt.Sprintf("renewbot · message %d", m.n), bot.Message{Text: m.text, Blocks: m.blocks})
+	}
+}
+
+func upper(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

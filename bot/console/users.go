@@ -1,0 +1,50 @@
+package console
+
+import (
+	"fmt"
+	"strings"
+)
+
+// maxName bounds a console user name: it becomes part of a Slack id.
+const maxName = 20
+
+// UserID returns the Slack user id a console name stands for, the same on
+// every run so that RENEWBOT_APPROVERS can name it: alice is U0ALICE01,
+// bob U0BOB0001. An id itself (U…, W…, with a digit) is taken as it is.
+func UserID(name string) (string, error) {
+	if isID(name) {
+		return name, nil
+	}
+	n := strings.ToLower(name)
+	if n == "" || len(n) > maxName || n[0] < 'a' || n[0] > 'z' {
+		return "", fmt.Errorf("a user is a name of up to %d letters and digits, starting with a letter, like bob", maxName)
+	}
+	for _, c := range []byte(n) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return "", fmt.Errorf("a user is a name of up to %d letters and digits, starting with a letter, like bob", maxName)
+		}
+	}
+	id := "U0" + strings.ToUpper(n)
+	for len(id) < 8 {
+		id += "0"
+	}
+	return id + "1", nil
+}
+
+// isID reports whether s is written like a Slack user id: U or W, then
+// upper-case letters and digits, with at least one digit.
+func isID(s string) bool {
+	if len(s) < 3 || len(s) > 32 || (s[0] != 'U' && s[0] != 'W') {
+		return false
+	}
+	digit := false
+	for _, c := range []byte(s[1:]) {
+		switch {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c < 'A' || c > 'Z':
+			return false
+		}
+	}
+	return digit
+}
