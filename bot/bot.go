@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,7 @@ type Bot struct {
 	// order's status), unlike payments, which finish.
 	optional context.Context
 	audit    string
+	account  *renew.Account
 
 	locks sync.Map // request id -> *sync.Mutex: one message update at a time
 }
@@ -52,6 +54,8 @@ type Config struct {
 	// Optional, when it ends, stops optional background work (following
 	// a paid order's status) so shutdown need not wait for it.
 	Optional context.Context
+	// Account lists the whole account for /renew list; nil disables it.
+	Account *renew.Account
 	// AuditChannel, when set, gets one line per order created, approved,
 	// paid, failed, cancelled or expired.
 	AuditChannel string
@@ -60,7 +64,7 @@ type Config struct {
 // New returns a Bot and hooks it to the renewer's changes, so every state
 // change updates the request's message.
 func New(c Config) *Bot {
-	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox, optional: c.Optional, audit: c.AuditChannel}
+	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox, optional: c.Optional, audit: c.AuditChannel, account: c.Account}
 	if b.optional == nil {
 		b.optional = context.Background()
 	}
@@ -126,7 +130,10 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 	switch cmd.Kind {
 	case KindRenew:
 		ack = fmt.Sprintf("Looking up `%s` on OVHcloud…", blocks.Escape(cmd.Service))
-		job = func(ctx context.Context) { b.propose(ctx, sc, cmd, to) }
+		job = func(ctx context.Context) { b.propose(ctx, to, cmd) }
+	case KindList:
+		ack = "Reading the account's services…"
+		job = func(ctx context.Context) { b.list(ctx, to, cmd.Days, 1) }
 	case KindStatus:
 		ack = "Reading the open requests…"
 		job = func(ctx context.Context) { b.status(ctx, sc, to) }
@@ -143,16 +150,17 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 	return ephemeral(ack)
 }
 
-func (b *Bot) propose(ctx context.Context, sc slack.SlashCommand, cmd Command, to Target) {
-	log := b.log.With("user", sc.UserID, "channel", sc.ChannelID, "service", cmd.Service)
-	r, err := b.renewer.Propose(ctx, renew.ProposeInput{Channel: sc.ChannelID, User: sc.UserID, Query: cmd.Service, Period: cmd.Period})
+// propose runs /renew SERVICE [PERIOD] for to.User in to.Channel.
+func (b *Bot) propose(ctx context.Context, to Target, cmd Command) {
+	log := b.log.With("user", to.User, "channel", to.Channel, "service", cmd.Service)
+	r, err := b.renewer.Propose(ctx, renew.ProposeInput{Channel: to.Channel, User: to.User, Query: cmd.Service, Period: cmd.Period})
 	if err != nil {
 		log.Info("renew refused", "error", err)
 		b.tell(ctx, to, errText(err, b.renewer.Policy))
 		return
 	}
 	log = log.With("request", r.ID, "service_id", r.Service.ID)
-	ts, err := b.out.Post(ctx, sc.ChannelID, Message{Text: blocks.Text(r), Blocks: blocks.Request(r, b.view())})
+	ts, err := b.out.Post(ctx, to.Channel, Message{Text: blocks.Text(r), Blocks: blocks.Request(r, b.view())})
 	if err != nil {
 		log.Error("post request message", "error", SlackErrorCode(err))
 		b.renewer.Abandon(context.WithoutCancel(ctx), r.ID, "message not posted: "+SlackErrorCode(err))
@@ -163,6 +171,28 @@ func (b *Bot) propose(ctx context.Context, sc slack.SlashCommand, cmd Command, t
 		log.Error("record message ts", "error", err)
 	}
 	log.Info("request proposed", "options", len(r.Options))
+}
+
+// list answers /renew list [DAYS] (and its page buttons) to one user.
+func (b *Bot) list(ctx context.Context, to Target, days, page int) {
+	if b.account == nil {
+		b.tell(ctx, to, "Listing the account is not available here.")
+		return
+	}
+	l, err := b.account.List(ctx)
+	if err != nil {
+		b.log.Warn("list services", "error", err)
+		b.tell(ctx, to, errText(err, b.renewer.Policy))
+		return
+	}
+	ex := renew.Expiring(l, b.now(), days)
+	b.reply(ctx, to, Message{Text: blocks.ListText(ex, days), Blocks: blocks.List(ex, page, b.view(), days)})
+}
+
+// PostDigest posts the daily reminder digest in channel.
+func (b *Bot) PostDigest(ctx context.Context, channel string, rs []renew.Reminder) error {
+	_, err := b.out.Post(ctx, channel, Message{Text: blocks.DigestText(rs), Blocks: blocks.Digest(rs, b.view())})
+	return err
 }
 
 func postErrText(err error) string {
@@ -240,67 +270,11 @@ func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Re
 	}
 	to := Target{Channel: channel, User: cb.User.ID, ResponseURL: cb.ResponseURL}
 	log := b.log.With("user", cb.User.ID, "channel", channel, "action", act.ActionID)
-
 	value := act.Value
 	if act.SelectedOption.Value != "" {
 		value = act.SelectedOption.Value
 	}
-	id, index, err := blocks.ParseValue(value)
-	var job func(context.Context)
-	switch {
-	case err != nil:
-		log.Info("unreadable action value", "error", err)
-		job = func(ctx context.Context) {
-			b.tell(ctx, to, "I can't read that button. Type `/renew` again to get a fresh message.")
-		}
-	case act.ActionID == blocks.ActionChoose || act.ActionID == blocks.ActionChooseSelect:
-		job = func(ctx context.Context) {
-			b.act(ctx, to, cb.Container.MessageTs, id, func(a renew.Action) error {
-				a.Choice = index
-				_, err := b.renewer.Choose(ctx, a)
-				return err
-			})
-		}
-	case act.ActionID == blocks.ActionApprove:
-		job = func(ctx context.Context) {
-			b.act(ctx, to, cb.Container.MessageTs, id, func(a renew.Action) error {
-				res, err := b.renewer.Approve(ctx, a)
-				if err == nil && res.Missing > 0 {
-					b.tell(ctx, to, fmt.Sprintf("Your approval is recorded: %d more needed before the order is paid.", res.Missing))
-				}
-				if res.Paid {
-					b.follow(id)
-				}
-				return err
-			})
-		}
-	case act.ActionID == blocks.ActionCancel:
-		job = func(ctx context.Context) {
-			b.act(ctx, to, cb.Container.MessageTs, id, func(a renew.Action) error {
-				modals, ok := b.out.(Modals)
-				if !ok || cb.TriggerID == "" {
-					_, err := b.renewer.Cancel(ctx, a)
-					return err
-				}
-				// Refuse at once who may not cancel; the others say why.
-				r, err := b.renewer.CheckCancel(ctx, a)
-				if err != nil {
-					return err
-				}
-				if err := modals.OpenView(ctx, cb.TriggerID, blocks.CancelModal(r)); err != nil {
-					b.log.Warn("cancel dialog not opened, cancelling without a reason", "request", id, "error", SlackErrorCode(err))
-					_, err := b.renewer.Cancel(ctx, a)
-					return err
-				}
-				return nil
-			})
-		}
-	default:
-		log.Info("unknown action")
-		job = func(ctx context.Context) {
-			b.tell(ctx, to, "I don't know that button. Type `/renew help` to see what I can do.")
-		}
-	}
+	job := b.actionJob(act.ActionID, value, cb.Container.MessageTs, cb.TriggerID, to, log)
 	if !b.pool.Submit(job) {
 		log.Warn("queue full, click refused")
 		// The ack of a click carries no message: answer on the side, briefly.
@@ -311,6 +285,91 @@ func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Re
 		}()
 	}
 	return nil
+}
+
+// actionJob returns the work a click asks for. The value only names a
+// request (and an option), a service id or a page: everything else is
+// read again from the store and OVHcloud.
+func (b *Bot) actionJob(actionID, value, ts, trigger string, to Target, log *slog.Logger) func(context.Context) {
+	unreadable := func(err error) func(context.Context) {
+		log.Info("unreadable action value", "error", err)
+		return func(ctx context.Context) {
+			b.tell(ctx, to, "I can't read that button. Type `/renew` again to get a fresh message.")
+		}
+	}
+	switch actionID {
+	case blocks.ActionRenew:
+		id, err := blocks.ParseServiceID(value)
+		if err != nil {
+			return unreadable(err)
+		}
+		return func(ctx context.Context) {
+			b.propose(ctx, to, Command{Kind: KindRenew, Service: strconv.FormatInt(id, 10)})
+		}
+	case blocks.ActionListPage, blocks.ActionListPrevious:
+		days, page, err := blocks.ParseListPage(value)
+		if err != nil {
+			return unreadable(err)
+		}
+		return func(ctx context.Context) {
+			to := to
+			to.Replace = true
+			b.list(ctx, to, days, page)
+		}
+	case blocks.ActionChoose, blocks.ActionChooseSelect, blocks.ActionApprove, blocks.ActionCancel:
+	default:
+		log.Info("unknown action")
+		return func(ctx context.Context) {
+			b.tell(ctx, to, "I don't know that button. Type `/renew help` to see what I can do.")
+		}
+	}
+	id, index, err := blocks.ParseValue(value)
+	if err != nil {
+		return unreadable(err)
+	}
+	switch actionID {
+	case blocks.ActionChoose, blocks.ActionChooseSelect:
+		return func(ctx context.Context) {
+			b.act(ctx, to, ts, id, func(a renew.Action) error {
+				a.Choice = index
+				_, err := b.renewer.Choose(ctx, a)
+				return err
+			})
+		}
+	case blocks.ActionApprove:
+		return func(ctx context.Context) {
+			b.act(ctx, to, ts, id, func(a renew.Action) error {
+				res, err := b.renewer.Approve(ctx, a)
+				if err == nil && res.Missing > 0 {
+					b.tell(ctx, to, fmt.Sprintf("Your approval is recorded: %d more needed before the order is paid.", res.Missing))
+				}
+				if res.Paid {
+					b.follow(id)
+				}
+				return err
+			})
+		}
+	}
+	return func(ctx context.Context) {
+		b.act(ctx, to, ts, id, func(a renew.Action) error {
+			modals, ok := b.out.(Modals)
+			if !ok || trigger == "" {
+				_, err := b.renewer.Cancel(ctx, a)
+				return err
+			}
+			// Refuse at once who may not cancel; the others say why.
+			r, err := b.renewer.CheckCancel(ctx, a)
+			if err != nil {
+				return err
+			}
+			if err := modals.OpenView(ctx, trigger, blocks.CancelModal(r)); err != nil {
+				b.log.Warn("cancel dialog not opened, cancelling without a reason", "request", id, "error", SlackErrorCode(err))
+				_, err := b.renewer.Cancel(ctx, a)
+				return err
+			}
+			return nil
+		})
+	}
 }
 
 // cancelSubmitted handles the cancel dialog's submission. The dialog
@@ -391,6 +450,9 @@ func (b *Bot) follow(id string) {
 // message.
 func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
 	b.refresh(ctx, r.ID)
+	if ev.Action == "paid" && b.account != nil {
+		b.account.Invalidate() // its expiry moves: the list must not show it as due
+	}
 	if r.MessageTS == "" || ev.Action == "" {
 		return
 	}

@@ -27,6 +27,9 @@ type Target struct {
 	Channel     string
 	User        string
 	ResponseURL string
+	// Replace replaces the ephemeral message the response_url came from
+	// (a list page) instead of adding one.
+	Replace bool
 }
 
 // Poster is how the bot talks back. SlackPoster implements it over the Web
@@ -126,7 +129,7 @@ func (p *SlackPoster) Update(ctx context.Context, channel, ts string, m Message)
 // Ephemeral answers one user.
 func (p *SlackPoster) Ephemeral(ctx context.Context, to Target, m Message) error {
 	if to.ResponseURL != "" {
-		msg := &slack.WebhookMessage{Text: m.Text, ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: false}
+		msg := &slack.WebhookMessage{Text: m.Text, ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: to.Replace}
 		if len(m.Blocks) > 0 {
 			msg.Blocks = &slack.Blocks{BlockSet: m.Blocks}
 		}

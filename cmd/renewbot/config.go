@@ -44,6 +44,11 @@ type Config struct {
 	AuditChannel string        `envconfig:"RENEWBOT_AUDIT_CHANNEL" desc:"channel id where each step is logged"`
 	GroupsTTL    time.Duration `envconfig:"RENEWBOT_GROUPS_TTL" default:"5m" desc:"how long user group members are cached"`
 
+	OVHConcurrency  int     `envconfig:"RENEWBOT_OVH_CONCURRENCY" default:"8" desc:"OVHcloud calls at once when listing the account"`
+	ReminderChannel string  `envconfig:"RENEWBOT_REMINDER_CHANNEL" desc:"channel id for the daily reminder digest"`
+	ReminderDays    Days    `envconfig:"RENEWBOT_REMINDER_DAYS" default:"30,7,1" desc:"days before expiry when services are reminded"`
+	ReminderAt      DailyAt `envconfig:"RENEWBOT_REMINDER_AT" default:"09:00 UTC" desc:"daily time of the digest, e.g. 09:00 Europe/Paris"`
+
 	Workers    int           `envconfig:"RENEWBOT_WORKERS" default:"16" desc:"background workers"`
 	Queue      int           `envconfig:"RENEWBOT_QUEUE" default:"256" desc:"background jobs that may wait"`
 	StuckAfter time.Duration `envconfig:"RENEWBOT_STUCK_AFTER" default:"2m" desc:"when an interrupted order or payment is reconciled"`
@@ -150,6 +155,19 @@ func (p *PaymentSpec) Decode(v string) error {
 // loadConfig reads the environment. Its errors are one line that names the
 // variable and what it expects.
 func loadConfig() (Config, error) {
+	c, err := loadEnv()
+	if err != nil {
+		return c, err
+	}
+	if err := c.validateSlack(); err != nil {
+		return c, err
+	}
+	return c, c.validate()
+}
+
+// loadEnv reads the environment without requiring Slack's variables: the
+// console and `remind --dry-run` talk to no Slack.
+func loadEnv() (Config, error) {
 	var c Config
 	if err := envconfig.Process("", &c); err != nil {
 		var pe *envconfig.ParseError
@@ -158,7 +176,7 @@ func loadConfig() (Config, error) {
 		}
 		return c, err
 	}
-	return c, c.validate()
+	return c, nil
 }
 
 func expectation(pe *envconfig.ParseError) string {
@@ -175,7 +193,7 @@ func expectation(pe *envconfig.ParseError) string {
 
 // validate checks what envconfig cannot: required variables and values
 // that depend on each other.
-func (c Config) validate() error {
+func (c Config) validateSlack() error {
 	switch {
 	case c.SlackBotToken == "":
 		return errors.New("SLACK_BOT_TOKEN: required: the bot token (xoxb-…) from the Slack app's OAuth & Permissions page")
@@ -185,12 +203,21 @@ func (c Config) validate() error {
 		return errors.New("SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
 	case c.SlackAppToken == "" && c.SlackSigningSecret == "":
 		return errors.New("SLACK_SIGNING_SECRET: required in HTTP mode: the signing secret from the Slack app's Basic Information page (or set SLACK_APP_TOKEN for Socket Mode)")
+	}
+	return nil
+}
+
+// validate checks the rest of the configuration.
+func (c Config) validate() error {
+	switch {
 	case c.Approvals < 1 || c.Approvals > 10:
 		return fmt.Errorf("RENEWBOT_APPROVALS: expected a number of approvals from 1 to 10, got %d", c.Approvals)
 	case c.RequestTTL < time.Second:
 		return fmt.Errorf("RENEWBOT_REQUEST_TTL: expected at least 1s, got %s", c.RequestTTL)
 	case c.Sweep < 100*time.Millisecond:
 		return fmt.Errorf("RENEWBOT_SWEEP_EVERY: expected at least 100ms, got %s", c.Sweep)
+	case c.OVHConcurrency < 1 || c.OVHConcurrency > 64:
+		return fmt.Errorf("RENEWBOT_OVH_CONCURRENCY: expected 1 to 64, got %d", c.OVHConcurrency)
 	case c.Workers < 1:
 		return fmt.Errorf("RENEWBOT_WORKERS: expected at least 1, got %d", c.Workers)
 	case c.Queue < 0:
@@ -199,6 +226,11 @@ func (c Config) validate() error {
 		return fmt.Errorf("OVH_TIMEOUT: expected at least 1s, got %s", c.OVHTimeout)
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("LOG_FORMAT: expected text or json, got %q", c.LogFormat)
+	}
+	if c.ReminderChannel != "" {
+		if _, err := splitIDs(c.ReminderChannel, "CG", "a channel id (C…, G…)"); err != nil {
+			return fmt.Errorf("RENEWBOT_REMINDER_CHANNEL: %w", err)
+		}
 	}
 	if c.AuditChannel != "" {
 		if _, err := splitIDs(c.AuditChannel, "CG", "a channel id (C…, G…)"); err != nil {
@@ -228,3 +260,29 @@ func redactURL(s string) string {
 
 // sandbox reports whether OVHcloud is the embedded sample account.
 func (c Config) sandbox() bool { return c.OVHEndpoint == "sandbox" }
+
+// Days is RENEWBOT_REMINDER_DAYS: thresholds in days.
+type Days []int
+
+// Decode implements envconfig.Decoder.
+func (d *Days) Decode(v string) error {
+	ts, err := renew.ParseThresholds(v)
+	if err != nil {
+		return fmt.Errorf("expected days before expiry like 30,7,1: %w", err)
+	}
+	*d = ts
+	return nil
+}
+
+// DailyAt is RENEWBOT_REMINDER_AT: a time of day and a time zone.
+type DailyAt struct{ renew.DailyAt }
+
+// Decode implements envconfig.Decoder.
+func (d *DailyAt) Decode(v string) error {
+	at, err := renew.ParseDailyAt(v)
+	if err != nil {
+		return fmt.Errorf("expected a time and a time zone like \"09:00 Europe/Paris\": %w", err)
+	}
+	d.DailyAt = at
+	return nil
+}

@@ -18,13 +18,14 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // RENEWBOT_REMINDER_AT's time zones, even on an image without zone files
 
 	"github.com/slack-go/slack"
 
 	"github.com/renewbot/renewbot/bot"
+	"github.com/renewbot/renewbot/bot/blocks"
 	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/renew"
 	"github.com/renewbot/renewbot/renew/ovhcloud"
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, stdout)
+	case "remind":
+		return remind(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		_, err := fmt.Fprint(stdout, usage)
 		return err
@@ -64,6 +67,9 @@ const usage = `renewbot: renew OVHcloud services from Slack, with team approval.
 
   renewbot               serve Slack (configuration from the environment; see README)
   renewbot healthcheck   exit 0 when the bot at RENEWBOT_ADDR answers /healthz
+  renewbot remind        post the reminder digest due now (once per service and threshold)
+  renewbot remind --dry-run
+                         print it without posting it
   renewbot help          this text
 `
 
@@ -91,6 +97,8 @@ type app struct {
 	bot     *bot.Bot
 	pool    *bot.Pool
 	log     *slog.Logger
+
+	reminders *renew.Reminders
 }
 
 // build wires the program. optional ends at shutdown, before work in
@@ -143,7 +151,8 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 		FollowEvery: 10 * time.Second,
 		StuckAfter:  c.StuckAfter,
 	}
-	rn.Lookup = func(ctx context.Context) ([]renew.Service, error) { return allServices(ctx, ovh) }
+	account := &renew.Account{OVH: ovh, Concurrency: c.OVHConcurrency}
+	rn.Lookup = account.Services
 	pool := bot.NewPool(c.Workers, c.Queue, 3*time.Minute)
 	b := bot.New(bot.Config{
 		Renewer:  rn,
@@ -154,8 +163,10 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 		Sandbox:  c.sandbox(),
 
 		AuditChannel: c.AuditChannel,
+		Account:      account,
 	})
-	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log}, nil
+	reminders := &renew.Reminders{Account: account, Log: store, Thresholds: c.ReminderDays}
+	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log, reminders: reminders}, nil
 }
 
 func serve(ctx context.Context, stderr io.Writer) error {
@@ -189,6 +200,9 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	log.Info("renewbot listening", "addr", ln.Addr().String(), "dry_run", c.DryRun, "ovh_endpoint", c.OVHEndpoint)
 
 	go a.background(bg, c.Sweep)
+	if c.ReminderChannel != "" {
+		go a.remind(bg, c.ReminderChannel, c.ReminderAt.DailyAt)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -232,6 +246,16 @@ func (a *app) background(ctx context.Context, every time.Duration) {
 	}
 }
 
+// remind posts the reminder digest every day at the configured time.
+func (a *app) remind(ctx context.Context, channel string, at renew.DailyAt) {
+	a.log.Info("reminders on", "channel", channel, "at", at.String(), "days", a.reminders.Thresholds)
+	post := func(ctx context.Context, rs []renew.Reminder) error { return a.bot.PostDigest(ctx, channel, rs) }
+	failed := func(err error) { a.log.Warn("reminder digest", "error", err) }
+	if err := a.reminders.Run(ctx, at, post, failed); err != nil && !errors.Is(err, context.Canceled) {
+		a.log.Error("reminders stopped", "error", err)
+	}
+}
+
 // healthcheck asks a running bot whether it is alive: the image has no
 // curl, so Docker's HEALTHCHECK runs the binary itself.
 func healthcheck(ctx context.Context, stdout io.Writer) error {
@@ -260,34 +284,6 @@ func healthcheck(ctx context.Context, stdout io.Writer) error {
 	return err
 }
 
-// allServices reads every service of the account, eight at a time.
-func allServices(ctx context.Context, ovh renew.OVHcloud) ([]renew.Service, error) {
-	ids, err := ovh.ServiceIDs(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]renew.Service, len(ids))
-	errs := make([]error, len(ids))
-	sem := make(chan struct{}, 8)
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			out[i], errs[i] = ovh.Service(ctx, id)
-		}()
-	}
-	wg.Wait()
-	ok := out[:0]
-	for i, s := range out {
-		if errs[i] == nil {
-			ok = append(ok, s)
-		}
-	}
-	return ok, nil
-}
-
 // sandboxOVH is an OVHcloud client for OVH_ENDPOINT=sandbox: the real
 // adapter talking, in the process, to the fake account the tests use.
 func sandboxOVH(timeout time.Duration) ovhcloud.Config {
@@ -300,3 +296,68 @@ func sandboxOVH(timeout time.Duration) ovhcloud.Config {
 		HTTPClient:  &http.Client{Transport: fake.Transport()},
 	}
 }
+
+// remind posts the reminder digest that is due now, once: what was posted
+// is remembered in the store, so running it again (a cron job, a restart,
+// a second replica) repeats nothing. With --dry-run it prints the digest
+// instead, and changes nothing.
+func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	dry := false
+	switch {
+	case len(args) == 1 && args[0] == "--dry-run":
+		dry = true
+	case len(args) != 0:
+		return errors.New("usage: renewbot remind [--dry-run]")
+	}
+	c, err := loadEnv()
+	if err != nil {
+		return err
+	}
+	var out bot.Poster = discard{}
+	if !dry {
+		if err := c.validateSlack(); err != nil {
+			return err
+		}
+		if c.ReminderChannel == "" {
+			return errors.New("RENEWBOT_REMINDER_CHANNEL: required to post the digest (or use --dry-run)")
+		}
+		out = nil // Slack
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	log := newLogger(c, stderr)
+	a, err := build(ctx, context.Background(), c, log, out)
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	defer a.pool.Close(context.Background())
+	if dry {
+		due, err := a.reminders.Due(ctx)
+		if err != nil {
+			return err
+		}
+		if len(due) == 0 {
+			_, err = fmt.Fprintf(stdout, "Nothing to remind (thresholds %v days): no digest would be posted.\n", []int(c.ReminderDays))
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, blocks.DigestText(due))
+		return err
+	}
+	posted, err := a.reminders.Once(ctx, func(ctx context.Context, rs []renew.Reminder) error {
+		return a.bot.PostDigest(ctx, c.ReminderChannel, rs)
+	})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "%d reminders posted in %s\n", len(posted), c.ReminderChannel)
+	return err
+}
+
+// discard is a Poster for commands that post nothing.
+type discard struct{}
+
+func (discard) Post(context.Context, string, bot.Message) (string, error) { return "", nil }
+func (discard) Update(context.Context, string, string, bot.Message) error { return nil }
+func (discard) Ephemeral(context.Context, bot.Target, bot.Message) error  { return nil }
