@@ -206,11 +206,11 @@ func parallel[T any](items <-chan T, c int, do func(T)) {
 
 // runLoad sends every command, clicks when asked to, and waits until each
 // accepted one is answered (or o.wait passes).
-func runLoad(ctx context.Context, o options, slack *slackfake.Server, bot *botProcess) (*Result, error) {
+func runLoad(ctx context.Context, o options, f *fakes, bot *botProcess) (*Result, error) {
 	t := newTracker(o.n, o.clicks)
-	l := newLoader(bot.base, o.c, o.ackTimeout, slack, t)
+	l := newLoader(bot.base, o.c, o.ackTimeout, f.slack, t)
 	clicks := make(chan clickJob, o.n)
-	w := &watcher{slack: slack, t: t, clicks: clicks, wantClicks: o.clicks}
+	w := &watcher{slack: f.slack, t: t, clicks: clicks, wantClicks: o.clicks}
 	stopWatch := w.run(10 * time.Millisecond)
 
 	clicking := make(chan struct{})
@@ -226,16 +226,22 @@ func runLoad(ctx context.Context, o options, slack *slackfake.Server, bot *botPr
 			cmds <- op
 		}
 	}()
+	whole, acking := startPhase(bot.pid()), startPhase(bot.pid())
 	parallel(cmds, o.c, func(op *op) { l.command(ctx, op, o.service) })
+	acked := acking.stop()
 
 	err := waitAnswered(ctx, t, bot, o.wait)
+	run := whole.stop()
 	stopWatch()
 	close(clicks)
 	<-clicking
 	if err != nil {
 		return nil, err
 	}
-	return t.result(), nil
+	r := t.result()
+	r.OVHCalls = len(f.ovh.Calls())
+	r.Acking, r.Run = acked, run
+	return r, nil
 }
 
 // waitAnswered polls the tracker until nothing is pending, the bot stops,

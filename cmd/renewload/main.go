@@ -159,7 +159,7 @@ func measure(ctx context.Context, o options, f *fakes, bot *botProcess, stderr i
 	}
 	sampler := sampleMemory(bot.pid(), 20*time.Millisecond)
 	fmt.Fprintf(stderr, "renewload: sending %d commands, %d at once…\n", o.n, o.c)
-	res, err := runLoad(ctx, o, f.slack, bot)
+	res, err := runLoad(ctx, o, f, bot)
 	peak := sampler.stop()
 	if err != nil {
 		return nil, err

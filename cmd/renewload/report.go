@@ -38,6 +38,9 @@ func (r *Report) rows() []row {
 		rows = append(rows, tallyRows("clicks", "order", *c)...)
 	}
 	return append(rows,
+		phaseRow("CPU time while the commands are acked", r.Result.Acking),
+		phaseRow("CPU time of the whole run", r.Result.Run),
+		row{measure: "OVHcloud calls", value: fmt.Sprintf("%d (%.1f per command)", r.Result.OVHCalls, float64(r.Result.OVHCalls)/float64(r.Options.n))},
 		memoryRow("idle RSS", r.IdleRSS, targetIdleRSS),
 		memoryRow("peak RSS (VmHWM)", r.PeakRSS, targetPeakRSS),
 		memoryRow("RSS after the run", r.AfterRSS, 0),
@@ -62,6 +65,10 @@ func tallyRows(what, answer string, t Tally) []row {
 		{what + ": time to the " + answer + " p50 / p99 / max", durations(t.E2E), "", nil},
 		{what + ": " + answer + "s per second", fmt.Sprintf("%.1f", t.PostRate), "", nil},
 	}
+}
+
+func phaseRow(measure string, p phase) row {
+	return row{measure: measure, value: fmt.Sprintf("bot %s, renewload %s, in %s", ms(p.Bot), ms(p.Self), ms(p.Wall))}
 }
 
 func memoryRow(measure string, bytes, target int64) row {

@@ -132,6 +132,9 @@ func topDetails(details map[string]int, n int) []string {
 type Result struct {
 	Commands Tally
 	Clicks   *Tally // nil without -clicks
+	OVHCalls int    // calls the fake OVHcloud answered, start-up included
+	Acking   phase  // from the first command sent to the last ack
+	Run      phase  // from the first command sent to the last answer
 }
 
 func (t *tracker) result() *Result {

@@ -8,8 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
+
+// The figures of a running process come from /proc (Linux only).
 
 // memory is what /proc/PID/status says of a process's resident memory,
 // in bytes.
@@ -57,6 +60,70 @@ func parseStatus(r io.Reader) (memory, error) {
 func kilobytes(v string) int64 {
 	n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 	return n * 1024
+}
+
+// clockTicks is USER_HZ, the unit of the times in /proc/PID/stat: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
+
+// cpuTime is the CPU time, user and system, pid has used so far.
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseStat(string(b))
+}
+
+// parseStat reads utime and stime (fields 14 and 15) from a /proc/PID/stat
+// line. The command name, field 2, is in parentheses and may hold spaces.
+func parseStat(line string) (time.Duration, error) {
+	i := strings.LastIndexByte(line, ')')
+	fields := strings.Fields(line[i+1:]) // from field 3 on
+	if i < 0 || len(fields) < 13 {
+		return 0, fmt.Errorf("unreadable /proc stat")
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("unreadable /proc stat: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// selfCPU is the CPU time renewload itself (load, fakes) has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// phase is the wall time of a phase of the run and the CPU time the bot
+// and renewload spent in it.
+type phase struct {
+	Wall, Bot, Self time.Duration
+}
+
+// stopwatch measures a phase.
+type stopwatch struct {
+	pid        int
+	start      time.Time
+	bot, self0 time.Duration
+}
+
+func startPhase(pid int) stopwatch {
+	bot, _ := cpuTime(pid)
+	return stopwatch{pid: pid, start: time.Now(), bot: bot, self0: selfCPU()}
+}
+
+func (w stopwatch) stop() phase {
+	bot, _ := cpuTime(w.pid)
+	return phase{Wall: time.Since(w.start), Bot: bot - w.bot, Self: selfCPU() - w.self0}
 }
 
 // sampler reads a process's memory at a fixed interval and keeps the
