@@ -38,6 +38,7 @@ type Bot struct {
 	optional context.Context
 	audit    string
 	account  *renew.Account
+	obs      Observer
 
 	locks sync.Map // request id -> *sync.Mutex: one message update at a time
 }
@@ -54,6 +55,9 @@ type Config struct {
 	// Optional, when it ends, stops optional background work (following
 	// a paid order's status) so shutdown need not wait for it.
 	Optional context.Context
+	// Observer hears requests, refusals for lack of room and payments,
+	// for metrics; nil for none.
+	Observer Observer
 	// Account lists the whole account for /renew list; nil disables it.
 	Account *renew.Account
 	// AuditChannel, when set, gets one line per order created, approved,
@@ -64,7 +68,10 @@ type Config struct {
 // New returns a Bot and hooks it to the renewer's changes, so every state
 // change updates the request's message.
 func New(c Config) *Bot {
-	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox, optional: c.Optional, audit: c.AuditChannel, account: c.Account}
+	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox, optional: c.Optional, audit: c.AuditChannel, account: c.Account, obs: c.Observer}
+	if b.obs == nil {
+		b.obs = nopObserver{}
+	}
 	if b.optional == nil {
 		b.optional = context.Background()
 	}
@@ -77,6 +84,23 @@ func New(c Config) *Bot {
 	c.Renewer.Notify = b.changed
 	return b
 }
+
+// Observer hears what the bot does, for metrics.
+type Observer interface {
+	// SlackRequest is one request from Slack: kind is command or
+	// interaction, outcome ok, unauthorized, bad_request or too_large.
+	SlackRequest(kind, outcome string, d time.Duration)
+	// Busy is a command or click refused because the queue was full.
+	Busy()
+	// Payment is an order paid.
+	Payment(amount renew.Money)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) SlackRequest(string, string, time.Duration) {}
+func (nopObserver) Busy()                                      {}
+func (nopObserver) Payment(renew.Money)                        {}
 
 // Reply is the immediate answer to Slack: the body of the HTTP response
 // (or the Socket Mode ack payload). nil means an empty 200.
@@ -144,6 +168,7 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 		return ephemeral("That command is not available yet.\n\n" + blocks.HelpText())
 	}
 	if !b.pool.Submit(job) {
+		b.obs.Busy()
 		log.Warn("queue full, command refused")
 		return ephemeral(busyText)
 	}
@@ -276,6 +301,7 @@ func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Re
 	}
 	job := b.actionJob(act.ActionID, value, cb.Container.MessageTs, cb.TriggerID, to, log)
 	if !b.pool.Submit(job) {
+		b.obs.Busy()
 		log.Warn("queue full, click refused")
 		// The ack of a click carries no message: answer on the side, briefly.
 		go func() {
@@ -450,8 +476,13 @@ func (b *Bot) follow(id string) {
 // message.
 func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
 	b.refresh(ctx, r.ID)
-	if ev.Action == "paid" && b.account != nil {
-		b.account.Invalidate() // its expiry moves: the list must not show it as due
+	if ev.Action == "paid" {
+		if r.Order != nil {
+			b.obs.Payment(r.Order.PriceWithTax)
+		}
+		if b.account != nil {
+			b.account.Invalidate() // its expiry moves: the list must not show it as due
+		}
 	}
 	if r.MessageTS == "" || ev.Action == "" {
 		return

@@ -21,8 +21,8 @@ const MaxBody = 1 << 20
 // whether the bot can serve (the store answers); extra routes (metrics)
 // are added by the caller.
 func Routes(mux *http.ServeMux, b *Bot, secret string, ready func(context.Context) error) {
-	mux.Handle("POST /slack/commands", verified(secret, b.log, handleCommand(b)))
-	mux.Handle("POST /slack/interactions", verified(secret, b.log, handleInteraction(b)))
+	mux.Handle("POST /slack/commands", observed("command", b.obs, verified(secret, b.log, handleCommand(b))))
+	mux.Handle("POST /slack/interactions", observed("interaction", b.obs, verified(secret, b.log, handleInteraction(b))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
@@ -37,6 +37,38 @@ func Routes(mux *http.ServeMux, b *Bot, secret string, ready func(context.Contex
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+}
+
+// observed reports each request's outcome and ack time.
+func observed(kind string, obs Observer, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		obs.SlackRequest(kind, outcome(sw.status), time.Since(start))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func outcome(status int) string {
+	switch status {
+	case http.StatusOK:
+		return "ok"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	}
+	return "bad_request"
 }
 
 // formKey carries the verified, parsed form to the handler.

@@ -180,7 +180,7 @@ func loadEnv() (Config, error) {
 }
 
 func expectation(pe *envconfig.ParseError) string {
-	switch pe.TypeName {
+	switch strings.TrimPrefix(pe.TypeName, "time.") {
 	case "int":
 		return fmt.Sprintf("expected a whole number, got %q", pe.Value)
 	case "bool":

@@ -26,6 +26,7 @@ import (
 
 	"github.com/renewbot/renewbot/bot"
 	"github.com/renewbot/renewbot/bot/blocks"
+	"github.com/renewbot/renewbot/bot/metrics"
 	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/renew"
 	"github.com/renewbot/renewbot/renew/ovhcloud"
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return healthcheck(ctx, stdout)
 	case "remind":
 		return remind(ctx, args[1:], stdout, stderr)
+	case "check":
+		return check(ctx, stdout)
 	case "help", "-h", "--help":
 		_, err := fmt.Fprint(stdout, usage)
 		return err
@@ -66,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 const usage = `renewbot: renew OVHcloud services from Slack, with team approval.
 
   renewbot               serve Slack (configuration from the environment; see README)
+  renewbot check         check the configuration, Slack, OVHcloud's access rules and payment
   renewbot healthcheck   exit 0 when the bot at RENEWBOT_ADDR answers /healthz
   renewbot remind        post the reminder digest due now (once per service and threshold)
   renewbot remind --dry-run
@@ -99,24 +103,22 @@ type app struct {
 	log     *slog.Logger
 
 	reminders *renew.Reminders
+	metrics   *metrics.Metrics
+	holder    string // this process, for the background lease
+}
+
+// holder names this process among replicas.
+func holder() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), renew.NewID()[:8])
 }
 
 // build wires the program. optional ends at shutdown, before work in
 // flight is drained. out is where the bot talks: nil for Slack's Web API.
 func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Poster) (*app, error) {
-	oc := ovhcloud.Config{
-		Endpoint:          c.OVHEndpoint,
-		ApplicationKey:    c.OVHApplicationKey,
-		ApplicationSecret: c.OVHApplicationSecret,
-		ConsumerKey:       c.OVHConsumerKey,
-		ClientID:          c.OVHClientID,
-		ClientSecret:      c.OVHClientSecret,
-		AccessToken:       c.OVHAccessToken,
-		Timeout:           c.OVHTimeout,
-	}
-	if c.sandbox() {
-		oc = sandboxOVH(c.OVHTimeout)
-	}
+	oc := ovhConfig(c)
+	m := metrics.New(nil)
+	oc.Observe = m.OVHCall
 	ovh, err := ovhcloud.New(oc)
 	if err != nil {
 		return nil, err
@@ -125,6 +127,7 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 	if err != nil {
 		return nil, fmt.Errorf("RENEWBOT_DATABASE_URL: %w", err)
 	}
+	m.CountStates(store.CountByState)
 	api := slack.New(c.SlackBotToken,
 		slack.OptionAPIURL(c.SlackAPIURL),
 		slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
@@ -164,9 +167,10 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 
 		AuditChannel: c.AuditChannel,
 		Account:      account,
+		Observer:     m,
 	})
 	reminders := &renew.Reminders{Account: account, Log: store, Thresholds: c.ReminderDays}
-	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log, reminders: reminders}, nil
+	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log, reminders: reminders, metrics: m, holder: holder()}, nil
 }
 
 func serve(ctx context.Context, stderr io.Writer) error {
@@ -185,6 +189,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 
 	mux := http.NewServeMux()
 	bot.Routes(mux, a.bot, c.SlackSigningSecret, a.store.Ping)
+	mux.Handle("GET /metrics", a.metrics.Handler())
 	srv := &http.Server{
 		Addr:              c.Addr,
 		Handler:           mux,
@@ -224,24 +229,36 @@ func serve(ctx context.Context, stderr io.Writer) error {
 }
 
 // background settles what a previous run left half done, then sweeps
-// expired requests.
+// expired requests. With several replicas on one database, only the
+// holder of the "background" lease works; another takes over within a few
+// periods when it dies.
 func (a *app) background(ctx context.Context, every time.Duration) {
-	if _, err := a.renewer.ReconcileAll(ctx); err != nil {
-		a.log.Warn("reconcile at start", "error", err)
-	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	held := false
 	for {
+		ok, err := a.store.Lease(ctx, "background", a.holder, 5*every)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.Warn("background lease", "error", err)
+		case ok && !held:
+			a.log.Info("background work: this replica took the lease", "holder", a.holder)
+		case !ok && held:
+			a.log.Info("background work: lease lost to another replica")
+		}
+		held = ok && err == nil
+		if held {
+			if _, err := a.renewer.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("expire due requests", "error", err)
+			}
+			if _, err := a.renewer.ReconcileAll(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("reconcile", "error", err)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		}
-		if _, err := a.renewer.ExpireDue(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			a.log.Warn("expire due requests", "error", err)
-		}
-		if _, err := a.renewer.ReconcileAll(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			a.log.Warn("reconcile", "error", err)
 		}
 	}
 }
@@ -282,6 +299,24 @@ func healthcheck(ctx context.Context, stdout io.Writer) error {
 	}
 	_, err = fmt.Fprintln(stdout, "ok")
 	return err
+}
+
+// ovhConfig is the OVHcloud client's configuration: the credentials of
+// the environment, or the sandbox.
+func ovhConfig(c Config) ovhcloud.Config {
+	if c.sandbox() {
+		return sandboxOVH(c.OVHTimeout)
+	}
+	return ovhcloud.Config{
+		Endpoint:          c.OVHEndpoint,
+		ApplicationKey:    c.OVHApplicationKey,
+		ApplicationSecret: c.OVHApplicationSecret,
+		ConsumerKey:       c.OVHConsumerKey,
+		ClientID:          c.OVHClientID,
+		ClientSecret:      c.OVHClientSecret,
+		AccessToken:       c.OVHAccessToken,
+		Timeout:           c.OVHTimeout,
+	}
 }
 
 // sandboxOVH is an OVHcloud client for OVH_ENDPOINT=sandbox: the real

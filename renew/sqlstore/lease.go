@@ -92,3 +92,22 @@ func (s *Store) Remembered(ctx context.Context, keys []string) (map[string]bool,
 	}
 	return out, nil
 }
+
+// CountByState counts requests in each state, for metrics.
+func (s *Store) CountByState(ctx context.Context) (map[renew.State]int, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT state, COUNT(*) FROM requests GROUP BY state")
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: count by state: %w", err)
+	}
+	defer rows.Close()
+	out := map[renew.State]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("sqlstore: count by state: %w", err)
+		}
+		out[renew.State(st)] = n
+	}
+	return out, rows.Err()
+}

@@ -109,6 +109,7 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 		{"LeaseRace", testLeaseRace},
 		{"Remember", testRemember},
 		{"Remembered", testRemembered},
+		{"CountByState", testCountByState},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1126,5 +1127,22 @@ func testRemembered(t *testing.T, s *Store) {
 	// Asking remembers nothing.
 	if ok, _ := s.Remember(ctx, "10001/1/2026-12-20", t0); !ok {
 		t.Fatal("Remembered remembered a key it was only asked about")
+	}
+}
+
+func testCountByState(t *testing.T, s *Store) {
+	ctx := t.Context()
+	for i, st := range []renew.State{renew.StateProposed, renew.StateProposed, renew.StatePaid} {
+		r := &renew.Request{ID: fmt.Sprintf("count%02d", i), State: st, Channel: "C1", CreatedAt: t0, UpdatedAt: t0, ExpiresAt: t0}
+		if err := s.Create(ctx, r, renew.Event{At: t0, Action: "created", To: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.CountByState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[renew.StateProposed] != 2 || got[renew.StatePaid] != 1 || len(got) != 2 {
+		t.Fatalf("CountByState = %v", got)
 	}
 }

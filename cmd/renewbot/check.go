@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/renewbot/renewbot/bot"
+	"github.com/renewbot/renewbot/renew/ovhcloud"
+	"github.com/renewbot/renewbot/renew/sqlstore"
+)
+
+// check verifies, before a deployment, everything the bot needs from its
+// environment and prints a checklist. It exits non-zero on any problem.
+func check(ctx context.Context, stdout io.Writer) error {
+	var failed int
+	mark := func(ok bool, what, detail string) {
+		sign := "ok  "
+		if !ok {
+			sign = "FAIL"
+			failed++
+		}
+		fmt.Fprintf(stdout, "[%s] %s", sign, what)
+		if detail != "" {
+			fmt.Fprintf(stdout, ": %s", detail)
+		}
+		fmt.Fprintln(stdout)
+	}
+	c, err := loadConfig()
+	if err != nil {
+		mark(false, "configuration", err.Error())
+		return errors.New("the configuration is not valid")
+	}
+	mark(true, "configuration", "")
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+
+	api := slack.New(c.SlackBotToken, slack.OptionAPIURL(c.SlackAPIURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
+	if auth, err := api.AuthTestContext(ctx); err != nil {
+		mark(false, "Slack auth.test", bot.SlackErrorCode(err))
+	} else {
+		mark(true, "Slack auth.test", fmt.Sprintf("bot %s in workspace %s", auth.User, auth.Team))
+	}
+
+	ovh, err := ovhcloud.New(ovhConfig(c))
+	if err != nil {
+		mark(false, "OVHcloud credentials", err.Error())
+	} else {
+		checkOVH(ctx, c, ovh, mark)
+	}
+
+	if store, err := sqlstore.Open(ctx, c.DatabaseURL); err != nil {
+		mark(false, "database", err.Error())
+	} else {
+		err := store.Ping(ctx)
+		store.Close()
+		mark(err == nil, "database", errText(err))
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d checks failed", failed)
+	}
+	fmt.Fprintln(stdout, "renewbot is ready.")
+	return nil
+}
+
+func checkOVH(ctx context.Context, c Config, ovh *ovhcloud.Client, mark func(bool, string, string)) {
+	cred, err := ovh.CurrentCredential(ctx)
+	if err != nil {
+		mark(false, "OVHcloud credential", err.Error())
+		return
+	}
+	mark(cred.Status == "validated", "OVHcloud credential", fmt.Sprintf("%s (application %s)", cred.Status, cred.ApplicationID))
+	if !cred.Expiration.IsZero() {
+		left := time.Until(cred.Expiration)
+		mark(left > 7*24*time.Hour, "OVHcloud credential expiry", cred.Expiration.Format("2006-01-02"))
+	}
+	if missing := ovhcloud.Missing(cred.Rules, ovhcloud.NeededRules); len(missing) > 0 {
+		for _, r := range missing {
+			mark(false, "OVHcloud access rule", r.Method+" "+r.Path+" is not granted")
+		}
+	} else {
+		mark(true, "OVHcloud access rules", fmt.Sprintf("all %d granted", len(ovhcloud.NeededRules)))
+	}
+	if c.Payment.Mean != "" {
+		mark(true, "payment", "registered payment mean "+c.Payment.Mean)
+		return
+	}
+	id, err := ovh.DefaultPaymentMethod(ctx)
+	if err != nil {
+		mark(false, "default payment method", err.Error())
+		return
+	}
+	pm, err := ovh.PaymentMethod(ctx, id)
+	if err != nil {
+		mark(false, "default payment method", err.Error())
+		return
+	}
+	mark(strings.EqualFold(pm.Status, "VALID"), "default payment method", fmt.Sprintf("%d, %s %s, %s", pm.ID, pm.Type, pm.Label, pm.Status))
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/renewbot/renewbot/internal/ovhfake"
+)
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestMetrics(t *testing.T) {
+	h := newHarness(t, nil)
+	m := h.orderFor(alice, "web-front", "1 year")
+	h.click(bob, m.TS, "approve", h.find(m, "approve", "").Value)
+	h.message(1, "Paid")
+	h.post("/slack/commands", h.slack.Command(channel, alice, "help"))
+	status, body := get(t, h.base+"/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("/metrics: %d", status)
+	}
+	for _, want := range []string{
+		`renewbot_slack_requests_total{kind="command",outcome="ok"} 2`,
+		`renewbot_slack_requests_total{kind="interaction",outcome="ok"} 2`,
+		`renewbot_slack_ack_seconds_count{kind="command"} 2`,
+		`renewbot_ovh_calls_total{method="POST",route="/service/{id}/renew",status="200"} 1`,
+		`renewbot_ovh_calls_total{method="POST",route="/me/order/{id}/pay",status="200"} 1`,
+		`renewbot_ovh_call_seconds_count{method="GET",route="/services/{id}"}`,
+		`renewbot_requests{state="paid"} 1`,
+		`renewbot_payments_total{currency="EUR"} 1`,
+		`renewbot_payments_amount_total{currency="EUR"} 95.04`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	status, body = get(t, h.base+"/readyz")
+	if status != http.StatusOK {
+		t.Fatalf("/readyz: %d %s", status, body)
+	}
+}
+
+// Tokens, the signing secret, OVHcloud keys and order passwords never
+// reach a log line, even at debug level, even when things fail.
+func TestSecretsStayOutOfTheLogs(t *testing.T) {
+	h := newHarness(t, map[string]string{"LOG_FORMAT": "json", "LOG_LEVEL": "debug"})
+	h.ovh.Inject("POST /me/order/*/pay", ovhfake.Fault{Status: 403, Message: "This order can't be paid with paypal", Times: 1})
+	m := h.orderFor(alice, "web-front", "1 year")
+	approve := h.find(m, "approve", "")
+	h.click(bob, m.TS, "approve", approve.Value)
+	h.ephemeral(bob, "paypal")
+	h.click(bob, m.TS, "approve", approve.Value)
+	h.message(1, "Paid")
+	h.post("/slack/commands", h.slack.Command(channel, alice, "web-front"))
+	h.stop()
+	logs := h.logs.String()
+	secrets := []string{h.env["SLACK_BOT_TOKEN"], secret, h.env["OVH_APPLICATION_KEY"], h.env["OVH_APPLICATION_SECRET"], h.env["OVH_CONSUMER_KEY"]}
+	for _, o := range h.ovh.Orders() {
+		secrets = append(secrets, o.Password, "orderPassword")
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(logs, s) {
+			t.Errorf("the logs contain the secret %q", s)
+		}
+	}
+	if !strings.Contains(logs, `"request"`) || !strings.Contains(logs, `"user"`) {
+		t.Errorf("log lines do not carry the request and the user:\n%s", logs)
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	h := newHarness(t, map[string]string{"RENEWBOT_DRY_RUN": "true"})
+	h.command(alice, "web-front")
+	m := h.message(1, "Dry run")
+	h.click(alice, m.TS, "choose", h.find(m, "choose", "1 year").Value)
+	m = h.message(1, "95.04")
+	if hasAction(m, "approve") {
+		t.Fatal("a dry run offers to pay")
+	}
+	calls := h.ovh.CallsTo("POST", "/service/*/renew")
+	if len(calls) != 1 || !strings.Contains(body(calls[0]), `"dryRun":true`) {
+		t.Fatalf("renew calls = %v, want one with dryRun true", calls)
+	}
+	// Even a forged approve click pays nothing.
+	h.click(bob, m.TS, "approve", h.find(m, "cancel", "").Value)
+	h.ephemeral(bob, "dry-run")
+	settle()
+	if n := h.payCalls(); n != 0 {
+		t.Fatalf("%d pay calls in dry-run mode", n)
+	}
+}
+
+// SIGTERM while a payment is in flight: the payment completes and the
+// message says so before the process exits.
+func TestShutdownFinishesAPaymentInFlight(t *testing.T) {
+	h := newHarness(t, nil)
+	m := h.orderFor(alice, "web-front", "1 year")
+	h.ovh.Inject("POST /me/order/*/pay", ovhfake.Fault{Delay: 1500 * time.Millisecond})
+	h.click(bob, m.TS, "approve", h.find(m, "approve", "").Value)
+	h.eventually("the pay call in flight", func() bool { return h.payCalls() == 1 })
+	h.stop()
+	if c := h.ovh.CallsTo("POST", "/me/order/*/pay"); len(c) != 1 || c[0].Status != http.StatusOK {
+		t.Fatalf("pay call = %+v, want one answered 200", c)
+	}
+	if !strings.Contains(blockText(h.message(1).Raw), "Paid") {
+		t.Fatalf("after shutdown the message says:\n%s", blockText(h.message(1).Raw))
+	}
+}
+
+func TestCheck(t *testing.T) {
+	h := newHarness(t, nil)
+	var out strings.Builder
+	if err := run(context.Background(), []string{"check"}, &out, io.Discard); err != nil {
+		t.Fatalf("check failed: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"[ok  ] Slack auth.test", "[ok  ] OVHcloud access rules", "[ok  ] default payment method: 42", "[ok  ] database"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, out.String())
+		}
+	}
+	var rules []ovhfake.Rule
+	for _, r := range ovhfake.NeededRules() {
+		if r.Path != "/me/order/*/pay" {
+			rules = append(rules, r)
+		}
+	}
+	h.ovh.SetCredential(ovhfake.Credential{ID: 1, ApplicationID: 2, Status: "validated", Rules: rules})
+	out.Reset()
+	if err := run(context.Background(), []string{"check"}, &out, io.Discard); err == nil {
+		t.Fatalf("check passed with a missing access rule:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "[FAIL] OVHcloud access rule: POST /me/order/*/pay is not granted") {
+		t.Errorf("check does not name the missing rule:\n%s", out.String())
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	for env, want := range map[string]string{
+		"RENEWBOT_APPROVALS=two":          "RENEWBOT_APPROVALS: expected a whole number",
+		"RENEWBOT_MAX_AMOUNT=lots":        "RENEWBOT_MAX_AMOUNT:",
+		"RENEWBOT_APPROVERS=bob":          "RENEWBOT_APPROVERS:",
+		"RENEWBOT_REQUEST_TTL=forever":    "RENEWBOT_REQUEST_TTL: expected a duration",
+		"RENEWBOT_PAYMENT=cash":           "RENEWBOT_PAYMENT:",
+		"RENEWBOT_DATABASE_URL=mysql://x": "RENEWBOT_DATABASE_URL:",
+		"SLACK_BOT_TOKEN=":                "SLACK_BOT_TOKEN: required",
+		"OVH_APPLICATION_SECRET=":         "OVH_APPLICATION_SECRET",
+		"RENEWBOT_REMINDER_AT=9 o'clock":  "RENEWBOT_REMINDER_AT:",
+	} {
+		t.Run(env, func(t *testing.T) {
+			base := map[string]string{
+				"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "OVH_ENDPOINT": "ovh-eu",
+				"OVH_APPLICATION_KEY": "k", "OVH_APPLICATION_SECRET": "s", "OVH_CONSUMER_KEY": "c",
+				"RENEWBOT_DATABASE_URL": "sqlite:" + t.TempDir() + "/x.db", "RENEWBOT_ADDR": "127.0.0.1:0",
+			}
+			k, v, _ := strings.Cut(env, "=")
+			base[k] = v
+			for k, v := range base {
+				t.Setenv(k, v)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := run(ctx, nil, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("run = %v; want one line with %q", err, want)
+			}
+		})
+	}
+}
+
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("RENEWBOT_TEST_POSTGRES")
+	if base == "off" {
+		t.Skip("RENEWBOT_TEST_POSTGRES=off")
+	}
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("PostgreSQL at %s: %v", base, err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", base)
+		if err == nil {
+			_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			db.Close()
+		}
+	})
+	return base + "&search_path=" + schema
+}
+
+// Two replicas on one PostgreSQL behave as one bot.
+func TestTwoReplicas(t *testing.T) {
+	url := postgresURL(t)
+	h := newHarness(t, map[string]string{"RENEWBOT_DATABASE_URL": url, "RENEWBOT_SWEEP_EVERY": "100ms", "RENEWBOT_APPROVALS": "2"})
+	second := *h
+	second.env = map[string]string{}
+	for k, v := range h.env {
+		second.env[k] = v
+	}
+	addr := freeAddr(t)
+	second.env["RENEWBOT_ADDR"] = addr
+	second.base = "http://" + addr
+	second.logs = &syncBuffer{}
+	second.start()
+	t.Cleanup(second.stop)
+
+	// Propose on one, choose on the other.
+	h.command(alice, "web-front")
+	m := h.message(1, "Choose")
+	second.click(alice, m.TS, "choose", h.find(m, "choose", "1 year").Value)
+	m = h.message(1, "Approve and pay")
+	approve := h.find(m, "approve", "")
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			target := h
+			if i%2 == 1 {
+				target = &second
+			}
+			target.post("/slack/interactions", h.slack.Click(channel, m.TS, []string{bob, carol, dave, eve}[i%4], "approve", approve.Value))
+		}()
+	}
+	wg.Wait()
+	h.message(1, "Paid")
+	t.Logf("40 approvals split across two replicas: paid in %v", time.Since(start))
+	settle()
+	if n := h.payCalls(); n != 1 {
+		t.Fatalf("%d pay calls from two replicas, want exactly 1", n)
+	}
+
+	// Background work runs on one replica and moves when it dies.
+	holder, other := h, &second
+	if !strings.Contains(h.logs.String(), "took the lease") {
+		holder, other = &second, h
+	}
+	if strings.Contains(other.logs.String(), "took the lease") {
+		t.Fatal("both replicas hold the background lease")
+	}
+	holder.stop()
+	other.eventually("the other replica to take the background lease", func() bool {
+		return strings.Contains(other.logs.String(), "took the lease")
+	})
+}
