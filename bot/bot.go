@@ -366,7 +366,10 @@ func (b *Bot) actionJob(actionID, value, ts, trigger string, to Target, log *slo
 		return func(ctx context.Context) {
 			b.act(ctx, to, ts, id, func(a renew.Action) error {
 				res, err := b.renewer.Approve(ctx, a)
-				if err == nil && res.Missing > 0 {
+				switch {
+				case err == nil && res.Already && res.Missing > 0:
+					b.tell(ctx, to, fmt.Sprintf("You already approved this renewal; it counts once. %d more needed, from someone else.", res.Missing))
+				case err == nil && res.Missing > 0:
 					b.tell(ctx, to, fmt.Sprintf("Your approval is recorded: %d more needed before the order is paid.", res.Missing))
 				}
 				if res.Paid {

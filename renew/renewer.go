@@ -340,6 +340,8 @@ type ApproveResult struct {
 	Paid bool
 	// Missing is how many approvals are still needed.
 	Missing int
+	// Already is true when this user had approved before: it counts once.
+	Already bool
 }
 
 var approvable = []State{StateAwaitingApproval, StatePaymentFailed}
@@ -386,9 +388,14 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 		return res, err
 	}
 	res.Request = r
-	ev := Event{RequestID: r.ID, At: now, Actor: a.User, Action: "approved", To: r.State,
-		Detail: fmt.Sprintf("%d of %d", min(len(r.Approvals), need), need)}
-	rn.notify(ctx, r, ev)
+	// The store records a user's approval once; its time tells whether
+	// this click is the one that was recorded.
+	res.Already = !slices.ContainsFunc(r.Approvals, func(ap Approval) bool { return ap.User == a.User && ap.At.Equal(now) })
+	if !res.Already {
+		ev := Event{RequestID: r.ID, At: now, Actor: a.User, Action: "approved", To: r.State,
+			Detail: fmt.Sprintf("%d of %d", min(len(r.Approvals), need), need)}
+		rn.notify(ctx, r, ev)
+	}
 	if !moved {
 		res.Missing = need - len(r.Approvals)
 		return res, nil
