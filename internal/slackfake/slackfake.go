@@ -51,10 +51,19 @@ type Call struct {
 // Fault makes a Web API method fail: Error is Slack's error code (e.g.
 // "ratelimited", "internal_error"); RetryAfter sends a 429. Times is how
 // many calls fail (0: all).
+//
+// Delay and Hang make it slow instead (see delay.go): Delay waits before
+// answering, Hang holds the call until the client gives up or the server
+// closes. With either and no Error, the call is then answered normally.
+// Match, when set, limits the fault to calls whose body contains it.
 type Fault struct {
 	Error      string
 	RetryAfter time.Duration
 	Times      int
+
+	Delay time.Duration
+	Hang  bool
+	Match string
 }
 
 // Server is the fake Slack.
@@ -70,6 +79,9 @@ type Server struct {
 	groups    map[string][]string
 	views     []string
 	faults    map[string]*Fault
+
+	done    chan struct{} // closed by Close: releases hung calls
+	closing sync.Once
 }
 
 // New starts a fake Slack. Stop it with Close.
@@ -79,6 +91,7 @@ func New() *Server {
 		groups:   map[string][]string{},
 		faults:   map[string]*Fault{},
 		seq:      1764147600, // a fixed epoch: ts values are deterministic
+		done:     make(chan struct{}),
 	}
 	s.Server = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", s.api("chat.postMessage", s.postMessage))
@@ -94,7 +107,10 @@ func New() *Server {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.Server.Stop() }
+func (s *Server) Close() {
+	s.closing.Do(func() { close(s.done) })
+	s.Server.Stop()
+}
 
 // APIURL is the Web API base to give slack.OptionAPIURL (ends with "/").
 func (s *Server) APIURL() string { return s.GetAPIURL() }
@@ -115,7 +131,7 @@ func (s *Server) SetGroup(id string, users ...string) {
 func (s *Server) Fail(method string, f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f.Error == "" {
+	if f.Error == "" && f.Delay == 0 && !f.Hang {
 		f.Error = "internal_error"
 	}
 	s.faults[method] = &f
@@ -141,6 +157,9 @@ func (s *Server) api(method string, h func(url.Values, string) (any, error)) htt
 		s.mu.Lock()
 		s.calls = append(s.calls, Call{Method: method, Form: form, Body: string(body)})
 		f := s.faults[method]
+		if f != nil && !f.matches(form, string(body)) {
+			f = nil
+		}
 		if f != nil {
 			if f.Times > 0 {
 				f.Times--
@@ -150,8 +169,11 @@ func (s *Server) api(method string, h func(url.Values, string) (any, error)) htt
 			}
 		}
 		s.mu.Unlock()
+		if f != nil && !s.slow(r, *f) {
+			return // hung up: no answer at all
+		}
 		w.Header().Set("Content-Type", "application/json")
-		if f != nil {
+		if f != nil && f.Error != "" {
 			if f.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(int(f.RetryAfter.Seconds()+0.5)))
 				w.WriteHeader(http.StatusTooManyRequests)
