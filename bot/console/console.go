@@ -57,8 +57,9 @@ type Console struct {
 	user     string            // the acting user's id
 	names    map[string]string // user id -> name, for @mentions
 	msgs     map[string]*message
-	order    []string // ts of channel messages, in posting order
-	posted   int
+	order    []string  // ts of channel messages, in posting order
+	posted   int       // channel messages, numbered for the reader
+	stamps   int       // ts given, channel and ephemeral messages alike
 	seq      int       // outputs printed so far
 	last     time.Time // when the last output was printed
 	changed  chan struct{}
@@ -77,7 +78,8 @@ type message struct {
 	text      string
 	blocks    []slack.Block
 	elems     []Element
-	seq       int // output that last rendered it
+	body      string // as last printed in full, to show an edit's changes only
+	seq       int    // output that last rendered it
 }
 
 type clickable struct {
@@ -150,7 +152,7 @@ func (c *Console) Post(ctx context.Context, channel string, m bot.Message) (stri
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.posted++
-	ts := fmt.Sprintf("%d.%06d", c.start, c.posted)
+	ts := c.stamp()
 	msg := &message{ts: ts, n: c.posted, channel: channel}
 	c.msgs[ts] = msg
 	c.order = append(c.order, ts)
@@ -163,7 +165,7 @@ func (c *Console) Post(ctx context.Context, channel string, m bot.Message) (stri
 	if channel != c.channel {
 		title += " in #" + channel
 	}
-	c.show(msg, title, m)
+	c.show(msg, title, m, false)
 	return ts, nil
 }
 
@@ -176,7 +178,7 @@ func (c *Console) Update(ctx context.Context, channel, ts string, m bot.Message)
 		// What Slack answers, so the bot takes the same path as in Slack.
 		return slack.SlackErrorResponse{Err: "message_not_found"}
 	}
-	c.show(msg, fmt.Sprintf("renewbot · message %d, edited", msg.n), m)
+	c.show(msg, fmt.Sprintf("renewbot · message %d, edited", msg.n), m, true)
 	return nil
 }
 
@@ -190,15 +192,21 @@ func (c *Console) Ephemeral(ctx context.Context, to bot.Target, m bot.Message) e
 
 // ephemeral shows an ephemeral message. Callers hold mu.
 func (c *Console) ephemeral(channel, user string, m bot.Message) {
-	c.posted++
-	msg := &message{ts: fmt.Sprintf("%d.%06d", c.start, c.posted), channel: channel, ephemeral: user}
+	msg := &message{ts: c.stamp(), channel: channel, ephemeral: user}
 	c.msgs[msg.ts] = msg
-	c.show(msg, "renewbot, only visible to "+c.userName(user), m)
+	c.show(msg, "renewbot, only visible to "+c.userName(user), m, false)
 }
 
-// show renders msg with its new content m and prints it under title.
-// Callers hold mu.
-func (c *Console) show(msg *message, title string, m bot.Message) {
+// stamp returns a new message ts, written like Slack's. Callers hold mu.
+func (c *Console) stamp() string {
+	c.stamps++
+	return fmt.Sprintf("%d.%06d", c.start, c.stamps)
+}
+
+// show renders msg with its new content m and prints it under title; an
+// edit that changes a line or two prints those lines only. Callers hold
+// mu.
+func (c *Console) show(msg *message, title string, m bot.Message, edit bool) {
 	msg.text, msg.blocks = m.Text, m.Blocks
 	for _, e := range msg.elems {
 		delete(c.live, e.N)
@@ -227,7 +235,12 @@ func (c *Console) show(msg *message, title string, m bot.Message) {
 		b.WriteString("\n") // leave the prompt's line
 	}
 	body = strings.TrimRight(body, "\n")
+	changed, small := changes(msg.body, body)
+	gutter := c.dim("│") + " "
 	switch {
+	case edit && small && len(changed) == 0:
+		// Nothing the reader would see changed.
+		b.Reset()
 	case msg.ephemeral != "" && len(m.Blocks) == 0 && !strings.Contains(body, "\n"):
 		// A one-line answer reads best on one line.
 		fmt.Fprintf(&b, "\n%s: %s\n", c.dim(title), body)
@@ -235,14 +248,20 @@ func (c *Console) show(msg *message, title string, m bot.Message) {
 		// A passing state ("creating the order…") is one line: its full
 		// message follows in a moment.
 		fmt.Fprintf(&b, "\n%s: %s\n", c.dim(title), Mrkdwn(m.Text, c.names, c.bold))
+	case edit && small:
+		fmt.Fprintf(&b, "\n%s\n%s…\n", c.dim(title), gutter)
+		for _, l := range changed {
+			b.WriteString(strings.TrimRight(gutter+l, " ") + "\n")
+		}
+		msg.body = body
 	default:
 		fmt.Fprintf(&b, "\n%s\n", c.dim(title))
-		gutter := c.dim("│") + " "
 		for _, l := range strings.Split(body, "\n") {
 			b.WriteString(strings.TrimRight(gutter+l, " ") + "\n")
 		}
+		msg.body = body
 	}
-	if c.prompted {
+	if c.prompted && b.Len() > 0 {
 		b.WriteString(c.promptText())
 	}
 	_, _ = io.WriteString(c.out, b.String())
@@ -252,6 +271,24 @@ func (c *Console) show(msg *message, title string, m bot.Message) {
 	c.last = time.Now()
 	close(c.changed)
 	c.changed = make(chan struct{})
+}
+
+// changes returns the lines of now that differ from before, and whether
+// the change is small: the same lines but one or two (a status, a date).
+func changes(before, now string) (changed []string, small bool) {
+	if before == "" {
+		return nil, false
+	}
+	was, is := strings.Split(before, "\n"), strings.Split(now, "\n")
+	if len(was) != len(is) {
+		return nil, false
+	}
+	for i := range is {
+		if is[i] != was[i] {
+			changed = append(changed, is[i])
+		}
+	}
+	return changed, len(changed) <= 2
 }
 
 // working reports whether a notification text announces work under way:

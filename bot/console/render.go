@@ -53,6 +53,7 @@ func Render(bs []slack.Block, o Options) (string, []Element) {
 	for _, b := range bs {
 		r.block(b)
 	}
+	r.flushItems()
 	return strings.TrimRight(r.b.String(), "\n") + "\n", r.elems
 }
 
@@ -66,6 +67,14 @@ type renderer struct {
 	// afterSection says the last block was a section, which an item
 	// (a section with a button) follows closely.
 	afterSection bool
+	// items wait to be written until their row ends, to align their texts.
+	items []item
+}
+
+// item is a section with a button, rendered as one entry of a menu.
+type item struct {
+	label string
+	text  []string
 }
 
 func (r *renderer) start() {
@@ -78,6 +87,9 @@ func (r *renderer) start() {
 func (r *renderer) line(s string) { r.b.WriteString(s + "\n") }
 
 func (r *renderer) block(b slack.Block) {
+	if _, ok := b.(*slack.SectionBlock); !ok {
+		r.flushItems()
+	}
 	switch b := b.(type) {
 	case *slack.HeaderBlock:
 		text := r.plain(b.Text)
@@ -90,6 +102,7 @@ func (r *renderer) block(b slack.Block) {
 			r.item(b)
 			return
 		}
+		r.flushItems()
 		r.start()
 		if b.Text != nil {
 			r.line(r.text(b.Text))
@@ -144,14 +157,25 @@ func (r *renderer) item(b *slack.SectionBlock) {
 		r.start()
 	}
 	e := r.button(b.BlockID, b.Accessory.ButtonElement)
-	label := fmt.Sprintf("[%d] %s", e.N, e.Label)
-	text := strings.Split(r.text(b.Text), "\n")
-	indent := strings.Repeat(" ", width(label)+5)
-	r.line("  " + r.bold(label) + "   " + text[0])
-	for _, l := range text[1:] {
-		r.line(strings.TrimRight(indent+l, " "))
-	}
+	r.items = append(r.items, item{label: fmt.Sprintf("[%d] %s", e.N, e.Label), text: strings.Split(r.text(b.Text), "\n")})
 	r.gap, r.afterSection = true, true
+}
+
+// flushItems writes the items in a row, their texts in one column.
+func (r *renderer) flushItems() {
+	wide := 0
+	for _, it := range r.items {
+		wide = max(wide, width(it.label))
+	}
+	for _, it := range r.items {
+		pad := strings.Repeat(" ", wide-width(it.label)+3)
+		r.line("  " + r.bold(it.label) + pad + it.text[0])
+		indent := strings.Repeat(" ", wide+5)
+		for _, l := range it.text[1:] {
+			r.line(strings.TrimRight(indent+l, " "))
+		}
+	}
+	r.items = r.items[:0]
 }
 
 // fields renders "*Label*\nvalue" fields as an aligned table, and any

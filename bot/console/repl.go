@@ -77,10 +77,14 @@ func (c *Console) Run(ctx context.Context, h Handler, in io.Reader) error {
 			switch strings.ToLower(line) {
 			case "y", "yes", strings.ToLower(click.elem.Confirm.Yes):
 				c.click(ctx, h, click)
-			default:
+				continue
+			case "n", "no", "", strings.ToLower(click.elem.Confirm.No):
 				c.note("%s: not clicked.", click.elem.Confirm.No)
+				continue
 			}
-			continue
+			// Another command closes the dialog, as a click elsewhere
+			// closes Slack's, and runs.
+			c.note("%s: not clicked.", click.elem.Confirm.No)
 		}
 
 		word, rest, _ := strings.Cut(line, " ")
@@ -286,7 +290,7 @@ func (c *Console) showAll() {
 	}
 	for _, ts := range slices.Clone(c.order) {
 		m := c.msgs[ts]
-		c.show(m, fmt.Sprintf("renewbot · message %d", m.n), bot.Message{Text: m.text, Blocks: m.blocks})
+		c.show(m, fmt.Sprintf("renewbot · message %d", m.n), bot.Message{Text: m.text, Blocks: m.blocks}, false)
 	}
 }
 

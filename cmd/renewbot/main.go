@@ -55,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, stdout)
+	case "console":
+		return runConsole(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "remind":
 		return remind(ctx, args[1:], stdout, stderr)
 	case "check":

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/renewbot/renewbot/internal/ovhfake"
+)
+
+// session is `renewbot console` run by run() with a pipe for its stdin,
+// as `printf … | renewbot console` would.
+type session struct {
+	t    *testing.T
+	in   *os.File
+	out  *syncBuffer
+	logs *syncBuffer
+	done chan error
+	seen int  // output already returned by a step
+	over bool // run returned
+}
+
+// startConsole runs the console with env set over a clean environment,
+// and waits for its first prompt.
+func startConsole(t *testing.T, env map[string]string) *session {
+	t.Helper()
+	for _, k := range []string{"OVH_ENDPOINT", "RENEWBOT_DATABASE_URL", "RENEWBOT_CHANNELS", "RENEWBOT_APPROVERS",
+		"RENEWBOT_REQUESTERS", "RENEWBOT_SELF_APPROVAL", "RENEWBOT_DRY_RUN", "RENEWBOT_AUDIT_CHANNEL", "LOG_LEVEL"} {
+		t.Setenv(k, "") // restored after the test
+		os.Unsetenv(k)
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin := os.Stdin
+	os.Stdin = r // run hands os.Stdin to the console
+	s := &session{t: t, in: w, out: &syncBuffer{}, logs: &syncBuffer{}, done: make(chan error, 1)}
+	go func() { s.done <- run(context.Background(), []string{"console"}, s.out, s.logs) }()
+	t.Cleanup(func() {
+		s.quit()
+		os.Stdin = stdin
+		r.Close()
+	})
+	s.wait("the first prompt")
+	return s
+}
+
+// wait waits for the console to prompt again, with every one of want
+// in what it printed since the last step, and returns that.
+func (s *session) wait(what string, want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		all := s.out.String()
+		got := all[s.seen:]
+		ok := strings.HasSuffix(got, "> ")
+		for _, w := range want {
+			ok = ok && strings.Contains(got, w)
+		}
+		if ok {
+			s.seen = len(all)
+			return got
+		}
+		select {
+		case err := <-s.done:
+			s.over = true
+			s.t.Fatalf("the console stopped (%v) waiting for %s; it printed:\n%s\nlogs:\n%s", err, what, got, s.logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("timed out waiting for %s with %q; the console printed:\n%s\nlogs:\n%s", what, want, got, s.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// step types line and returns what the console printed until its next
+// prompt, once that holds every one of want.
+func (s *session) step(line string, want ...string) string {
+	s.t.Helper()
+	if _, err := fmt.Fprintln(s.in, line); err != nil {
+		s.t.Fatal(err)
+	}
+	return s.wait(fmt.Sprintf("the answer to %q", line), want...)
+}
+
+// quit closes stdin, as Ctrl-D does, and waits for the console to end.
+func (s *session) quit() {
+	if s.in == nil {
+		return
+	}
+	s.in.Close()
+	s.in = nil
+	if s.over {
+		return
+	}
+	s.over = true
+	select {
+	case err := <-s.done:
+		if err != nil {
+			s.t.Errorf("console: %v\nlogs:\n%s", err, s.logs)
+		}
+	case <-time.After(30 * time.Second):
+		s.t.Error("the console did not stop within 30s of the end of its input")
+	}
+}
+
+// button finds the number of the first button labelled label printed
+// after the text after in out.
+func button(t *testing.T, out, after, label string) string {
+	t.Helper()
+	i := strings.Index(out, after)
+	if i < 0 {
+		t.Fatalf("no %q in:\n%s", after, out)
+	}
+	m := regexp.MustCompile(`\[(\d+)\] ` + regexp.QuoteMeta(label)).FindStringSubmatch(out[i:])
+	if m == nil {
+		t.Fatalf("no [N] %s after %q in:\n%s", label, after, out)
+	}
+	return m[1]
+}
+
+// The issue's walk through, on the sandbox with no configuration: list,
+// renew, choose, a refused self-approval, another user, approve, paid.
+func TestConsoleSandboxFlow(t *testing.T) {
+	s := startConsole(t, nil)
+	banner := s.out.String()
+	for _, want := range []string{"sandbox", "nothing is ordered or paid for real", "temporary SQLite", "/renew web-front", "as bob", "@alice"} {
+		if !strings.Contains(strings.ToLower(banner), strings.ToLower(want)) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+
+	out := s.step("/renew list", "web-front", "storage-1")
+	if !strings.Contains(out, "Sandbox") {
+		t.Errorf("the list does not say sandbox:\n%s", out)
+	}
+
+	out = s.step("/renew web-front", "web-front", "vps-1.example.net", "1 year", "79.20", "Choose")
+	if !strings.Contains(out, "only visible to @alice") {
+		t.Errorf("the command's ack is not shown as ephemeral:\n%s", out)
+	}
+	if !strings.Contains(out, "Sandbox: OVHcloud is simulated") {
+		t.Errorf("the request message does not say sandbox:\n%s", out)
+	}
+	choose := button(t, out, "Renew for 1 year", "Choose")
+
+	out = s.step(choose, "Approve and pay", "123456789", "95.04", "Cancel")
+	approve := button(t, out, "Order", "Approve and pay")
+
+	out = s.step(approve, "Approve and pay?", "Pay 95.04 € with tax to OVHcloud to renew web-front?", "[y] Pay 95.04 €")
+	out = s.step("y", "a teammate has to approve")
+	if !strings.Contains(out, "only visible to @alice") || strings.Contains(out, "Paid") {
+		t.Errorf("self-approval: want a refusal only alice sees and no payment:\n%s", out)
+	}
+
+	s.step("as bob", "You are now @bob (U0BOB0001)", "@bob> ")
+	s.step(approve, "Approve and pay?")
+	out = s.step("y", "Paid", "95.04", "by @bob", "123456789")
+	if strings.Contains(out, "Approve and pay") {
+		t.Errorf("the paid message still offers Approve and pay:\n%s", out)
+	}
+}
+
+// The calls OVHcloud gets from the console are the flow's, checked on a
+// fake account served over HTTP: the sandbox's own fake lives inside
+// build, out of a test's reach.
+func TestConsoleCallsOVHcloud(t *testing.T) {
+	ovh := ovhfake.SampleAccount(time.Now())
+	url := ovh.Start()
+	t.Cleanup(ovh.Close)
+	s := startConsole(t, map[string]string{
+		"OVH_ENDPOINT":           url,
+		"OVH_APPLICATION_KEY":    "console-app-key",
+		"OVH_APPLICATION_SECRET": "console-app-secret",
+		"OVH_CONSUMER_KEY":       "console-consumer-key",
+	})
+	if banner := s.out.String(); !strings.Contains(banner, "REAL account") {
+		t.Errorf("the banner does not warn that OVHcloud is real:\n%s", banner)
+	}
+	out := s.step("/renew web-front 1y", "1 year", "79.20")
+	if strings.Contains(out, "Sandbox") {
+		t.Errorf("a message says sandbox while OVHcloud is not:\n%s", out)
+	}
+	out = s.step(button(t, out, "Renew for 1 year", "Choose"), "Approve and pay")
+	approve := button(t, out, "Order", "Approve and pay")
+	s.step("as bob", "@bob> ")
+	s.step(approve, "Approve and pay?")
+	s.step("y", "Paid")
+
+	renews := ovh.CallsTo("POST", "/service/*/renew")
+	if len(renews) != 1 || renews[0].Path != "/service/10001/renew" || body(renews[0]) != `{"dryRun":false,"duration":"P1Y","services":[10001]}` {
+		t.Errorf("renew calls = %+v, want one POST /service/10001/renew for P1Y", renews)
+	}
+	if n := len(ovh.CallsTo("GET", "/me/order/*/status")); n < 1 {
+		t.Error("the order status was not checked before paying")
+	}
+	pays := ovh.CallsTo("POST", "/me/order/*/pay")
+	if len(pays) != 1 || pays[0].Path != "/me/order/123456789/pay" || body(pays[0]) != `{"paymentMethod":{"id":42}}` {
+		t.Errorf("pay calls = %+v, want one POST /me/order/123456789/pay with the default method", pays)
+	}
+}
+
+// A database named in the environment is kept; the temporary one is gone
+// when the console ends.
+func TestConsoleDatabase(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	s := startConsole(t, nil)
+	s.step("/renew web-front", "Choose")
+	s.quit()
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		t.Errorf("%s left behind in the temporary directory", e.Name())
+	}
+
+	path := tmp + "/kept.db"
+	s = startConsole(t, map[string]string{"RENEWBOT_DATABASE_URL": "sqlite:" + path})
+	if !strings.Contains(s.out.String(), "Database: RENEWBOT_DATABASE_URL") {
+		t.Errorf("the banner does not say which database:\n%s", s.out)
+	}
+	s.quit()
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the configured database is gone: %v", err)
+	}
+}
+
+func TestConsoleRefusesArguments(t *testing.T) {
+	err := run(context.Background(), []string{"console", "extra"}, &syncBuffer{}, &syncBuffer{})
+	if err == nil || !strings.Contains(err.Error(), "no arguments") {
+		t.Fatalf("run console extra = %v, want an error about arguments", err)
+	}
+}
