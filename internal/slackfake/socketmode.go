@@ -48,12 +48,21 @@ type SocketMode struct {
 	tickets  map[string]bool
 	pending  [][]byte // envelopes waiting for a connection
 	sent     map[string]time.Time
+	bodies   map[string]envelope // by envelope id, for Redeliver
 	acks     []Ack
 	changed  chan struct{} // closed and replaced on every ack or connection
 	refuse   string
 	ping     time.Duration
 	envelope int
 	closed   bool
+}
+
+// envelope is what Send sent, to send it again.
+type envelope struct {
+	typ     string
+	payload json.RawMessage
+	accepts bool
+	attempt int
 }
 
 // smConn is one websocket connection. Writes are serialised: gorilla's
@@ -93,7 +102,7 @@ func (s *Server) SocketMode() *SocketMode {
 	if sm, ok := socketModes.Load(s); ok {
 		return sm.(*SocketMode)
 	}
-	sm := &SocketMode{s: s, tickets: map[string]bool{}, sent: map[string]time.Time{}, changed: make(chan struct{}), ping: time.Second}
+	sm := &SocketMode{s: s, tickets: map[string]bool{}, sent: map[string]time.Time{}, bodies: map[string]envelope{}, changed: make(chan struct{}), ping: time.Second}
 	if prev, loaded := socketModes.LoadOrStore(s, sm); loaded {
 		return prev.(*SocketMode)
 	}
@@ -280,20 +289,45 @@ func (sm *SocketMode) Send(typ string, payload any, acceptsResponse bool) string
 	defer sm.mu.Unlock()
 	sm.envelope++
 	id := fmt.Sprintf("%08x-fake-%04d-%s", sm.envelope, sm.envelope, newID()[:12])
+	sm.deliver(id, envelope{typ: typ, payload: raw, accepts: acceptsResponse})
+	return id
+}
+
+// Redeliver sends the envelope id again, as Slack does when it did not
+// get the ack in time: same envelope id, retry_attempt one more,
+// retry_reason "timeout".
+func (sm *SocketMode) Redeliver(id string) {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	e, ok := sm.bodies[id]
+	if !ok {
+		panic("slackfake: Redeliver of an envelope never sent: " + id)
+	}
+	e.attempt++
+	sm.deliver(id, e)
+}
+
+// deliver writes an envelope on the newest connection, or keeps it for
+// the next one. sm.mu must be held.
+func (sm *SocketMode) deliver(id string, e envelope) {
+	reason := ""
+	if e.attempt > 0 {
+		reason = "timeout"
+	}
 	msg, _ := json.Marshal(map[string]any{
 		"envelope_id":              id,
-		"type":                     typ,
-		"payload":                  raw,
-		"accepts_response_payload": acceptsResponse,
-		"retry_attempt":            0,
-		"retry_reason":             "",
+		"type":                     e.typ,
+		"payload":                  e.payload,
+		"accepts_response_payload": e.accepts,
+		"retry_attempt":            e.attempt,
+		"retry_reason":             reason,
 	})
+	sm.bodies[id] = e
 	sm.sent[id] = time.Now()
 	if n := len(sm.conns); n > 0 && sm.conns[n-1].write(msg) == nil {
-		return id
+		return
 	}
 	sm.pending = append(sm.pending, msg)
-	return id
 }
 
 // SendSlashCommand sends a slash command, given as the form Slack would

@@ -99,6 +99,11 @@ func TestSocketModeEnvelopesAndAcks(t *testing.T) {
 		t.Errorf("ack = %+v, want the payload on connection 1 with a delay", ack)
 	}
 
+	sm.Redeliver(id)
+	if ev := next(t, events, socketmode.EventTypeSlashCommand); ev.Request.EnvelopeID != id || ev.Request.RetryAttempt != 1 || ev.Request.RetryReason != "timeout" {
+		t.Errorf("redelivered envelope %+v, want %s, retry 1 for timeout", ev.Request, id)
+	}
+
 	click := s.Click("C1", "1.000100", "U1", "choose", "R1:0").Get("payload")
 	id = sm.SendInteractive([]byte(click))
 	ev = next(t, events, socketmode.EventTypeInteractive)
