@@ -35,12 +35,14 @@ const ackTimeout = 3 * time.Second
 // NewSocketClient returns a Socket Mode client over api, which must carry
 // the app-level token (slack.OptionAppLevelToken) and, in tests, the fake
 // Slack's URL (slack.OptionAPIURL). slack-go's own debug output, off
-// unless enabled, would go to log at debug level.
-func NewSocketClient(api *slack.Client, log *slog.Logger) *socketmode.Client {
+// unless enabled, would go to log at debug level; other opts are passed
+// on (e.g. socketmode.OptionPingInterval).
+func NewSocketClient(api *slack.Client, log *slog.Logger, opts ...socketmode.Option) *socketmode.Client {
 	if log == nil {
 		log = slog.Default()
 	}
-	return socketmode.New(api, socketmode.OptionLog(slog.NewLogLogger(log.Handler(), slog.LevelDebug)))
+	opts = append([]socketmode.Option{socketmode.OptionLog(slog.NewLogLogger(log.Handler(), slog.LevelDebug))}, opts...)
+	return socketmode.New(api, opts...)
 }
 
 // ServeSocketMode serves Slack over Socket Mode until ctx ends: it runs
@@ -200,30 +202,46 @@ func envelopeID(ev socketmode.Event) string {
 
 // command runs a slash command and acks it with the answer.
 func (s *socketServer) command(ctx context.Context, ev socketmode.Event) {
+	start := time.Now()
 	if s.redelivered(ctx, ev) {
+		s.observe("command", "ok", start)
 		return
 	}
 	sc, ok := ev.Data.(slack.SlashCommand)
 	if !ok || sc.UserID == "" || sc.ChannelID == "" {
 		s.log.Warn("socket mode: slash command without a user or channel", "envelope", envelopeID(ev))
 		s.done(ctx, ev, nil)
+		s.observe("command", "bad_request", start)
 		return
 	}
 	s.done(ctx, ev, s.bot.Command(ctx, sc))
+	s.observe("command", "ok", start)
 }
 
 // interactive runs a click or a modal submission and acks it.
 func (s *socketServer) interactive(ctx context.Context, ev socketmode.Event) {
+	start := time.Now()
 	if s.redelivered(ctx, ev) {
+		s.observe("interaction", "ok", start)
 		return
 	}
 	cb, ok := ev.Data.(slack.InteractionCallback)
 	if !ok || cb.User.ID == "" {
 		s.log.Warn("socket mode: interaction without a user", "envelope", envelopeID(ev))
 		s.done(ctx, ev, nil)
+		s.observe("interaction", "bad_request", start)
 		return
 	}
 	s.done(ctx, ev, s.bot.Interaction(ctx, cb))
+	s.observe("interaction", "ok", start)
+}
+
+// observe reports a request and how long its ack took to queue, as the
+// HTTP transport reports its answers.
+func (s *socketServer) observe(kind, outcome string, start time.Time) {
+	if s.bot.obs != nil {
+		s.bot.obs.SlackRequest(kind, outcome, time.Since(start))
+	}
 }
 
 // redelivered acks again, with the same answer, an envelope that was

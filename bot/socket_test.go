@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
 
 	"github.com/renewbot/renewbot/bot/blocks"
 	"github.com/renewbot/renewbot/internal/ovhfake"
@@ -39,6 +40,7 @@ type socketRig struct {
 	pool  *Pool
 	bot   *Bot
 	logs  *lockedBuffer
+	obs   *recorder
 
 	cancel context.CancelFunc
 	done   chan error
@@ -59,6 +61,29 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// recorder is an Observer that keeps the Slack requests it hears.
+type recorder struct {
+	mu       sync.Mutex
+	requests []string // kind/outcome
+	slowest  time.Duration
+}
+
+func (o *recorder) SlackRequest(kind, outcome string, d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.requests = append(o.requests, kind+"/"+outcome)
+	o.slowest = max(o.slowest, d)
+}
+
+func (o *recorder) Busy()               {}
+func (o *recorder) Payment(renew.Money) {}
+
+func (o *recorder) seen() ([]string, time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.requests...), o.slowest
 }
 
 func newSocketRig(t *testing.T, workers, queue int) *socketRig {
@@ -89,7 +114,8 @@ func newSocketRig(t *testing.T, workers, queue int) *socketRig {
 	}
 	r.pool = NewPool(workers, queue, time.Minute)
 	t.Cleanup(func() { _ = r.pool.Close(context.Background()) })
-	r.bot = New(Config{Renewer: rn, Out: &SlackPoster{API: api, Log: log}, Pool: r.pool, Log: log, Account: account})
+	r.obs = &recorder{}
+	r.bot = New(Config{Renewer: rn, Out: &SlackPoster{API: api, Log: log}, Pool: r.pool, Log: log, Account: account, Observer: r.obs})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel, r.done = cancel, make(chan error, 1)
@@ -290,6 +316,10 @@ func TestSocketModeServesCommandsAndClicks(t *testing.T) {
 			t.Errorf("envelope %s acked %d times", id, n)
 		}
 	}
+	reqs, slowest := r.obs.seen()
+	if strings.Join(reqs, " ") != "command/ok command/ok interaction/ok command/ok" || slowest > time.Second {
+		t.Errorf("observed %v, slowest ack %v; want 3 commands and 1 interaction acked fast", reqs, slowest)
+	}
 	for _, want := range []string{"socket mode: connected", "connection=2"} {
 		if !strings.Contains(r.logs.String(), want) {
 			t.Errorf("logs lack %q:\n%s", want, r.logs)
@@ -371,6 +401,31 @@ func TestSocketModeRefusedToken(t *testing.T) {
 				t.Errorf("the token leaked: %v\n%s", err, logs.String())
 			}
 		})
+	}
+}
+
+// A connection that goes silent (no ping from Slack, as when the network
+// drops without a word) is given up and replaced.
+func TestSocketModeSilentConnectionReplaced(t *testing.T) {
+	fake := slackfake.New()
+	defer fake.Close()
+	sm := fake.SocketMode()
+	sm.SetPingInterval(0)
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	api := slack.New(testBotToken, slack.OptionAppLevelToken(testAppToken), slack.OptionAPIURL(fake.APIURL()))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- (&Bot{log: log}).ServeSocketMode(ctx, NewSocketClient(api, log, socketmode.OptionPingInterval(200*time.Millisecond)))
+	}()
+	err := sm.WaitConnections(2, 10*time.Second)
+	cancel()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+	if err := <-done; err != nil {
+		t.Errorf("ServeSocketMode = %v, want nil", err)
 	}
 }
 
