@@ -102,11 +102,31 @@ func (rn *Renewer) Propose(ctx context.Context, in ProposeInput) (*Request, erro
 	if err := rn.Policy.CheckRequester(ctx, in.User); err != nil {
 		return nil, err
 	}
+	// A numeric id needs no lookup: read the service and its strategies
+	// at the same time, halving the wait for the message.
+	type strategies struct {
+		list []Strategy
+		err  error
+	}
+	var early chan strategies
+	if id, err := strconv.ParseInt(strings.TrimSpace(in.Query), 10, 64); err == nil && id > 0 {
+		early = make(chan strategies, 1)
+		go func() {
+			list, err := rn.OVH.Strategies(ctx, id)
+			early <- strategies{list, err}
+		}()
+	}
 	svc, err := rn.Resolve(ctx, in.Query)
 	if err != nil {
 		return nil, err
 	}
-	all, err := rn.OVH.Strategies(ctx, svc.ID)
+	var all []Strategy
+	if early != nil {
+		got := <-early
+		all, err = got.list, got.err
+	} else {
+		all, err = rn.OVH.Strategies(ctx, svc.ID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("strategies of %s: %w", svc.Name, err)
 	}

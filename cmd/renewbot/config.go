@@ -49,8 +49,8 @@ type Config struct {
 	ReminderDays    Days    `envconfig:"RENEWBOT_REMINDER_DAYS" default:"30,7,1" desc:"days before expiry when services are reminded"`
 	ReminderAt      DailyAt `envconfig:"RENEWBOT_REMINDER_AT" default:"09:00 UTC" desc:"daily time of the digest, e.g. 09:00 Europe/Paris"`
 
-	Workers    int           `envconfig:"RENEWBOT_WORKERS" default:"16" desc:"background workers"`
-	Queue      int           `envconfig:"RENEWBOT_QUEUE" default:"256" desc:"background jobs that may wait"`
+	Workers    int           `envconfig:"RENEWBOT_WORKERS" default:"64" desc:"background workers"`
+	Queue      int           `envconfig:"RENEWBOT_QUEUE" default:"1024" desc:"background jobs that may wait"`
 	StuckAfter time.Duration `envconfig:"RENEWBOT_STUCK_AFTER" default:"2m" desc:"when an interrupted order or payment is reconciled"`
 	Sweep      time.Duration `envconfig:"RENEWBOT_SWEEP_EVERY" default:"30s" desc:"how often expired requests are swept"`
 
