@@ -60,8 +60,8 @@ type Console struct {
 	order    []string  // ts of channel messages, in posting order
 	posted   int       // channel messages, numbered for the reader
 	stamps   int       // ts given, channel and ephemeral messages alike
-	seq      int       // outputs printed so far
-	last     time.Time // when the last output was printed
+	seq      int       // outputs of the bot so far (its Poster calls)
+	last     time.Time // when the last one came
 	changed  chan struct{}
 	numbers  map[string]int // ts + element key -> its number, for good
 	next     int
@@ -151,6 +151,13 @@ func (c *Console) userName(id string) string {
 func (c *Console) Post(ctx context.Context, channel string, m bot.Message) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	msg := c.post(channel, m)
+	c.heard(msg)
+	return msg.ts, nil
+}
+
+// post shows a new channel message. Callers hold mu.
+func (c *Console) post(channel string, m bot.Message) *message {
 	c.posted++
 	ts := c.stamp()
 	msg := &message{ts: ts, n: c.posted, channel: channel}
@@ -166,7 +173,7 @@ func (c *Console) Post(ctx context.Context, channel string, m bot.Message) (stri
 		title += " in #" + channel
 	}
 	c.show(msg, title, m, false)
-	return ts, nil
+	return msg
 }
 
 // Update shows a message again, as it now reads.
@@ -179,6 +186,7 @@ func (c *Console) Update(ctx context.Context, channel, ts string, m bot.Message)
 		return slack.SlackErrorResponse{Err: "message_not_found"}
 	}
 	c.show(msg, fmt.Sprintf("renewbot · message %d, edited", msg.n), m, true)
+	c.heard(msg)
 	return nil
 }
 
@@ -186,15 +194,26 @@ func (c *Console) Update(ctx context.Context, channel, ts string, m bot.Message)
 func (c *Console) Ephemeral(ctx context.Context, to bot.Target, m bot.Message) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.ephemeral(to.Channel, to.User, m)
+	c.heard(c.ephemeral(to.Channel, to.User, m))
 	return nil
 }
 
 // ephemeral shows an ephemeral message. Callers hold mu.
-func (c *Console) ephemeral(channel, user string, m bot.Message) {
+func (c *Console) ephemeral(channel, user string, m bot.Message) *message {
 	msg := &message{ts: c.stamp(), channel: channel, ephemeral: user}
 	c.msgs[msg.ts] = msg
 	c.show(msg, "renewbot, only visible to "+c.userName(user), m, false)
+	return msg
+}
+
+// heard counts an output of the bot's own (not a reply the console
+// prints, nor a message shown again), for settle. Callers hold mu.
+func (c *Console) heard(msg *message) {
+	c.seq++
+	msg.seq = c.seq
+	c.last = time.Now()
+	close(c.changed)
+	c.changed = make(chan struct{})
 }
 
 // stamp returns a new message ts, written like Slack's. Callers hold mu.
@@ -265,12 +284,6 @@ func (c *Console) show(msg *message, title string, m bot.Message, edit bool) {
 		b.WriteString(c.promptText())
 	}
 	_, _ = io.WriteString(c.out, b.String())
-
-	c.seq++
-	msg.seq = c.seq
-	c.last = time.Now()
-	close(c.changed)
-	c.changed = make(chan struct{})
 }
 
 // changes returns the lines of now that differ from before, and whether

@@ -183,12 +183,12 @@ func (c *Console) reply(user string, r *bot.Reply) {
 		return
 	}
 	m := bot.Message{Text: r.Text, Blocks: r.Blocks}
-	if r.ResponseType == slack.ResponseTypeInChannel {
-		_, _ = c.Post(context.Background(), c.channel, m)
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if r.ResponseType == slack.ResponseTypeInChannel {
+		c.post(c.channel, m)
+		return
+	}
 	c.ephemeral(c.channel, user, m)
 }
 
