@@ -93,6 +93,9 @@ func newHarness(t *testing.T, env map[string]string) *harness {
 	for k, v := range env {
 		h.env[k] = v
 	}
+	if h.env["SLACK_APP_TOKEN"] != "" {
+		h.slack.SocketMode() // before the bot connects
+	}
 	h.start()
 	t.Cleanup(h.stop)
 	return h

@@ -106,6 +106,7 @@ type app struct {
 
 	reminders *renew.Reminders
 	metrics   *metrics.Metrics
+	api       *slack.Client
 	holder    string // this process, for the background lease
 }
 
@@ -130,9 +131,14 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 		return nil, fmt.Errorf("RENEWBOT_DATABASE_URL: %w", err)
 	}
 	m.CountStates(store.CountByState)
-	api := slack.New(c.SlackBotToken,
+	opts := []slack.Option{
 		slack.OptionAPIURL(c.SlackAPIURL),
-		slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
+		slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}),
+	}
+	if c.SlackAppToken != "" {
+		opts = append(opts, slack.OptionAppLevelToken(c.SlackAppToken))
+	}
+	api := slack.New(c.SlackBotToken, opts...)
 	if out == nil {
 		out = &bot.SlackPoster{API: api, Log: log}
 	}
@@ -172,7 +178,7 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 		Observer:     m,
 	})
 	reminders := &renew.Reminders{Account: account, Log: store, Thresholds: c.ReminderDays}
-	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log, reminders: reminders, metrics: m, holder: holder()}, nil
+	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log, reminders: reminders, metrics: m, holder: holder(), api: api}, nil
 }
 
 func serve(ctx context.Context, stderr io.Writer) error {
@@ -211,14 +217,30 @@ func serve(ctx context.Context, stderr io.Writer) error {
 		go a.remind(bg, c.ReminderChannel, c.ReminderAt.DailyAt)
 	}
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	slackCtx, stopSlack := context.WithCancel(ctx)
+	defer stopSlack()
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }() // health, readiness, metrics; /slack/* in HTTP mode
+	socketDone := make(chan struct{})
+	if c.SlackAppToken != "" {
+		log.Info("serving Slack over Socket Mode")
+		go func() {
+			defer close(socketDone)
+			if err := a.bot.ServeSocketMode(slackCtx, bot.NewSocketClient(a.api, log)); err != nil {
+				errc <- err
+			}
+		}()
+	} else {
+		close(socketDone)
+	}
+	var failed error
 	select {
-	case err := <-errc:
-		return err
+	case failed = <-errc:
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: no new requests, finishing work in flight")
+	stopSlack() // closes the websocket: Slack sends new envelopes to other replicas
+	<-socketDone
 	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
@@ -227,7 +249,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 		log.Warn("work in flight did not finish in time", "error", err)
 	}
 	log.Info("stopped")
-	return nil
+	return failed
 }
 
 // background settles what a previous run left half done, then sweeps

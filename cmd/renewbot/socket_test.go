@@ -1,0 +1,56 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Socket Mode: the same flow with no public URL. Envelopes are acked at
+// once, with the answer a user sees, and /slack/* refuses HTTP requests.
+func TestSocketMode(t *testing.T) {
+	h := newHarness(t, map[string]string{"SLACK_APP_TOKEN": "xapp-1-A0001-1-e2e", "SLACK_SIGNING_SECRET": ""})
+	sm := h.slack.SocketMode()
+	if err := sm.WaitConnections(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	h.ovh.SetLatency(500 * time.Millisecond)
+	start := time.Now()
+	id := sm.SendSlashCommand(h.slack.Command(channel, alice, "web-front"))
+	ack, err := sm.WaitAck(id, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("envelope acked after %v", d)
+	}
+	if ack.EnvelopeID != id || !strings.Contains(string(ack.Payload), "Looking up") {
+		t.Fatalf("ack = %+v", ack)
+	}
+	m := h.message(1, "Choose")
+	h.ovh.SetLatency(0)
+	click := h.slack.Click(channel, m.TS, alice, "choose", h.find(m, "choose", "1 year").Value)
+	if _, err := sm.WaitAck(sm.SendInteractive([]byte(click.Get("payload"))), 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	m = h.message(1, "Approve and pay")
+	approve := h.slack.Click(channel, m.TS, bob, "approve", h.find(m, "approve", "").Value)
+	sm.Drop() // the connection drops; the bot reconnects
+	if err := sm.WaitConnections(2, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sm.WaitAck(sm.SendInteractive([]byte(approve.Get("payload"))), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	h.message(1, "Paid", bob)
+
+	// Without a signing secret, the HTTP routes refuse everything.
+	status, _ := h.post("/slack/commands", h.slack.Command(channel, alice, "web-front"))
+	if status != http.StatusUnauthorized {
+		t.Fatalf("HTTP command in Socket Mode: %d, want 401", status)
+	}
+	if strings.Contains(h.logs.String(), "xapp-1-A0001-1-e2e") {
+		t.Fatal("the app token is in the logs")
+	}
+}
