@@ -407,8 +407,10 @@ func (b *Bot) actionJob(actionID, value, ts, trigger string, to Target, log *slo
 func (b *Bot) cancelSubmitted(ctx context.Context, cb slack.InteractionCallback) *Reply {
 	id := cb.View.PrivateMetadata
 	reason := ""
-	if v, ok := cb.View.State.Values[blocks.BlockReason][blocks.ActionReason]; ok {
-		reason = v.Value
+	if cb.View.State != nil { // absent from a forged or truncated submission
+		if v, ok := cb.View.State.Values[blocks.BlockReason][blocks.ActionReason]; ok {
+			reason = v.Value
+		}
 	}
 	job := func(ctx context.Context) {
 		r, err := b.renewer.Get(ctx, id)
