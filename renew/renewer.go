@@ -466,7 +466,8 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string) (*Request, 
 		// money. Only the order status can tell.
 		return fail(StateUnknown, "payment_unknown", fmt.Errorf("%w: %v", ErrPaymentUnknown, err))
 	}
-	return rn.markPaid(bg, r, user, OrderNotPaid, "")
+	// The status is read again by Follow; until then it is not known.
+	return rn.markPaid(bg, r, user, "", "")
 }
 
 func (rn *Renewer) payCall(ctx context.Context, orderID int64) error {
@@ -496,10 +497,7 @@ func (rn *Renewer) markPaid(ctx context.Context, r *Request, user string, status
 	return rn.move(ctx, r.ID, []State{StatePaying, StateUnknown}, StatePaid,
 		Event{At: now, Actor: user, Action: "paid", Detail: detail},
 		func(r *Request) {
-			r.PaidBy, r.PaidAt, r.Error = user, now, ""
-			if status != "" {
-				r.OrderStatus = status
-			}
+			r.PaidBy, r.PaidAt, r.Error, r.OrderStatus = user, now, "", status
 		})
 }
 
