@@ -480,6 +480,13 @@ func (b *Bot) follow(id string) {
 // changed hears every change the renewer makes and updates the request's
 // message.
 func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
+	if ev.Action != "" {
+		attrs := []any{"request", r.ID, "user", ev.Actor, "channel", r.Channel, "service", r.Service.Name, "service_id", r.Service.ID, "action", ev.Action, "state", r.State}
+		if r.Order != nil {
+			attrs = append(attrs, "order", r.Order.ID)
+		}
+		b.log.Info("request "+ev.Action, attrs...)
+	}
 	b.refresh(ctx, r.ID)
 	if ev.Action == "paid" {
 		if r.Order != nil {
