@@ -80,8 +80,9 @@ func TestSecretsStayOutOfTheLogs(t *testing.T) {
 			t.Errorf("the logs contain the secret %q", s)
 		}
 	}
-	if !strings.Contains(logs, `"request"`) || !strings.Contains(logs, `"user"`) {
-		t.Errorf("log lines do not carry the request and the user:\n%s", logs)
+	if !strings.Contains(logs, `"request"`) || !strings.Contains(logs, `"user":"U0BOB0001"`) ||
+		!strings.Contains(logs, `"order":123456789`) || !strings.Contains(logs, `"service":"vps-1.example.net"`) {
+		t.Errorf("log lines do not carry the request, the user, the service and the order:\n%s", logs)
 	}
 }
 
