@@ -4,6 +4,9 @@
 // loops.
 //
 //	renewbot               serve Slack (HTTP, or Socket Mode with SLACK_APP_TOKEN)
+//	renewbot console       the flow in a terminal, on a sandbox OVHcloud account
+//	renewbot check         check configuration, Slack, OVHcloud access rules, payment
+//	renewbot remind        post the reminder digest due now (--dry-run: print it)
 //	renewbot healthcheck   probe a running bot's /healthz (for Docker's HEALTHCHECK)
 package main
 
@@ -71,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 const usage = `renewbot: renew OVHcloud services from Slack, with team approval.
 
   renewbot               serve Slack (configuration from the environment; see README)
+  renewbot console       try the whole flow in a terminal, on a sandbox OVHcloud account
   renewbot check         check the configuration, Slack, OVHcloud's access rules and payment
   renewbot healthcheck   exit 0 when the bot at RENEWBOT_ADDR answers /healthz
   renewbot remind        post the reminder digest due now (once per service and threshold)
