@@ -518,6 +518,23 @@ func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
 	}
 }
 
+// RefreshUnfinished redraws the messages of requests that are not final.
+// A crash between a state change and its message update would otherwise
+// leave a message lying (no buttons, an old state) until the request ends.
+func (b *Bot) RefreshUnfinished(ctx context.Context) error {
+	reqs, err := b.renewer.Unfinished(ctx, 500)
+	if err != nil {
+		return err
+	}
+	for _, r := range reqs {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		b.refresh(ctx, r.ID)
+	}
+	return nil
+}
+
 // refresh re-renders a request's message from the store. Updates of one
 // request are serialised and always render the latest state, so a slow
 // update can't overwrite a newer one.

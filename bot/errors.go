@@ -62,6 +62,9 @@ func errText(err error, p *renew.Policy) string {
 			"Nothing will be paid again before the order status says it was not paid; the message will show the outcome."
 	case errors.As(err, &api):
 		msg := fmt.Sprintf("OVHcloud refused: %s", blocks.Escape(api.Message))
+		if api.Status >= 500 {
+			msg = fmt.Sprintf("OVHcloud failed (HTTP %d): %s", api.Status, blocks.Escape(api.Message))
+		}
 		if api.Message == "" {
 			msg = fmt.Sprintf("OVHcloud answered with an error (HTTP %d)", api.Status)
 		}

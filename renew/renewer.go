@@ -244,7 +244,7 @@ func (rn *Renewer) load(ctx context.Context, a Action) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.Channel != "" && r.Channel != "" && a.Channel != r.Channel {
+	if a.Channel != r.Channel {
 		return nil, fmt.Errorf("request %s: %w", r.ID, ErrOtherChannel)
 	}
 	if err := rn.Policy.CheckChannel(r.Channel); err != nil {
@@ -740,4 +740,14 @@ func (rn *Renewer) CheckCancel(ctx context.Context, a Action) (*Request, error) 
 		return r, &StateError{ID: r.ID, State: r.State}
 	}
 	return r, rn.Policy.CheckCancel(ctx, r, a.User)
+}
+
+// Unfinished returns up to limit requests that are not final, newest
+// first: their messages may need redrawing after a crash.
+func (rn *Renewer) Unfinished(ctx context.Context, limit int) ([]*Request, error) {
+	var states []State
+	for s := range transitions {
+		states = append(states, s)
+	}
+	return rn.Store.List(ctx, Filter{States: states, Limit: limit})
 }

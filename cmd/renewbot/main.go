@@ -261,6 +261,10 @@ func serve(ctx context.Context, stderr io.Writer) error {
 // holder of the "background" lease works; another takes over within a few
 // periods when it dies.
 func (a *app) background(ctx context.Context, every time.Duration) {
+	// Every replica redraws at start: its own crash may have lost an update.
+	if err := a.bot.RefreshUnfinished(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("redraw unfinished requests", "error", err)
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	held := false

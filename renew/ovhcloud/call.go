@@ -82,8 +82,13 @@ func retryable(err error) bool {
 		return api.Status >= 500 || api.Status == http.StatusTooManyRequests
 	}
 	var te *transportError
-	return errors.As(err, &te)
+	// An unreadable answer (a proxy's page, a truncated body) is worth
+	// another try: only GETs are retried, and they change nothing.
+	return errors.As(err, &te) || errors.Is(err, errUnreadable)
 }
+
+// errUnreadable marks an answer whose JSON could not be decoded.
+var errUnreadable = errors.New("unreadable answer")
 
 // transportError is a call that got no usable HTTP answer (refused or cut
 // connection, timeout).
@@ -189,11 +194,10 @@ func mapError(method, route string, err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &syn) || errors.As(err, &typ) || errors.Is(err, io.ErrUnexpectedEOF) {
-		what := "unreadable answer"
 		if method == http.MethodPost {
-			what = "unreadable answer (the call may have taken effect)"
+			return fmt.Errorf("ovhcloud: %s %s: %w (the call may have taken effect): %w", method, route, errUnreadable, err)
 		}
-		return fmt.Errorf("ovhcloud: %s %s: %s: %w", method, route, what, err)
+		return fmt.Errorf("ovhcloud: %s %s: %w: %w", method, route, errUnreadable, err)
 	}
 	return &transportError{method, route, err}
 }

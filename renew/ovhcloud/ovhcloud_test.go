@@ -434,8 +434,12 @@ func TestTimeoutAndMalformedGet(t *testing.T) {
 	e.fake.ClearFaults()
 	e.fake.ResetCalls()
 	e.fake.Inject("GET /services/*", ovhfake.Fault{Malformed: true, Times: 1})
+	if _, err := e.c.Service(ctx, ovhfake.WebFrontID); err != nil || e.count("GET", "/services/*") != 2 {
+		t.Fatalf("malformed once: err = %v after %d calls, want a retried success", err, e.count("GET", "/services/*"))
+	}
+	e.fake.Inject("GET /services/*", ovhfake.Fault{Malformed: true})
 	if _, err := e.c.Service(ctx, ovhfake.WebFrontID); err == nil || !strings.Contains(err.Error(), "unreadable") {
-		t.Fatalf("malformed: err = %v", err)
+		t.Fatalf("always malformed: err = %v", err)
 	}
 }
 

@@ -59,4 +59,3 @@ func globMatch(pattern, s string) bool {
 	}
 	return true
 }
-
