@@ -300,7 +300,7 @@ func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Re
 		value = act.SelectedOption.Value
 	}
 	job := b.actionJob(act.ActionID, value, cb.Container.MessageTs, cb.TriggerID, to, log)
-	if !b.pool.Submit(job) {
+	if !b.pool.SubmitUrgent(job) {
 		b.obs.Busy()
 		log.Warn("queue full, click refused")
 		// The ack of a click carries no message: answer on the side, briefly.
@@ -425,7 +425,7 @@ func (b *Bot) cancelSubmitted(ctx context.Context, cb slack.InteractionCallback)
 			return err
 		})
 	}
-	if !b.pool.Submit(job) {
+	if !b.pool.SubmitUrgent(job) {
 		return &Reply{ResponseAction: "errors", Errors: map[string]string{blocks.BlockReason: busyText}}
 	}
 	return nil

@@ -10,8 +10,12 @@ import (
 // updates) on a fixed number of workers with a bounded queue, so a burst
 // of commands can neither exhaust memory nor delay Slack's ack: when the
 // queue is full, Submit says so at once and the user is told to retry.
+//
+// Clicks go to a second queue that workers serve first: a burst of /renew
+// lookups must not hold up an approval or a payment.
 type Pool struct {
 	jobs    chan func(context.Context)
+	urgent  chan func(context.Context)
 	ctx     context.Context // cancelled when draining takes too long
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -30,7 +34,8 @@ func NewPool(workers, queue int, timeout time.Duration) *Pool {
 		queue = 0
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Pool{jobs: make(chan func(context.Context), queue), ctx: ctx, cancel: cancel, timeout: timeout}
+	p := &Pool{jobs: make(chan func(context.Context), queue), urgent: make(chan func(context.Context), queue),
+		ctx: ctx, cancel: cancel, timeout: timeout}
 	for range workers {
 		p.wg.Add(1)
 		go p.work()
@@ -40,23 +45,58 @@ func NewPool(workers, queue int, timeout time.Duration) *Pool {
 
 func (p *Pool) work() {
 	defer p.wg.Done()
-	for job := range p.jobs {
-		ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
-		job(ctx)
-		cancel()
+	urgent, jobs := p.urgent, p.jobs // nil once closed and drained
+	for urgent != nil || jobs != nil {
+		if urgent != nil { // an urgent job first, whenever one waits
+			select {
+			case job, ok := <-urgent:
+				if !ok {
+					urgent = nil
+				} else {
+					p.run(job)
+				}
+				continue
+			default:
+			}
+		}
+		select {
+		case job, ok := <-urgent:
+			if !ok {
+				urgent = nil
+				continue
+			}
+			p.run(job)
+		case job, ok := <-jobs:
+			if !ok {
+				jobs = nil
+				continue
+			}
+			p.run(job)
+		}
 	}
+}
+
+func (p *Pool) run(job func(context.Context)) {
+	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
+	defer cancel()
+	job(ctx)
 }
 
 // Submit queues job and reports whether it was accepted: false when the
 // queue is full or the pool is shutting down.
-func (p *Pool) Submit(job func(context.Context)) bool {
+func (p *Pool) Submit(job func(context.Context)) bool { return p.submit(p.jobs, job) }
+
+// SubmitUrgent queues job ahead of those given to Submit.
+func (p *Pool) SubmitUrgent(job func(context.Context)) bool { return p.submit(p.urgent, job) }
+
+func (p *Pool) submit(q chan func(context.Context), job func(context.Context)) bool {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed {
 		return false
 	}
 	select {
-	case p.jobs <- job:
+	case q <- job:
 		return true
 	default:
 		return false
@@ -64,7 +104,7 @@ func (p *Pool) Submit(job func(context.Context)) bool {
 }
 
 // Queued reports how many jobs wait for a worker.
-func (p *Pool) Queued() int { return len(p.jobs) }
+func (p *Pool) Queued() int { return len(p.jobs) + len(p.urgent) }
 
 // Close stops taking jobs and waits for the queued and running ones to
 // finish. When ctx ends first, running jobs see their context cancelled
@@ -74,6 +114,7 @@ func (p *Pool) Close(ctx context.Context) error {
 	if !p.closed {
 		p.closed = true
 		close(p.jobs)
+		close(p.urgent)
 	}
 	p.mu.Unlock()
 	done := make(chan struct{})

@@ -587,13 +587,17 @@ func TestBusyWhenTheQueueIsFull(t *testing.T) {
 	if n := len(h.slack.Messages(channel)); n != accepted {
 		t.Fatalf("%d messages for %d accepted commands", n, accepted)
 	}
-	// A click while the pool is full is answered busy too, on the side.
+	// Clicks have their own queue, served first: with the lookups' queue
+	// full, a click still gets in; once its queue is full too, the next is
+	// answered busy, on the side.
 	h.ovh.SetLatency(time.Second)
 	m := h.message(1)
 	h.command(alice, "vps-1.example.net") // the worker
 	h.command(alice, "vps-1.example.net") // the queue
 	h.click(alice, m.TS, "choose", h.find(m, "choose", "1 year").Value)
+	h.click(alice, m.TS, "choose", h.find(m, "choose", "1 year").Value)
 	h.ephemeral(alice, "renewbot is busy, try again in a minute. Nothing was changed.")
+	h.message(1, "Approve and pay") // the accepted click, ahead of the queued lookup
 	if !strings.Contains(h.logs.String(), "queue full") {
 		t.Error("the logs do not say the queue was full")
 	}
