@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -402,5 +404,45 @@ func TestSandbox(t *testing.T) {
 	}
 	if n := len(h.ovh.Calls()); n != 0 {
 		t.Fatalf("the sandbox called the harness's OVHcloud %d times", n)
+	}
+}
+
+// A service with 30 strategies renders within Slack's limits, as a select
+// menu, and an option picked from it orders that strategy.
+func TestThirtyStrategies(t *testing.T) {
+	h := newHarness(t, nil)
+	h.command(alice, "big-storage")
+	m := h.message(1, "big-storage")
+	var menu element
+	options := 0
+	for _, e := range elements(m.Raw) {
+		if e.ActionID == "choose_select" {
+			menu = e
+			options += len(e.Options)
+		}
+	}
+	if options != 30 {
+		t.Fatalf("%d options in the menus, want all 30", options)
+	}
+	last := menu.Options[len(menu.Options)-1]
+	status, _ := h.post("/slack/interactions", h.slack.Select(channel, m.TS, alice, "choose_select", last))
+	if status != http.StatusOK {
+		t.Fatalf("select: %d", status)
+	}
+	h.message(1, "Approve and pay")
+	if n := len(h.ovh.CallsTo("POST", "/service/*/renew")); n != 1 {
+		t.Fatalf("%d orders, want 1", n)
+	}
+}
+
+func TestHealthcheckCommand(t *testing.T) {
+	h := newHarness(t, nil)
+	var out strings.Builder
+	if err := run(context.Background(), []string{"healthcheck"}, &out, io.Discard); err != nil || out.String() != "ok\n" {
+		t.Fatalf("healthcheck of a running bot: %v %q", err, out.String())
+	}
+	h.stop()
+	if err := run(context.Background(), []string{"healthcheck"}, &out, io.Discard); err == nil {
+		t.Fatal("healthcheck of a stopped bot succeeded")
 	}
 }

@@ -114,3 +114,23 @@ func TestRemindOnceAcrossRestarts(t *testing.T) {
 		return false
 	})
 }
+
+func TestRemindDryRunPrintsAndChangesNothing(t *testing.T) {
+	h := newHarness(t, map[string]string{"RENEWBOT_REMINDER_CHANNEL": "C0REMIND1"})
+	h.stop()
+	var out strings.Builder
+	if err := run(context.Background(), []string{"remind", "--dry-run"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "web-front") || !strings.Contains(out.String(), "in 24 days") {
+		t.Fatalf("dry run printed %q", out.String())
+	}
+	if n := len(h.slack.Calls("chat.postMessage")); n != 0 {
+		t.Fatalf("a dry run posted %d messages", n)
+	}
+	// It remembered nothing: the real run still posts the digest.
+	out.Reset()
+	if err := run(context.Background(), []string{"remind"}, &out, io.Discard); err != nil || strings.HasPrefix(out.String(), "0 ") {
+		t.Fatalf("remind after a dry run: %v %q", err, out.String())
+	}
+}
