@@ -249,8 +249,8 @@ func renewal(s renew.Service) string {
 	return r + ", every " + line(s.RenewPeriod, 30)
 }
 
-// inDays words a count of days left as daysLeft does, from the count the
-// domain made.
+// inDays words a count of days left: "in 3 days", "today", "expired
+// yesterday".
 func inDays(d int) string {
 	switch {
 	case d == 0:

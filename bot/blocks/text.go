@@ -153,20 +153,7 @@ func when(t time.Time) string {
 func day(t time.Time) string { return t.Format("2006-01-02") }
 
 // daysLeft says how far an expiry is, in calendar days.
-func daysLeft(now, exp time.Time) string {
-	switch d := renew.DaysBetween(now, exp); {
-	case d == 0:
-		return "today"
-	case d == 1:
-		return "tomorrow"
-	case d > 1:
-		return fmt.Sprintf("in %d days", d)
-	case d == -1:
-		return "expired yesterday"
-	default:
-		return fmt.Sprintf("expired %d days ago", -d)
-	}
-}
+func daysLeft(now, exp time.Time) string { return inDays(renew.DaysBetween(now, exp)) }
 
 // money renders an amount OVHcloud formatted; its text is escaped like any
 // other OVHcloud string.

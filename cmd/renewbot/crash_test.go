@@ -95,27 +95,10 @@ type child struct {
 func newChild(t *testing.T, env map[string]string) *child {
 	t.Helper()
 	bin := renewbotBinary(t)
-	h := &harness{t: t, slack: slackfake.New(), ovh: ovhfake.SampleAccount(time.Now()), logs: &syncBuffer{}}
-	t.Cleanup(h.slack.Close)
-	ovhURL := h.ovh.Start()
-	t.Cleanup(h.ovh.Close)
-	addr := freeAddr(t)
-	h.base = "http://" + addr
-	h.env = map[string]string{
-		"SLACK_BOT_TOKEN":        "xoxb-e2e-token",
-		"SLACK_SIGNING_SECRET":   secret,
-		"SLACK_API_URL":          h.slack.APIURL(),
-		"OVH_ENDPOINT":           ovhURL,
-		"OVH_APPLICATION_KEY":    "e2e-app-key",
-		"OVH_APPLICATION_SECRET": "e2e-app-secret",
-		"OVH_CONSUMER_KEY":       "e2e-consumer-key",
-		"OVH_TIMEOUT":            "5s",
-		"RENEWBOT_ADDR":          addr,
-		"RENEWBOT_DATABASE_URL":  "sqlite:" + filepath.Join(t.TempDir(), "renewbot.db"),
-		"RENEWBOT_STUCK_AFTER":   "1s",
-		"RENEWBOT_SWEEP_EVERY":   "200ms",
-		"LOG_LEVEL":              "debug",
-	}
+	h := newFakes(t)
+	h.env["OVH_TIMEOUT"] = "5s"
+	h.env["RENEWBOT_STUCK_AFTER"] = "1s"
+	h.env["RENEWBOT_SWEEP_EVERY"] = "200ms"
 	for k, v := range env {
 		h.env[k] = v
 	}

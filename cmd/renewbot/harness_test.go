@@ -72,6 +72,23 @@ func freeAddr(t testing.TB) string {
 // newHarness starts the fakes and the bot. env overrides the defaults.
 func newHarness(t *testing.T, env map[string]string) *harness {
 	t.Helper()
+	h := newFakes(t)
+	for k, v := range env {
+		h.env[k] = v
+	}
+	if h.env["SLACK_APP_TOKEN"] != "" {
+		h.slack.SocketMode() // before the bot connects
+	}
+	h.start()
+	t.Cleanup(h.stop)
+	return h
+}
+
+// newFakes starts a fake Slack and a fake OVHcloud and returns a harness
+// whose environment points a bot at them, on a free port and a fresh
+// SQLite file. Nothing runs the bot yet.
+func newFakes(t *testing.T) *harness {
+	t.Helper()
 	h := &harness{t: t, slack: slackfake.New(), ovh: ovhfake.SampleAccount(time.Now()), logs: &syncBuffer{}}
 	t.Cleanup(h.slack.Close)
 	ovhURL := h.ovh.Start()
@@ -90,14 +107,6 @@ func newHarness(t *testing.T, env map[string]string) *harness {
 		"RENEWBOT_DATABASE_URL":  "sqlite:" + filepath.Join(t.TempDir(), "renewbot.db"),
 		"LOG_LEVEL":              "debug",
 	}
-	for k, v := range env {
-		h.env[k] = v
-	}
-	if h.env["SLACK_APP_TOKEN"] != "" {
-		h.slack.SocketMode() // before the bot connects
-	}
-	h.start()
-	t.Cleanup(h.stop)
 	return h
 }
 
