@@ -133,6 +133,11 @@ func NewID() string {
 // Every change of state goes through Transition or Approve, each a single
 // conditional write, so two clicks or two replicas can never both move a
 // request out of the same state.
+//
+// The change functions given to Transition and Update may run more than
+// once (the store retries a write that lost a race) and must have no side
+// effects; what they set on ID, Version, State, CreatedAt or Approvals is
+// ignored: the store owns those.
 type Store interface {
 	// Create stores a new request and its "created" event.
 	Create(ctx context.Context, r *Request, ev Event) error

@@ -3,6 +3,8 @@ package ovhcloud
 import (
 	"slices"
 	"testing"
+
+	"github.com/renewbot/renewbot/internal/ovhfake"
 )
 
 func TestMissing(t *testing.T) {
@@ -19,6 +21,19 @@ func TestMissing(t *testing.T) {
 	} {
 		if got := Missing(c.granted, NeededRules); !slices.Equal(got, c.missing) && !(len(got) == 0 && len(c.missing) == 0) {
 			t.Errorf("%s: Missing = %v, want %v", name, got, c.missing)
+		}
+	}
+}
+
+// The fake OVHcloud grants what the README lists; both lists must agree.
+func TestNeededRulesMatchTheFake(t *testing.T) {
+	fake := ovhfake.NeededRules()
+	if len(fake) != len(NeededRules) {
+		t.Fatalf("the fake lists %d rules, the adapter %d", len(fake), len(NeededRules))
+	}
+	for i, r := range fake {
+		if r.Method != NeededRules[i].Method || r.Path != NeededRules[i].Path {
+			t.Errorf("rule %d: fake %v, adapter %v", i, r, NeededRules[i])
 		}
 	}
 }
