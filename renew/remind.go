@@ -114,6 +114,10 @@ type Reminders struct {
 	Thresholds []int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Leader, when set, tells Run whether this replica posts the digest
+	// (a lease in the store): replicas then never post partial digests
+	// side by side. Claim still guarantees no reminder is posted twice.
+	Leader func(ctx context.Context) bool
 }
 
 func (r *Reminders) now() time.Time {
@@ -223,6 +227,9 @@ func (r *Reminders) Run(ctx context.Context, at DailyAt, post func(context.Conte
 			t.Stop()
 			return ctx.Err()
 		case <-t.C:
+		}
+		if r.Leader != nil && !r.Leader(ctx) {
+			continue // another replica posts today's digest
 		}
 		if _, err := r.Once(ctx, post); err != nil && failed != nil && ctx.Err() == nil {
 			failed(err)

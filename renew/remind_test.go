@@ -398,3 +398,24 @@ func TestRemindersRunPostsAtTheDailyTime(t *testing.T) {
 		t.Errorf("Run = %v, posted %v", err, remKeys(got))
 	}
 }
+
+func TestRemindersRunOnlyOnTheLeader(t *testing.T) {
+	offset := time.Date(2026, 11, 26, 8, 59, 59, 950_000_000, acctParis).Sub(time.Now())
+	now := func() time.Time { return time.Now().Add(offset) }
+	ovh := &accountOVH{services: []Service{acctService(1, "web-front", 3)}}
+	asked := make(chan struct{}, 1)
+	r := &Reminders{Account: &Account{OVH: ovh, Now: now}, Log: &remindLog{}, Now: now,
+		Leader: func(context.Context) bool { asked <- struct{}{}; return false }}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	at, _ := ParseDailyAt("09:00 Europe/Paris")
+	go func() { <-asked; time.Sleep(50 * time.Millisecond); cancel() }()
+	posted := false
+	_ = r.Run(ctx, at, func(context.Context, []Reminder) error { posted = true; return nil }, nil)
+	if posted {
+		t.Fatal("a replica without the lease posted the digest")
+	}
+	if len(asked) != 0 {
+		t.Fatal("the leader was asked more than once in a day")
+	}
+}

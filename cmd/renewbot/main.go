@@ -298,6 +298,13 @@ func (a *app) background(ctx context.Context, every time.Duration) {
 // remind posts the reminder digest every day at the configured time.
 func (a *app) remind(ctx context.Context, channel string, at renew.DailyAt) {
 	a.log.Info("reminders on", "channel", channel, "at", at.String(), "days", a.reminders.Thresholds)
+	a.reminders.Leader = func(ctx context.Context) bool {
+		ok, err := a.store.Lease(ctx, "reminders", a.holder, time.Hour)
+		if err != nil {
+			a.log.Warn("reminders lease", "error", err)
+		}
+		return ok
+	}
 	post := func(ctx context.Context, rs []renew.Reminder) error { return a.bot.PostDigest(ctx, channel, rs) }
 	failed := func(err error) { a.log.Warn("reminder digest", "error", err) }
 	if err := a.reminders.Run(ctx, at, post, failed); err != nil && !errors.Is(err, context.Canceled) {
