@@ -54,6 +54,8 @@ func errText(err error, p *renew.Policy) string {
 			noStrat.Period, name, strings.Join(offered, ", "), name)
 	case errors.As(err, &state):
 		return stateText(state.State)
+	case errors.Is(err, renew.ErrPaidNotRecorded):
+		return "OVHcloud took the payment, but I could not record it. Do NOT pay this order again; an admin should check the bot's logs and database."
 	case errors.Is(err, renew.ErrOrderUnknown):
 		return "OVHcloud did not answer while creating the order, so one may exist, unpaid. Nothing will pay it: " +
 			"it expires on its own within a day. Type `/renew` again to start over."
@@ -157,7 +159,9 @@ func stateText(s renew.State) string {
 	case renew.StateFailed:
 		return "This request failed and is closed. Type `/renew` again to start a new one."
 	case renew.StateUnknown:
-		return "The last payment's outcome is being checked with OVHcloud; wait for the message to update."
+		return "The last payment's outcome is still being checked with OVHcloud: nothing will be paid before it is known. Wait for the message to update."
+	case renew.StatePaymentFailed:
+		return "The last payment failed and the request waits for approval again."
 	case renew.StateProposed:
 		return "No strategy was chosen yet for this request."
 	}

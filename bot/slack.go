@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -225,6 +226,11 @@ func SlackErrorCode(err error) string {
 	}
 	if err == nil {
 		return ""
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// Its text holds the URL, and a response_url is a credential.
+		return ue.Op + ": " + ue.Err.Error()
 	}
 	return err.Error()
 }

@@ -45,6 +45,9 @@ var (
 	// ErrOtherChannel: a button was clicked in another channel than the
 	// request's (a forwarded or copied message).
 	ErrOtherChannel = errors.New("request belongs to another channel")
+	// ErrPaidNotRecorded: OVHcloud took the payment but the store could
+	// not record it. Nobody must pay again.
+	ErrPaidNotRecorded = errors.New("paid, but not recorded")
 	// ErrDryRun: dry-run mode never pays.
 	ErrDryRun = errors.New("dry run: nothing is paid")
 	// ErrUnavailable: a dependency (Slack, OVHcloud) could not answer and

@@ -274,6 +274,11 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 	if a.Choice < 0 || a.Choice >= len(r.Options) {
 		return r, fmt.Errorf("option %d of request %s: %w", a.Choice, r.ID, ErrNotFound)
 	}
+	if r.DryRun != rn.DryRun {
+		// The message promised a dry run (or a real order) that the bot no
+		// longer makes: start again rather than surprise anyone.
+		return r, fmt.Errorf("request %s proposed with dry run %v, bot now %v: %w", r.ID, r.DryRun, rn.DryRun, ErrStrategyGone)
+	}
 	want := r.Options[a.Choice]
 	fresh, err := rn.OVH.Strategies(ctx, r.Service.ID)
 	if err != nil {
@@ -307,7 +312,9 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 	if err != nil {
 		return r, err
 	}
-	order, err := rn.OVH.CreateOrder(ctx, r.Service.ID, in)
+	octx, cancel := rn.deadline(ctx, now)
+	defer cancel()
+	order, err := rn.OVH.CreateOrder(octx, r.Service.ID, in)
 	if err != nil {
 		msg := err.Error()
 		r2, terr := rn.move(context.WithoutCancel(ctx), r.ID, []State{StateOrdering}, StateFailed,
@@ -377,26 +384,39 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 	res := ApproveResult{Request: r}
 	if r.State == StateUnknown {
 		// Never pay again before knowing whether the last payment went
-		// through.
+		// through, and never on a status read right after it: OVHcloud
+		// may still be processing it. Settling it is this click's whole
+		// work; paying again takes another.
+		if rn.now().Sub(r.UpdatedAt) < rn.stuckAfter() {
+			return res, &StateError{ID: r.ID, State: r.State}
+		}
 		if r, err = rn.Reconcile(ctx, r.ID); err != nil {
 			return res, err
 		}
 		res.Request = r
+		return res, &StateError{ID: r.ID, State: r.State}
 	}
 	if !slices.Contains(approvable, r.State) {
 		return res, &StateError{ID: r.ID, State: r.State}
 	}
-	if r.DryRun {
+	if r.DryRun || rn.DryRun {
+		// Either the request was priced in a dry run, or the bot runs one
+		// now: nothing is paid either way.
 		return res, ErrDryRun
 	}
 	if err := rn.Policy.CheckApprover(ctx, r, a.User); err != nil {
 		return res, err
 	}
 	now := rn.now()
-	if now.After(r.ExpiresAt) || (r.Order != nil && now.After(r.Order.Expiration) && !r.Order.Expiration.IsZero()) {
-		r, _ = rn.expire(ctx, r, "the order was not approved in time")
+	if r.Order != nil && !r.Order.Expiration.IsZero() && now.After(r.Order.Expiration) {
+		r, _ = rn.expire(ctx, r, "the OVHcloud order expired")
 		res.Request = r
 		return res, ErrOrderExpired
+	}
+	if now.After(r.ExpiresAt) {
+		r, _ = rn.expire(ctx, r, "nobody approved it in time")
+		res.Request = r
+		return res, &StateError{ID: r.ID, State: StateExpired}
 	}
 	if max := rn.Policy.MaxAmount; max > 0 && r.Order != nil && r.Order.PriceWithTax.Ucents > max {
 		// The limit may have been lowered since the order was created.
@@ -420,16 +440,25 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 		res.Missing = need - len(r.Approvals)
 		return res, nil
 	}
-	r, err = rn.pay(ctx, r, a.User)
+	r, err = rn.pay(ctx, r, a.User, now)
 	res.Request = r
 	res.Paid = err == nil
 	return res, err
 }
 
+// deadline bounds work done on a claimed request (ordering, paying): it
+// ends well before the reconciler may decide the claimer died, so no
+// OVHcloud call is ever still under way when the reconciler acts.
+func (rn *Renewer) deadline(ctx context.Context, claimed time.Time) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(ctx, claimed.Add(rn.stuckAfter()*3/4))
+}
+
 // pay checks the order and pays it. r is in StatePaying, and only this
 // caller got it there.
-func (rn *Renewer) pay(ctx context.Context, r *Request, user string) (*Request, error) {
+func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed time.Time) (*Request, error) {
 	bg := context.WithoutCancel(ctx) // a state change must be written even if the click's context ends
+	ctx, cancel := rn.deadline(ctx, claimed)
+	defer cancel()
 	fail := func(to State, action string, cause error) (*Request, error) {
 		msg := cause.Error()
 		r2, err := rn.move(bg, r.ID, []State{StatePaying}, to,
@@ -453,6 +482,14 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string) (*Request, 
 	if !r.Order.Expiration.IsZero() && rn.now().After(r.Order.Expiration) {
 		return fail(StateFailed, "order_expired", ErrOrderExpired)
 	}
+	if rn.DryRun || r.DryRun {
+		return fail(StateFailed, "not_payable", ErrDryRun)
+	}
+	if ctx.Err() != nil {
+		// Too slow before the pay call (Slack, status reads): stop while
+		// it is certain nothing was paid.
+		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("took too long before paying: %w", ctx.Err()))
+	}
 	if err := rn.payCall(ctx, r.Order.ID); err != nil {
 		// A refusal (4xx) or a failure before the pay call certainly did
 		// not pay. A 5xx may come from a proxy after OVHcloud took the
@@ -467,7 +504,11 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string) (*Request, 
 		return fail(StateUnknown, "payment_unknown", fmt.Errorf("%w: %v", ErrPaymentUnknown, err))
 	}
 	// The status is read again by Follow; until then it is not known.
-	return rn.markPaid(bg, r, user, "", "")
+	r2, err := rn.markPaid(bg, r, user, "", "")
+	if err != nil {
+		return r, fmt.Errorf("order %d: %w: %w", r.Order.ID, ErrPaidNotRecorded, err)
+	}
+	return r2, nil
 }
 
 func (rn *Renewer) payCall(ctx context.Context, orderID int64) error {
@@ -576,10 +617,14 @@ func (rn *Renewer) Reconcile(ctx context.Context, id string) (*Request, error) {
 		return rn.move(ctx, id, []State{StateUnknown}, StatePaymentFailed,
 			Event{At: rn.now(), Action: "payment_failed", Detail: "order status is notPaid: the payment did not go through"},
 			func(r *Request) { r.Error = "the payment did not go through; approve again to retry" })
-	default:
+	case status == OrderCancelled:
 		return rn.move(ctx, id, []State{StateUnknown}, StateFailed,
 			Event{At: rn.now(), Action: "not_payable", Detail: "order status " + string(status)},
-			func(r *Request) { r.OrderStatus = status; r.Error = "the order is " + string(status) })
+			func(r *Request) { r.OrderStatus = status; r.Error = "OVHcloud cancelled the order" })
+	default:
+		// documentsRequested, cancelling, unknown: the money may have been
+		// taken. Stay unknown; the next sweep looks again.
+		return rn.update(ctx, id, Event{}, func(r *Request) { r.OrderStatus = status })
 	}
 }
 
@@ -696,8 +741,10 @@ func (rn *Renewer) ReconcileAll(ctx context.Context) ([]*Request, error) {
 			}
 			continue
 		}
-		if r.State == StatePaying && rn.now().Sub(r.UpdatedAt) < rn.stuckAfter() {
-			continue // another replica may be paying it right now
+		if rn.now().Sub(r.UpdatedAt) < rn.stuckAfter() {
+			// paying: another replica may be paying it right now; unknown:
+			// OVHcloud may still be processing the last pay call.
+			continue
 		}
 		r2, err := rn.Reconcile(ctx, r.ID)
 		if err != nil {

@@ -277,10 +277,17 @@ func (h *harness) payUnknown(f ovhfake.Fault) (int, string, string) {
 	return n, m.TS, approve
 }
 
-// The pay call fails without an answer: the request is unknown; the order
-// status says notPaid, so the next approval pays, once.
+// settleAfter is RENEWBOT_STUCK_AFTER in the tests of unknown payments:
+// how long the bot waits before it trusts the order status after a pay
+// call that got no answer.
+const settleAfter = 2 * time.Second
+
+// The pay call fails without an answer: the request is unknown. A click
+// right away is told to wait (OVHcloud may still be processing the
+// payment); one after the settling delay reads the status, notPaid, and
+// makes the request approvable again; only the next click pays, once.
 func TestPayUnknownThenNotPaid(t *testing.T) {
-	h := newHarness(t, fastTimeout(nil))
+	h := newHarness(t, fastTimeout(map[string]string{"RENEWBOT_STUCK_AFTER": settleAfter.String()}))
 	for _, f := range payFaults {
 		t.Run(f.name, func(t *testing.T) {
 			h.t = t
@@ -288,13 +295,22 @@ func TestPayUnknownThenNotPaid(t *testing.T) {
 			n, ts, approve := h.payUnknown(f.fault)
 			status := len(h.ovh.CallsTo("GET", "/me/order/*/status"))
 			h.click(carol, ts, "approve", approve)
+			h.ephemeral(carol, "still being checked")
+			if got := len(h.ovh.CallsTo("GET", "/me/order/*/status")); got != status {
+				t.Fatal("the order status was trusted right after a pay call with no answer")
+			}
+			time.Sleep(settleAfter)
+			h.click(carol, ts, "approve", approve)
+			h.ephemeral(carol, "waits for approval again")
+			m := h.message(n, "did not go through", "Approve and pay")
+			if got := h.payCalls(); got != 1 {
+				t.Fatalf("%d pay calls after settling, want 1 (the lost one): settling never pays", got)
+			}
+			h.click(carol, m.TS, "approve", approve)
 			h.message(n, "Paid", carol)
 			settle()
 			if got := h.payCalls(); got != 2 {
 				t.Fatalf("%d pay calls, want 2 (the lost one, then one that paid)", got)
-			}
-			if got := len(h.ovh.CallsTo("GET", "/me/order/*/status")); got <= status {
-				t.Fatal("paid again without reading the order status")
 			}
 			if o, _ := h.ovh.Order(h.lastOrder()); !o.Paid() {
 				t.Fatal("the fake's order is not paid")
@@ -305,15 +321,17 @@ func TestPayUnknownThenNotPaid(t *testing.T) {
 }
 
 // The pay call fails without an answer but OVHcloud took the money (its
-// status is checking): the next click finds it paid and pays nothing.
+// status is checking): a click after the settling delay finds it paid and
+// pays nothing.
 func TestPayUnknownThenPaid(t *testing.T) {
-	h := newHarness(t, fastTimeout(nil))
+	h := newHarness(t, fastTimeout(map[string]string{"RENEWBOT_STUCK_AFTER": settleAfter.String()}))
 	for _, f := range payFaults {
 		t.Run(f.name, func(t *testing.T) {
 			h.t = t
 			h.ovh.ClearFaults()
 			n, ts, approve := h.payUnknown(f.fault)
 			h.ovh.SetOrderStatus(h.lastOrder(), "checking")
+			time.Sleep(settleAfter)
 			h.click(carol, ts, "approve", approve)
 			h.ephemeral(carol, "already paid")
 			m := h.message(n, "Paid", "checking")
@@ -332,7 +350,7 @@ func TestPayUnknownThenPaid(t *testing.T) {
 // The background reconciler settles an unknown payment without anyone
 // clicking: from the order status, to approvable again (notPaid) or paid.
 func TestReconcilerSettlesUnknownPayments(t *testing.T) {
-	h := newHarness(t, map[string]string{"OVH_TIMEOUT": "1s", "RENEWBOT_SWEEP_EVERY": "300ms"})
+	h := newHarness(t, map[string]string{"OVH_TIMEOUT": "1s", "RENEWBOT_SWEEP_EVERY": "300ms", "RENEWBOT_STUCK_AFTER": "1s"})
 	// Not paid: approvable again, with the reason.
 	h.ovh.Inject("POST /me/order/*/pay", ovhfake.Fault{Status: 500, Times: 1})
 	m := h.orderFor(alice, "vps-1.example.net", "1 year")

@@ -272,3 +272,43 @@ func TestTwoReplicas(t *testing.T) {
 	})
 	t.Logf("background lease moved %v after its holder stopped (lease of 5 × 100 ms sweeps)", time.Since(stopped).Round(10*time.Millisecond))
 }
+
+// A bot restarted in dry-run mode pays nothing, even for an order created
+// before, even from a stale message.
+func TestDryRunSwitchPaysNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	m := h.orderFor(alice, "web-front", "1 year")
+	approve := h.find(m, "approve", "")
+	h.env["RENEWBOT_DRY_RUN"] = "true"
+	h.restart()
+	h.click(bob, m.TS, "approve", approve.Value)
+	h.ephemeral(bob, "dry-run")
+	settle()
+	if n := h.payCalls(); n != 0 {
+		t.Fatalf("%d pay calls from a bot in dry-run mode", n)
+	}
+}
+
+// Slack so slow that the approval's message updates outlast the time the
+// reconciler gives a payment: the click gives up before paying, so the
+// reconciler and a new approval can never pay a second time.
+func TestSlowSlackNeverLetsTheReconcilerPayTwice(t *testing.T) {
+	h := newHarness(t, map[string]string{"RENEWBOT_STUCK_AFTER": "1s", "RENEWBOT_SWEEP_EVERY": "100ms"})
+	m := h.orderFor(alice, "web-front", "1 year")
+	approve := h.find(m, "approve", "")
+	h.slack.Slow("chat.update", 1500*time.Millisecond, 2)
+	h.click(bob, m.TS, "approve", approve.Value)
+	// The reconciler, seeing the payment claimed for longer than it
+	// allows, took it over; the click then stopped before paying.
+	h.ephemeral(bob, "still being checked")
+	m = h.message(1, "did not go through", "Approve and pay")
+	if n := h.payCalls(); n != 0 {
+		t.Fatalf("%d pay calls after the click gave up", n)
+	}
+	h.click(carol, m.TS, "approve", approve.Value)
+	h.message(1, "Paid", carol)
+	settle()
+	if n := h.payCalls(); n != 1 {
+		t.Fatalf("%d pay calls, want exactly 1", n)
+	}
+}
