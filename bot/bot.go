@@ -372,9 +372,6 @@ func (b *Bot) actionJob(actionID, value, ts, trigger string, to Target, log *slo
 				case err == nil && res.Missing > 0:
 					b.tell(ctx, to, fmt.Sprintf("Your approval is recorded: %d more needed before the order is paid.", res.Missing))
 				}
-				if res.Paid {
-					b.follow(id)
-				}
 				return err
 			})
 		}
@@ -492,6 +489,9 @@ func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
 		if r.Order != nil {
 			b.obs.Payment(r.Order.PriceWithTax)
 		}
+		// However it was paid (a click, the reconciler), follow the
+		// order to delivery.
+		b.follow(r.ID)
 		if b.account != nil {
 			b.account.Invalidate() // its expiry moves: the list must not show it as due
 		}
