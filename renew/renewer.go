@@ -469,6 +469,9 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 		}
 		return r2, cause
 	}
+	if ctx.Err() != nil {
+		return fail(StatePaymentFailed, "payment_failed", errors.New("took too long before paying (Slack was slow); nothing was paid"))
+	}
 	status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
 	if err != nil {
 		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("order status: %w", err))
@@ -488,7 +491,7 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	if ctx.Err() != nil {
 		// Too slow before the pay call (Slack, status reads): stop while
 		// it is certain nothing was paid.
-		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("took too long before paying: %w", ctx.Err()))
+		return fail(StatePaymentFailed, "payment_failed", errors.New("took too long before paying; nothing was paid"))
 	}
 	if err := rn.payCall(ctx, r.Order.ID); err != nil {
 		// A refusal (4xx) or a failure before the pay call certainly did
