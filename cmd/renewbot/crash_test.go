@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,25 +129,14 @@ func (c *child) start() {
 	c.cmd, c.exited, c.startedAt = cmd, make(chan struct{}), time.Now()
 	exited := c.exited
 	go func() { _ = cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(c.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
+	c.waitHealthy(15*time.Second, func() string {
 		select {
 		case <-exited:
-			c.t.Fatalf("renewbot exited at start (%v)\n%s", cmd.ProcessState, c.logs)
+			return fmt.Sprintf("renewbot exited at start (%v)", cmd.ProcessState)
 		default:
+			return ""
 		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("renewbot did not start\n%s", c.logs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	})
 }
 
 // kill sends SIGKILL and waits for the process to be gone: no deferred

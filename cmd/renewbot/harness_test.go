@@ -120,7 +120,21 @@ func (h *harness) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- run(ctx, nil, io.Discard, h.logs) }()
-	deadline := time.Now().Add(10 * time.Second)
+	h.waitHealthy(10*time.Second, func() string {
+		select {
+		case err := <-h.done:
+			return fmt.Sprintf("renewbot stopped at start: %v", err)
+		default:
+			return ""
+		}
+	})
+}
+
+// waitHealthy polls /healthz until it answers 200, failing the test after
+// timeout or as soon as died reports why the bot is gone.
+func (h *harness) waitHealthy(timeout time.Duration, died func() string) {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
 	for {
 		resp, err := http.Get(h.base + "/healthz")
 		if err == nil {
@@ -129,10 +143,8 @@ func (h *harness) start() {
 				return
 			}
 		}
-		select {
-		case err := <-h.done:
-			h.t.Fatalf("renewbot stopped at start: %v\n%s", err, h.logs)
-		default:
+		if why := died(); why != "" {
+			h.t.Fatalf("%s\n%s", why, h.logs)
 		}
 		if time.Now().After(deadline) {
 			h.t.Fatalf("renewbot did not start\n%s", h.logs)
