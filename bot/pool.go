@@ -103,9 +103,6 @@ func (p *Pool) submit(q chan func(context.Context), job func(context.Context)) b
 	}
 }
 
-// Queued reports how many jobs wait for a worker.
-func (p *Pool) Queued() int { return len(p.jobs) + len(p.urgent) }
-
 // Close stops taking jobs and waits for the queued and running ones to
 // finish. When ctx ends first, running jobs see their context cancelled
 // and Close returns ctx's error once they return.

@@ -163,20 +163,6 @@ type SentLog interface {
 	Remembered(ctx context.Context, keys []string) (map[string]bool, error)
 }
 
-// Sent remembers reminders once their digest is posted. Between the post
-// and Sent a crash would post them again: Once, which claims first, is
-// the safer way to post.
-func (r *Reminders) Sent(ctx context.Context, rs []Reminder) error {
-	at := r.now()
-	var errs []error
-	for _, rm := range rs {
-		if _, err := r.Log.Remember(ctx, rm.Key, at); err != nil {
-			errs = append(errs, fmt.Errorf("remember reminder %s: %w", rm.Key, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // Claim remembers reminders and returns those this caller remembered
 // first: of two replicas claiming the same digest, each reminder goes to
 // one of them only.

@@ -165,7 +165,7 @@ func TestRemindersDedupeAcrossDaysRestartsAndRenewals(t *testing.T) {
 	if log.len() != 0 {
 		t.Fatal("Due wrote to the log")
 	}
-	if err := r.Sent(ctx, first); err != nil {
+	if _, err := r.Claim(ctx, first); err != nil {
 		t.Fatal(err)
 	}
 	due()
@@ -187,11 +187,11 @@ func TestRemindersDedupeAcrossDaysRestartsAndRenewals(t *testing.T) {
 	ovh.mu.Unlock()
 	due()
 	clk.Advance(9 * 24 * time.Hour) // 2026-12-06
-	if err := r.Sent(ctx, due("1/30/2027-01-04", "2/30/2027-01-05")); err != nil {
+	if _, err := r.Claim(ctx, due("1/30/2027-01-04", "2/30/2027-01-05")); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(28 * 24 * time.Hour) // 2027-01-03: 1 skipped 7 days, nobody looked
-	if err := r.Sent(ctx, due("1/1/2027-01-04", "2/7/2027-01-05")); err != nil {
+	if _, err := r.Claim(ctx, due("1/1/2027-01-04", "2/7/2027-01-05")); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(3 * 24 * time.Hour) // both expired unrenewed
@@ -281,8 +281,8 @@ func TestRemindersFailures(t *testing.T) {
 	ovh.listErr = nil
 	storeDown := errors.New("store down")
 	r.Log = &remindLog{err: storeDown}
-	if err := r.Sent(ctx, []Reminder{{Key: "1/7/x"}}); !errors.Is(err, storeDown) {
-		t.Errorf("Sent = %v", err)
+	if _, err := r.Claim(ctx, []Reminder{{Key: "1/7/x"}}); !errors.Is(err, storeDown) {
+		t.Errorf("Claim = %v", err)
 	}
 	if _, err := r.Once(ctx, func(context.Context, []Reminder) error {
 		t.Error("posted what could not be claimed")

@@ -362,9 +362,6 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 // ApproveResult is what an approval led to.
 type ApproveResult struct {
 	Request *Request
-	// Paid is true when this approval was the last one needed and the
-	// order was paid.
-	Paid bool
 	// Missing is how many approvals are still needed.
 	Missing int
 	// Already is true when this user had approved before: it counts once.
@@ -440,9 +437,7 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 		res.Missing = need - len(r.Approvals)
 		return res, nil
 	}
-	r, err = rn.pay(ctx, r, a.User, now)
-	res.Request = r
-	res.Paid = err == nil
+	res.Request, err = rn.pay(ctx, r, a.User, now)
 	return res, err
 }
 
