@@ -2,8 +2,9 @@ package ovhfake
 
 import (
 	"slices"
-	"sync"
 	"time"
+
+	"github.com/renewbot/renewbot/internal/fakeclock"
 )
 
 // Service is one service of the account, as GET /services/{id} shows it.
@@ -327,31 +328,7 @@ func (s *Server) statusOf(o *Order, read bool) string {
 }
 
 // Clock is a manual clock for Server.Now: it moves only when told.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type Clock = fakeclock.Clock
 
 // NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
+func NewClock(t time.Time) *Clock { return fakeclock.New(t) }

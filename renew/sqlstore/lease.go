@@ -14,13 +14,13 @@ import (
 // pass without renewing it. The check and the take are one statement, so
 // of two replicas asking together exactly one wins.
 //
-// Expiry is judged by the caller's clock: replicas' clocks must agree to
+// Expiry is judged by the store's clock: replicas' clocks must agree to
 // well within ttl.
 func (s *Store) Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
 	if name == "" || holder == "" || ttl <= 0 {
 		return false, fmt.Errorf("sqlstore: lease %q for %q: need a name, a holder and a positive ttl", name, holder)
 	}
-	now := time.Now()
+	now := s.now()
 	res, err := s.db.ExecContext(ctx, s.d.rebind(`INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
 		WHERE leases.holder = excluded.holder OR leases.until <= ?`),
@@ -39,7 +39,7 @@ func (s *Store) Lease(ctx context.Context, name, holder string, ttl time.Duratio
 // ever gets true for a key, however many ask together.
 func (s *Store) Remember(ctx context.Context, key string, at time.Time) (bool, error) {
 	if at.IsZero() {
-		at = time.Now()
+		at = s.now()
 	}
 	n, err := nanos(at)
 	if err != nil {

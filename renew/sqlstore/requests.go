@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/renewbot/renewbot/renew"
 )
@@ -26,7 +25,7 @@ var errLostRace = errors.New("request changed during the write")
 // A request with the same id already stored is an ErrConflict.
 func (s *Store) Create(ctx context.Context, r *renew.Request, ev renew.Event) error {
 	if r.CreatedAt.IsZero() {
-		r.CreatedAt = time.Now()
+		r.CreatedAt = s.now()
 	}
 	if r.UpdatedAt.IsZero() {
 		r.UpdatedAt = r.CreatedAt
@@ -86,7 +85,7 @@ func (s *Store) load(ctx context.Context, q querier, id string, lock bool) (*ren
 		}
 	}
 	query := "SELECT " + columnList("r") + ", a.user_id, a.at FROM requests r" +
-		" LEFT JOIN approvals a ON a.request_id = r.id WHERE r.id = ? ORDER BY a.at, a.user_id"
+		" LEFT JOIN approvals a ON a.request_id = r.id WHERE r.id = ? ORDER BY a.seq, a.at, a.user_id"
 	rows, err := q.QueryContext(ctx, s.d.rebind(query), id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: get request %s: %w", id, err)
@@ -225,7 +224,7 @@ func (s *Store) save(ctx context.Context, tx *sql.Tx, cur *renew.Request, to ren
 	}
 	at := ev.At
 	if at.IsZero() {
-		at = time.Now()
+		at = s.now()
 	}
 	cur.ID, cur.State, cur.Version, cur.CreatedAt, cur.Approvals = id, to, version+1, created, approvals
 	cur.UpdatedAt = at
@@ -278,7 +277,7 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 	}
 	need = max(need, 1)
 	if a.At.IsZero() {
-		a.At = time.Now()
+		a.At = s.now()
 	}
 	var (
 		out   *renew.Request
@@ -300,12 +299,6 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 				return err
 			}
 			r.Approvals = append(r.Approvals, a)
-			slices.SortStableFunc(r.Approvals, func(x, y renew.Approval) int {
-				if c := x.At.Compare(y.At); c != 0 {
-					return c
-				}
-				return strings.Compare(x.User, y.User)
-			})
 		}
 		to := r.State
 		if len(r.Approvals) >= need {
@@ -360,7 +353,10 @@ func (s *Store) insertApproval(ctx context.Context, tx *sql.Tx, id string, a ren
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, s.d.rebind("INSERT INTO approvals (request_id, user_id, at) VALUES (?, ?, ?)"), id, a.User, at)
+	// seq keeps the approvals in the order they were written: the
+	// request's row is locked, so no other approval of it is being added.
+	_, err = tx.ExecContext(ctx, s.d.rebind(`INSERT INTO approvals (request_id, user_id, at, seq)
+		VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM approvals WHERE request_id = ?))`), id, a.User, at, id)
 	if err != nil {
 		return fmt.Errorf("sqlstore: approval of %s by %s: %w", id, a.User, err)
 	}
@@ -371,7 +367,7 @@ func (s *Store) insertApproval(ctx context.Context, tx *sql.Tx, id string, a ren
 // the request's, copied for the history queries.
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, ev renew.Event, channel string, serviceID int64) error {
 	if ev.At.IsZero() {
-		ev.At = time.Now()
+		ev.At = s.now()
 	}
 	at, err := nanos(ev.At)
 	if err != nil {
@@ -420,7 +416,7 @@ func (s *Store) List(ctx context.Context, f renew.Filter) ([]*renew.Request, err
 	// One statement, so each request and its approvals come from the same
 	// snapshot.
 	query := "SELECT " + columnList("r") + ", a.user_id, a.at FROM (" + inner + ") r" +
-		" LEFT JOIN approvals a ON a.request_id = r.id ORDER BY r.created_at DESC, r.id DESC, a.at, a.user_id"
+		" LEFT JOIN approvals a ON a.request_id = r.id ORDER BY r.created_at DESC, r.id DESC, a.seq, a.at, a.user_id"
 	rows, err := s.db.QueryContext(ctx, s.d.rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list requests: %w", err)
@@ -451,7 +447,7 @@ func (s *Store) Events(ctx context.Context, f renew.EventFilter) ([]renew.Event,
 		args = append(args, f.Channel)
 	}
 	query := "SELECT id, request_id, at, actor, action, from_state, to_state, detail FROM events" +
-		where(conds) + " ORDER BY at DESC, id DESC"
+		where(conds) + " ORDER BY id DESC"
 	if f.Limit > 0 {
 		query += " LIMIT ?"
 		args = append(args, f.Limit)

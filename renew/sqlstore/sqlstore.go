@@ -39,8 +39,9 @@ var (
 // Store is a renew.Store over database/sql. It is safe for concurrent use,
 // and several processes may share one database.
 type Store struct {
-	db *sql.DB
-	d  dialect
+	db  *sql.DB
+	d   dialect
+	now func() time.Time // stamps what the caller left unstamped, and judges leases
 
 	// afterRead, when set by a test, runs inside a read-modify-write
 	// transaction between the read and the conditional write.
@@ -71,7 +72,7 @@ var (
 //
 // PostgreSQL URLs take any libpq/pgx parameter, e.g. search_path to keep
 // renewbot's tables in their own schema.
-func Open(ctx context.Context, rawURL string) (*Store, error) {
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	var (
 		s   *Store
 		err error
@@ -88,6 +89,10 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.now = time.Now
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("sqlstore: connect to %s: %w", s.d.name, err)
@@ -97,6 +102,19 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock makes the store read the time from now instead of time.Now:
+// for the times it stamps itself and for judging leases.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) {
+		if now != nil {
+			s.now = now
+		}
+	}
 }
 
 func scheme(rawURL string) string {

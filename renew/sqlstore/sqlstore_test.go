@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renewbot/renewbot/internal/fakeclock"
 	"github.com/renewbot/renewbot/renew"
 )
 
@@ -105,6 +106,7 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 		{"ChangePanics", testChangePanics},
 		{"List", testList},
 		{"Events", testEvents},
+		{"SequenceNotClock", testSequenceNotClock},
 		{"Lease", testLease},
 		{"LeaseRace", testLeaseRace},
 		{"Remember", testRemember},
@@ -137,14 +139,27 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 	})
 }
 
+// clocks holds each test store's manual clock: no test depends on the
+// calendar or on how long a step takes.
+var clocks sync.Map // *Store -> *fakeclock.Clock
+
+// open opens a store whose clock stands at t0 until the test moves it.
 func open(t testing.TB, u string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), u)
+	clk := fakeclock.New(t0)
+	s, err := Open(context.Background(), u, WithClock(clk.Now))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	t.Cleanup(func() { s.Close() })
+	clocks.Store(s, clk)
+	t.Cleanup(func() { clocks.Delete(s); s.Close() })
 	return s
+}
+
+// clockOf returns the manual clock of a store made by open.
+func clockOf(s *Store) *fakeclock.Clock {
+	c, _ := clocks.Load(s)
+	return c.(*fakeclock.Clock)
 }
 
 var (
@@ -396,11 +411,14 @@ func testTransition(t *testing.T, s *Store) {
 		t.Fatalf("event: %+v", ev)
 	}
 
-	// Without ev.At, the write is stamped now.
-	before := time.Now()
+	// Without ev.At, the write is stamped with the store's clock.
+	clockOf(s).Advance(time.Hour)
 	got = move(t, s, r.ID, renew.StateOrdering, renew.StateAwaitingApproval, nil)
-	if got.UpdatedAt.Before(before) || got.Version != 2 {
-		t.Fatalf("UpdatedAt %v before %v, or version %d", got.UpdatedAt, before, got.Version)
+	if now := clockOf(s).Now(); !got.UpdatedAt.Equal(now) || got.Version != 2 {
+		t.Fatalf("UpdatedAt %v, want the store's clock %v; version %d", got.UpdatedAt, now, got.Version)
+	}
+	if evs := events(t, s, renew.EventFilter{RequestID: r.ID, Limit: 1}); len(evs) != 1 || !evs[0].At.Equal(clockOf(s).Now()) || evs[0].To != renew.StateAwaitingApproval {
+		t.Fatalf("latest event: %+v", evs)
 	}
 }
 
@@ -621,7 +639,7 @@ func testApproveRace(t *testing.T, s *Store) {
 		wg.Go(func() {
 			<-start
 			user := fmt.Sprintf("U-%d", i%5)
-			_, moved, err := s.Approve(context.Background(), r.ID, from, renew.Approval{User: user, At: time.Now()}, 2)
+			_, moved, err := s.Approve(context.Background(), r.ID, from, renew.Approval{User: user, At: clockOf(s).Now()}, 2)
 			mu.Lock()
 			defer mu.Unlock()
 			var se *renew.StateError
@@ -856,6 +874,35 @@ func testEvents(t *testing.T, s *Store) {
 	}
 }
 
+// testSequenceNotClock: replicas' clocks differ, so the latest event and
+// the order of approvals are the order they were written, whatever their
+// timestamps say.
+func testSequenceNotClock(t *testing.T, s *Store) {
+	ctx := t.Context()
+	r := awaiting(t, s)
+	from := []renew.State{renew.StateAwaitingApproval}
+	// The second approver's replica runs an hour behind the first's.
+	if _, _, err := s.Approve(ctx, r.ID, from, renew.Approval{User: "U-B", At: t0.Add(time.Hour)}, 3); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.Approve(ctx, r.ID, from, renew.Approval{User: "U-A", At: t0}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*renew.Request{got, get(t, s, r.ID)} {
+		if len(r.Approvals) != 2 || r.Approvals[0].User != "U-B" || r.Approvals[1].User != "U-A" {
+			t.Fatalf("approvals %+v, want U-B then U-A, as written", r.Approvals)
+		}
+	}
+	if _, err := s.Update(ctx, r.ID, renew.Event{At: t0.Add(-time.Hour), Action: "status", Detail: "from a slow clock"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	evs := events(t, s, renew.EventFilter{RequestID: r.ID})
+	if evs[0].Action != "status" || evs[1].Actor != "U-A" || evs[2].Actor != "U-B" {
+		t.Fatalf("events newest first: %+v", evs)
+	}
+}
+
 func testLease(t *testing.T, s *Store) {
 	ctx := t.Context()
 	lease := func(holder string, ttl time.Duration) bool {
@@ -879,7 +926,11 @@ func testLease(t *testing.T, s *Store) {
 	if ok, err := s.Lease(ctx, "other", "B", ttl); err != nil || !ok {
 		t.Fatalf("leases are per name: %v, %v", ok, err)
 	}
-	time.Sleep(ttl + 50*time.Millisecond)
+	clockOf(s).Advance(ttl - time.Nanosecond)
+	if lease("B", ttl) {
+		t.Fatal("B took A's lease before it expired")
+	}
+	clockOf(s).Advance(time.Nanosecond)
 	if !lease("B", ttl) {
 		t.Fatal("B could not take the lease A let expire")
 	}
@@ -937,7 +988,7 @@ func testRemember(t *testing.T, s *Store) {
 	)
 	for range 10 {
 		wg.Go(func() {
-			ok, err := s.Remember(context.Background(), "req2", time.Now())
+			ok, err := s.Remember(context.Background(), "req2", clockOf(s).Now())
 			if err != nil {
 				t.Error(err)
 			}
