@@ -185,6 +185,8 @@ type EventFilter struct {
 // ttl; another holder gets it once ttl passes without renewal.
 type Leaser interface {
 	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// Release gives the lease up at once, if holder holds it.
+	Release(ctx context.Context, name, holder string) error
 }
 
 // ReminderLog remembers which reminders were sent, so a restart or a

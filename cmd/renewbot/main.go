@@ -268,6 +268,15 @@ func (a *app) background(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	held := false
+	defer func() {
+		// Stopping cleanly: let another replica take over at its next
+		// sweep rather than when the lease runs out.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := a.store.Release(ctx, "background", a.holder); err != nil {
+			a.log.Warn("release background lease", "error", err)
+		}
+	}()
 	for {
 		ok, err := a.store.Lease(ctx, "background", a.holder, 5*every)
 		switch {

@@ -101,7 +101,9 @@ func TestTally(t *testing.T) {
 }
 
 // TestRun builds the bot, runs it against the fakes and loads it a little,
-// clicks included.
+// clicks included. It checks that every request was answered, never how
+// fast: speed is measured by renewload runs and written in
+// docs/performance.md.
 func TestRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the bot")
@@ -109,7 +111,7 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var out, log bytes.Buffer
-	args := []string{"-n", "20", "-c", "10", "-latency", "50ms", "-settle", "200ms", "-wait", "20s", "-clicks", "-check"}
+	args := []string{"-n", "20", "-c", "10", "-latency", "50ms", "-settle", "200ms", "-wait", "20s", "-clicks"}
 	if err := run(ctx, args, &out, &log); err != nil {
 		t.Fatalf("run: %v\nreport:\n%s\nlog:\n%s", err, &out, &log)
 	}

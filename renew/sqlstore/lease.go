@@ -35,6 +35,16 @@ func (s *Store) Lease(ctx context.Context, name, holder string, ttl time.Duratio
 	return n == 1, nil
 }
 
+// Release gives up holder's lease name, if it holds it, so another
+// replica takes over at its next try instead of waiting for the lease to
+// run out: a rolling restart moves background work at once.
+func (s *Store) Release(ctx context.Context, name, holder string) error {
+	if _, err := s.db.ExecContext(ctx, s.d.rebind("DELETE FROM leases WHERE name = ? AND holder = ?"), name, holder); err != nil {
+		return fmt.Errorf("sqlstore: release lease %s: %w", name, err)
+	}
+	return nil
+}
+
 // Remember records key and reports whether it was new. Only one caller
 // ever gets true for a key, however many ask together.
 func (s *Store) Remember(ctx context.Context, key string, at time.Time) (bool, error) {

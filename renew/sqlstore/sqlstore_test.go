@@ -940,6 +940,19 @@ func testLease(t *testing.T, s *Store) {
 	if _, err := s.Lease(ctx, "sweeper", "A", 0); err == nil {
 		t.Fatal("zero ttl: no error")
 	}
+	// Only the holder releases; then the lease is free at once.
+	if err := s.Release(ctx, "sweeper", "A"); err != nil {
+		t.Fatal(err)
+	}
+	if lease("A", ttl) {
+		t.Fatal("A's release freed B's lease")
+	}
+	if err := s.Release(ctx, "sweeper", "B"); err != nil {
+		t.Fatal(err)
+	}
+	if !lease("A", ttl) {
+		t.Fatal("A could not take the lease B released")
+	}
 }
 
 func testLeaseRace(t *testing.T, s *Store) {
