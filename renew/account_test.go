@@ -330,7 +330,8 @@ func TestAccountBoundsConcurrency(t *testing.T) {
 func TestAccountSlowServiceDoesNotHoldUpTheOthers(t *testing.T) {
 	ovh := &accountOVH{services: acctServices(4), block: map[int64]bool{1001: true}}
 	a := &Account{OVH: ovh, ServiceTimeout: 50 * time.Millisecond}
-	start := time.Now()
+	// The blocked read never answers: the listing ends only because that
+	// one read has a deadline of its own.
 	l, err := a.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -340,9 +341,6 @@ func TestAccountSlowServiceDoesNotHoldUpTheOthers(t *testing.T) {
 	}
 	if !errors.Is(l.Failed[0].Err, context.DeadlineExceeded) {
 		t.Errorf("failure %v, want a deadline", l.Failed[0].Err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("listing took %v", d)
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -563,59 +562,47 @@ func TestMalformedInteractionPayloads(t *testing.T) {
 	}
 }
 
-// Backpressure: one worker, a queue of one and a slow OVHcloud. A burst
-// of commands is acked at once; those that do not fit are told "busy, try
-// again in a minute", and every accepted one gets its message.
+// Backpressure: one worker, a queue of one, and OVHcloud holding every
+// call. Commands are acked while OVHcloud has not answered; those that do
+// not fit are told "busy, try again in a minute", and every accepted one
+// gets its message once OVHcloud answers.
 func TestBusyWhenTheQueueIsFull(t *testing.T) {
 	h := newHarness(t, map[string]string{"RENEWBOT_WORKERS": "1", "RENEWBOT_QUEUE": "1"})
-	h.ovh.SetLatency(300 * time.Millisecond)
-	const burst = 8
-	acks := make([]string, burst)
-	took := make([]time.Duration, burst)
-	var wg sync.WaitGroup
-	for i := range burst {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			start := time.Now()
-			acks[i] = h.command(alice, "vps-1.example.net")
-			took[i] = time.Since(start)
-		}()
+	release := h.ovh.Hold()
+	defer release()
+	calls := func() int { return len(h.ovh.Calls()) }
+	if a := h.command(alice, "vps-1.example.net"); !strings.Contains(a, "Looking up") {
+		t.Fatalf("first ack = %q", a)
 	}
-	wg.Wait()
-	accepted, busy := 0, 0
-	for i, a := range acks {
-		switch {
-		case strings.Contains(a, "Looking up"):
-			accepted++
-		case strings.Contains(a, "busy, try again in a minute"):
-			busy++
-		default:
-			t.Errorf("ack %d = %q", i, a)
-		}
-		if took[i] > time.Second {
-			t.Errorf("ack %d took %v", i, took[i])
+	h.eventually("the worker to wait on OVHcloud", func() bool { return calls() > 0 })
+	if a := h.command(alice, "vps-1.example.net"); !strings.Contains(a, "Looking up") {
+		t.Fatalf("second ack (queued) = %q", a)
+	}
+	for i := range 6 {
+		if a := h.command(alice, "vps-1.example.net"); !strings.Contains(a, "busy, try again in a minute") {
+			t.Fatalf("ack %d with the worker and the queue taken = %q", i+3, a)
 		}
 	}
-	if busy == 0 || accepted == 0 || accepted > 3 {
-		t.Fatalf("%d accepted, %d busy of %d commands with 1 worker and a queue of 1", accepted, busy, burst)
-	}
-	h.message(accepted, "Choose")
+	release()
+	h.message(2, "Choose")
 	settle()
-	if n := len(h.slack.Messages(channel)); n != accepted {
-		t.Fatalf("%d messages for %d accepted commands", n, accepted)
+	if n := len(h.slack.Messages(channel)); n != 2 {
+		t.Fatalf("%d messages for 2 accepted commands", n)
 	}
 	// Clicks have their own queue, served first: with the lookups' queue
 	// full, a click still gets in; once its queue is full too, the next is
 	// answered busy, on the side.
-	h.ovh.SetLatency(time.Second)
 	m := h.message(1)
+	release = h.ovh.Hold()
+	before := calls()
 	h.command(alice, "vps-1.example.net") // the worker
+	h.eventually("the worker to wait on OVHcloud", func() bool { return calls() > before })
 	h.command(alice, "vps-1.example.net") // the queue
 	h.click(alice, m.TS, "choose", h.find(m, "choose", "1 year").Value)
 	h.click(alice, m.TS, "choose", h.find(m, "choose", "1 year").Value)
 	h.ephemeral(alice, "renewbot is busy, try again in a minute. Nothing was changed.")
-	h.message(1, "Approve and pay") // the accepted click, ahead of the queued lookup
+	release()
+	h.message(1, "Approve and pay") // the accepted click
 	if !strings.Contains(h.logs.String(), "queue full") {
 		t.Error("the logs do not say the queue was full")
 	}

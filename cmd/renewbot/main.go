@@ -123,6 +123,8 @@ func holder() string {
 // build wires the program. optional ends at shutdown, before work in
 // flight is drained. out is where the bot talks: nil for Slack's Web API.
 func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Poster) (*app, error) {
+	// One clock for everything that stamps or compares times.
+	now := time.Now
 	oc := ovhConfig(c)
 	m := metrics.New(nil)
 	oc.Observe = m.OVHCall
@@ -130,7 +132,7 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlstore.Open(ctx, c.DatabaseURL)
+	store, err := sqlstore.Open(ctx, c.DatabaseURL, sqlstore.WithClock(now))
 	if err != nil {
 		return nil, fmt.Errorf("RENEWBOT_DATABASE_URL: %w", err)
 	}
@@ -165,8 +167,9 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 		FollowFor:   2 * time.Minute,
 		FollowEvery: 10 * time.Second,
 		StuckAfter:  c.StuckAfter,
+		Now:         now,
 	}
-	account := &renew.Account{OVH: ovh, Concurrency: c.OVHConcurrency}
+	account := &renew.Account{OVH: ovh, Concurrency: c.OVHConcurrency, Now: now}
 	rn.Lookup = account.Services
 	pool := bot.NewPool(c.Workers, c.Queue, 3*time.Minute)
 	b := bot.New(bot.Config{
@@ -174,6 +177,7 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 		Out:      out,
 		Pool:     pool,
 		Log:      log,
+		Now:      now,
 		Optional: optional,
 		Sandbox:  c.sandbox(),
 
@@ -181,7 +185,7 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 		Account:      account,
 		Observer:     m,
 	})
-	reminders := &renew.Reminders{Account: account, Log: store, Thresholds: c.ReminderDays}
+	reminders := &renew.Reminders{Account: account, Log: store, Thresholds: c.ReminderDays, Now: now}
 	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log, reminders: reminders, metrics: m, holder: holder(), api: api}, nil
 }
 

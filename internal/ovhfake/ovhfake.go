@@ -58,6 +58,7 @@ type Server struct {
 	calls        []Call
 	faults       []*fault
 	latency      time.Duration
+	held         chan struct{} // closed by Hold's release; nil when not held
 	querySeq     int64
 	started      int64
 
@@ -141,7 +142,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Time:    s.now(),
 		QueryID: qid,
 	})
-	latency := s.latency
+	latency, held := s.latency, s.held
 	f := s.takeFault(r.Method, path)
 	s.mu.Unlock()
 
@@ -158,6 +159,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.wait(r, latency) {
 		return
 	}
+	if held != nil {
+		select {
+		case <-held:
+		case <-r.Context().Done():
+			return
+		case <-s.done:
+			return
+		}
+	}
 	if f != nil && f.apply(s, rec, r) {
 		return
 	}
@@ -166,6 +176,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.route(rec, r, path, body)
+}
+
+// Hold makes every call from now on wait, unanswered, until release is
+// called (or the client gives up, or Close): a test can then check what
+// happens while OVHcloud has not answered, without depending on how fast
+// anything runs. release may be called more than once.
+func (s *Server) Hold() (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.held = ch
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.held == ch {
+				s.held = nil
+			}
+			s.mu.Unlock()
+			close(ch)
+		})
+	}
 }
 
 // wait sleeps d unless the client leaves or the server closes first.
