@@ -2,6 +2,7 @@ package ovhfake
 
 import (
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/renewbot/renewbot/internal/fakeclock"
@@ -79,6 +80,7 @@ type Order struct {
 
 	forced      string // status set by SetOrderStatus
 	statusReads int
+	delivered   bool // its services' expiry was moved
 }
 
 // Paid reports whether the order was paid.
@@ -306,7 +308,7 @@ func (s *Server) statusOf(o *Order, read bool) string {
 	if o.forced != "" {
 		return o.forced
 	}
-	if !o.Paid() {
+	if !o.Paid() || s.now().Before(o.PaidAt.Add(s.PaymentVisibleAfter)) {
 		return "notPaid"
 	}
 	var step int64
@@ -325,6 +327,54 @@ func (s *Server) statusOf(o *Order, read bool) string {
 		return "delivering"
 	}
 	return "delivered"
+}
+
+// deliverDue moves the expiry of the services of every order that reached
+// delivered, once, by the order's period: as OVHcloud does, so a renewal
+// shows on the service. s.mu must be held.
+func (s *Server) deliverDue() {
+	for _, o := range s.orders {
+		if o.delivered || !o.Paid() || s.statusOf(o, false) != "delivered" {
+			continue
+		}
+		o.delivered = true
+		for _, id := range o.Services {
+			if svc := s.services[id]; svc != nil {
+				svc.Expiration = addPeriod(svc.Expiration, o.Duration)
+			}
+		}
+	}
+}
+
+// RenewElsewhere renews service id by period (ISO 8601, e.g. P1Y) outside
+// the bot, as the Control Panel or an automatic renewal would: its expiry
+// moves, and an order made before for it is stale.
+func (s *Server) RenewElsewhere(id int64, period string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc, ok := s.services[id]
+	if ok {
+		svc.Expiration = addPeriod(svc.Expiration, period)
+	}
+	return ok
+}
+
+// addPeriod adds an ISO 8601 period of whole months or years (P1M, P1Y).
+func addPeriod(t time.Time, period string) time.Time {
+	if t.IsZero() || len(period) < 3 || period[0] != 'P' {
+		return t
+	}
+	n, err := strconv.Atoi(period[1 : len(period)-1])
+	if err != nil {
+		return t
+	}
+	switch period[len(period)-1] {
+	case 'Y':
+		return t.AddDate(n, 0, 0)
+	case 'M':
+		return t.AddDate(0, n, 0)
+	}
+	return t
 }
 
 // Clock is a manual clock for Server.Now: it moves only when told.

@@ -718,3 +718,63 @@ func TestQueryIDOnEveryAnswer(t *testing.T) {
 		seen[q] = true
 	}
 }
+
+// A delivered renewal moves the services' expiry by the period, once, as
+// OVHcloud does; a renewal made elsewhere moves it too.
+func TestDeliveryMovesTheExpiry(t *testing.T) {
+	s, clk, base := sample(t)
+	s.StatusStep = time.Minute
+	before, _ := s.Service(10001)
+	id := newOrder(t, base) // P1M
+	if r := call(t, base, "POST", fmt.Sprintf("/me/order/%d/pay", id), map[string]any{"paymentMethod": map[string]any{"id": 42}}); r.status != 200 {
+		t.Fatal(r.status)
+	}
+	clk.Advance(time.Minute)
+	var svc wireService
+	strict(t, call(t, base, "GET", "/services/10001", nil), &svc)
+	expiry := func() time.Time {
+		t.Helper()
+		e, err := time.Parse(time.RFC3339, svc.Billing.ExpirationDate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	if !expiry().Equal(before.Expiration) {
+		t.Fatalf("expiry moved before delivery: %v", svc.Billing.ExpirationDate)
+	}
+	clk.Advance(time.Minute) // delivered
+	for range 2 {
+		strict(t, call(t, base, "GET", "/services/10001", nil), &svc)
+		if want := before.Expiration.AddDate(0, 1, 0); !expiry().Equal(want) {
+			t.Fatalf("expiry after delivery %v, want %v (moved once, by one month)", svc.Billing.ExpirationDate, want)
+		}
+	}
+	s.RenewElsewhere(10001, "P1Y")
+	if got, _ := s.Service(10001); !got.Expiration.Equal(before.Expiration.AddDate(1, 1, 0)) {
+		t.Fatalf("renewed elsewhere: expiry %v", got.Expiration)
+	}
+}
+
+// A payment OVHcloud took but does not show yet, and one whose answer was
+// lost: the client sees notPaid, or an error, yet the order is paid.
+func TestPaymentProcessedButNotShown(t *testing.T) {
+	s, clk, base := sample(t)
+	s.PaymentVisibleAfter = time.Minute
+	id := newOrder(t, base)
+	s.Inject("POST /me/order/*/pay", Fault{Processed: true, Status: 502, Times: 1})
+	r := call(t, base, "POST", fmt.Sprintf("/me/order/%d/pay", id), map[string]any{"paymentMethod": map[string]any{"id": 42}})
+	if r.status != 502 {
+		t.Fatalf("status %d, want 502", r.status)
+	}
+	if o, _ := s.Order(id); !o.Paid() || o.PayAttempts != 1 {
+		t.Fatalf("order after a processed call answered 502: %+v", o)
+	}
+	if st := status(t, base, id); st != "notPaid" {
+		t.Fatalf("status right after the payment = %q, want notPaid for a minute", st)
+	}
+	clk.Advance(time.Minute)
+	if st := status(t, base, id); st != "checking" {
+		t.Fatalf("status a minute later = %q", st)
+	}
+}

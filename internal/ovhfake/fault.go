@@ -29,6 +29,11 @@ type Fault struct {
 	// Status 429.
 	RetryAfter time.Duration
 
+	// Processed carries the call out (a payment is taken, an order
+	// created) before the fault answers in place of the real answer: the
+	// client cannot tell it happened.
+	Processed bool
+
 	// Times is how many matching calls the fault hits before it is
 	// spent; 0 means every call, until ClearFaults.
 	Times int

@@ -44,6 +44,9 @@ type Server struct {
 	Auth Auth
 	// TaxPercent is the tax added to renew orders (default 20).
 	TaxPercent int64
+	// PaymentVisibleAfter keeps a paid order's status notPaid for that
+	// long after the payment, as OVHcloud may while it processes one.
+	PaymentVisibleAfter time.Duration
 
 	mu           sync.Mutex
 	services     map[int64]*Service
@@ -168,6 +171,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if f != nil && f.Processed {
+		// The call is carried out, then its answer is lost to the fault.
+		s.route(discard{header: http.Header{}}, r, path, body)
+	}
 	if f != nil && f.apply(s, rec, r) {
 		return
 	}
@@ -216,6 +223,13 @@ func (s *Server) wait(r *http.Request, d time.Duration) bool {
 		return false
 	}
 }
+
+// discard is a ResponseWriter that drops the answer.
+type discard struct{ header http.Header }
+
+func (d discard) Header() http.Header         { return d.header }
+func (d discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d discard) WriteHeader(int)             {}
 
 // statusWriter remembers the status for the call record.
 type statusWriter struct {
