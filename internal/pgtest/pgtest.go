@@ -8,9 +8,10 @@
 //     PATH, or in Debian's /usr/lib/postgresql/VERSION/bin, highest version
 //     first), a private throwaway cluster is started in a temporary
 //     directory, listening on a free port of 127.0.0.1 only, the first time
-//     a test asks, and removed when the test binary ends. A server the
-//     machine already runs is never used. Without the binaries, the tests
-//     are skipped with one line saying why.
+//     a test asks, and removed when the test binary ends. As root, initdb
+//     and pg_ctl run as the postgres user, since they refuse root. A server
+//     the machine already runs is never used. Without the binaries, the
+//     tests are skipped with one line saying why.
 //   - require: the same, but failing where it would skip (CI).
 //   - a postgres:// URL: that server; unreachable fails the tests.
 //   - off: the tests are skipped.
