@@ -185,7 +185,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 
 // postgresURL returns the URL of a fresh schema, dropped when the test ends
 // (see internal/pgtest).
-func postgresURL(t *testing.T) string { return pgtest.URL(t) }
+func postgresURL(t *testing.T) string { t.Helper(); return pgtest.URL(t) }
 
 // Two replicas on one PostgreSQL behave as one bot.
 func TestTwoReplicas(t *testing.T) {
