@@ -101,7 +101,7 @@ func startCluster(b binaries) (c *cluster, skip string, err error) {
 		// initdb and postgres refuse to run as root.
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			return nil, "running as root, which initdb refuses, and there is no postgres user to run it as", nil
+			return nil, "running as root, which initdb refuses, with no postgres user to run it as", nil
 		}
 		if uid, err = strconv.Atoi(u.Uid); err != nil {
 			return nil, "", fmt.Errorf("user postgres: uid %q: %w", u.Uid, err)

@@ -42,9 +42,6 @@ import (
 // Env is the environment variable that chooses the database.
 const Env = "RENEWBOT_TEST_POSTGRES"
 
-// howTo ends every skip line: what to do to run the skipped tests.
-const howTo = "install PostgreSQL or set " + Env + "=postgres://… (see README, Tests)"
-
 type mode int
 
 const (
@@ -156,18 +153,21 @@ func setup() {
 	case modeDSN:
 		base = v
 	default:
-		why := ""
+		why, how := "", "install PostgreSQL"
 		if bins, ok := findBinaries(os.Getenv("PATH"), debianRoot); !ok {
 			why = "no initdb/pg_ctl found on PATH or in " + debianRoot + "/*/bin"
 		} else if private, why, err = startCluster(bins); err != nil {
 			setupErr = fmt.Errorf("private PostgreSQL cluster: %w", err)
 			return
+		} else {
+			how = "run the tests as another user"
 		}
 		if why != "" {
 			if m == modeRequire {
 				setupErr = fmt.Errorf("%s=require, but %s", Env, why)
 			} else {
-				skipWhy = "PostgreSQL tests skipped: " + why + " and " + Env + " unset; " + howTo
+				skipWhy = "PostgreSQL tests skipped: " + why + ", and " + Env + " is unset; " +
+					how + " or set " + Env + "=postgres://… (see README, Tests)"
 			}
 			return
 		}
