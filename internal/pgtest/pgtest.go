@@ -179,7 +179,11 @@ func setup() {
 		err = admin.PingContext(ctx)
 	}
 	if err != nil {
-		setupErr = fmt.Errorf("PostgreSQL at %s unreachable (unset %s for a private cluster, or set it to off to skip): %w", redact(base), Env, err)
+		hint := ""
+		if m == modeDSN {
+			hint = fmt.Sprintf(" (unset %s for a private cluster, or set it to off to skip)", Env)
+		}
+		setupErr = fmt.Errorf("PostgreSQL at %s unreachable%s: %w", redact(base), hint, err)
 	}
 }
 
