@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/renewbot/renewbot/internal/ovhfake"
+	"github.com/renewbot/renewbot/internal/pgtest"
 	"github.com/renewbot/renewbot/internal/slackfake"
 )
 
@@ -26,9 +27,10 @@ var (
 	binErr  error
 )
 
-// TestMain removes the binary built for the crash tests.
+// TestMain removes the binary built for the crash tests, and pgtest's
+// private PostgreSQL cluster.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m)
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
 	}

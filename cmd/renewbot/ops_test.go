@@ -2,17 +2,15 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/renewbot/renewbot/internal/ovhfake"
+	"github.com/renewbot/renewbot/internal/pgtest"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -185,33 +183,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	}
 }
 
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("RENEWBOT_TEST_POSTGRES")
-	if base == "off" {
-		t.Skip("RENEWBOT_TEST_POSTGRES=off")
-	}
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	db, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	schema := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("PostgreSQL at %s: %v", base, err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err == nil {
-			_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
-			db.Close()
-		}
-	})
-	return base + "&search_path=" + schema
-}
+// postgresURL returns the URL of a fresh schema, dropped when the test ends
+// (see internal/pgtest).
+func postgresURL(t *testing.T) string { t.Helper(); return pgtest.URL(t) }
 
 // Two replicas on one PostgreSQL behave as one bot.
 func TestTwoReplicas(t *testing.T) {

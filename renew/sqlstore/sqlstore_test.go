@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,69 +14,23 @@ import (
 	"time"
 
 	"github.com/renewbot/renewbot/internal/fakeclock"
+	"github.com/renewbot/renewbot/internal/pgtest"
 	"github.com/renewbot/renewbot/renew"
 )
 
-// defaultTestPostgres is the database the PostgreSQL tests use unless
-// RENEWBOT_TEST_POSTGRES names another ("off" skips them).
-const defaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func TestSQLite(t *testing.T) { testStore(t, sqliteURL) }
 
+// TestPostgres runs where pgtest finds PostgreSQL (see README, Tests).
 func TestPostgres(t *testing.T) {
-	if os.Getenv("RENEWBOT_TEST_POSTGRES") == "off" {
-		t.Skip("RENEWBOT_TEST_POSTGRES=off")
-	}
-	testStore(t, postgresURL)
+	pgtest.URL(t) // skips the whole suite at once when there is none
+	testStore(t, pgtest.URL)
 }
 
 // sqliteURL returns the URL of a fresh database file.
 func sqliteURL(t testing.TB) string {
 	return "sqlite:" + filepath.Join(t.TempDir(), "renewbot.db")
-}
-
-var (
-	pgAdminOnce sync.Once
-	pgAdmin     *sql.DB
-	pgAdminErr  error
-	pgBase      string
-)
-
-// postgresURL returns the URL of a fresh schema in the test database,
-// dropped when the test ends. An unreachable server fails the test: a
-// skipped PostgreSQL suite would hide the replicas' store being untested.
-func postgresURL(t testing.TB) string {
-	pgAdminOnce.Do(func() {
-		pgBase = os.Getenv("RENEWBOT_TEST_POSTGRES")
-		if pgBase == "" {
-			pgBase = defaultTestPostgres
-		}
-		if pgAdmin, pgAdminErr = sql.Open("pgx", pgBase); pgAdminErr == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			pgAdminErr = pgAdmin.PingContext(ctx)
-		}
-	})
-	if pgAdminErr != nil {
-		t.Fatalf("PostgreSQL unreachable (set RENEWBOT_TEST_POSTGRES to a URL, or to off to skip): %v", pgAdminErr)
-	}
-	schema := "renewbot_test_" + renew.NewID()[:12]
-	if _, err := pgAdmin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := pgAdmin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(pgBase)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // testStore is the contract every backend meets. newURL returns the URL of
