@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinel errors. Adapters and the Renewer wrap them with %w; only the
@@ -53,7 +54,60 @@ var (
 	// ErrUnavailable: a dependency (Slack, OVHcloud) could not answer and
 	// the action was refused rather than guessed.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrServiceBusy: another open request renews the service; see
+	// BusyError.
+	ErrServiceBusy = errors.New("another request is open for the service")
+	// ErrStaleApproval: an approval click shown for an earlier round of
+	// approval (a replay, or a message from before a failed payment).
+	ErrStaleApproval = errors.New("approval from an earlier attempt")
+	// ErrRenewedElsewhere: the service's expiry moved since the
+	// strategies were shown; see RenewedElsewhereError.
+	ErrRenewedElsewhere = errors.New("service renewed elsewhere")
 )
+
+// BusyError says which request holds a service. It wraps ErrServiceBusy.
+type BusyError struct {
+	ServiceID int64
+	// Holder is the request that holds the service, as stored; nil when
+	// it could not be read.
+	Holder *Request
+}
+
+func (e *BusyError) Error() string {
+	if e.Holder == nil {
+		return fmt.Sprintf("service %d: another request is open", e.ServiceID)
+	}
+	return fmt.Sprintf("service %d: request %s is %s", e.ServiceID, e.Holder.ID, e.Holder.State)
+}
+
+func (e *BusyError) Unwrap() error { return ErrServiceBusy }
+
+// RenewedElsewhereError says the service was renewed outside this
+// request: its expiry moved from Was to Now. It wraps ErrRenewedElsewhere.
+type RenewedElsewhereError struct {
+	Service  Service
+	Was, Now time.Time
+}
+
+func (e *RenewedElsewhereError) Error() string {
+	return fmt.Sprintf("%s renewed elsewhere meanwhile: expiry moved from %s to %s",
+		e.Service.Name, e.Was.Format(time.DateOnly), e.Now.Format(time.DateOnly))
+}
+
+func (e *RenewedElsewhereError) Unwrap() error { return ErrRenewedElsewhere }
+
+// StaleApprovalError is a click for attempt Got while the request is at
+// attempt Want. It wraps ErrStaleApproval.
+type StaleApprovalError struct {
+	ID        string
+	Got, Want int
+}
+
+func (e *StaleApprovalError) Error() string {
+	return fmt.Sprintf("request %s: approval for attempt %d, now at attempt %d", e.ID, e.Got, e.Want)
+}
+
+func (e *StaleApprovalError) Unwrap() error { return ErrStaleApproval }
 
 // APIError is a refusal from OVHcloud, carried through the domain so the
 // transport can show OVHcloud's own message and the query id support asks for.

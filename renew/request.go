@@ -14,6 +14,7 @@ import (
 //	   ordering -> failed;  awaiting_approval -> cancelled | expired
 //	   paying -> payment_failed (may be approved again) | unknown (reconciled
 //	   from the order status before any new pay call)
+//	   paid -> paid_unconfirmed (followed long enough: delivery not seen)
 type State string
 
 const (
@@ -28,6 +29,9 @@ const (
 	StateExpired          State = "expired"
 	StatePaymentFailed    State = "payment_failed"
 	StateUnknown          State = "unknown"
+	// StatePaidUnconfirmed is final: paid, and OVHcloud had not confirmed
+	// the delivery by the end of the follow window.
+	StatePaidUnconfirmed State = "paid_unconfirmed"
 )
 
 // transitions lists every allowed move. A move not listed here is a bug.
@@ -38,7 +42,7 @@ var transitions = map[State][]State{
 	StatePaying:           {StatePaid, StatePaymentFailed, StateUnknown, StateFailed},
 	StatePaymentFailed:    {StatePaying, StateCancelled, StateExpired, StateFailed},
 	StateUnknown:          {StatePaid, StatePaymentFailed, StateExpired, StateFailed},
-	StatePaid:             {StateDelivered},
+	StatePaid:             {StateDelivered, StatePaidUnconfirmed},
 }
 
 // CanMove reports whether the state machine allows from -> to.
@@ -48,6 +52,16 @@ func CanMove(from, to State) bool {
 
 // Final reports whether nothing more can happen to the request.
 func (s State) Final() bool { return len(transitions[s]) == 0 }
+
+// Holds reports whether a request in state s keeps the services it renews
+// from every other request: from the moment its order is being created
+// until it is paid or ends. The store enforces it, so two people, two
+// clicks or two replicas can never order the same service twice. A
+// proposal holds nothing: of two, the first chosen wins.
+func (s State) Holds() bool {
+	return s == StateOrdering || s == StateAwaitingApproval || s == StatePaying ||
+		s == StatePaymentFailed || s == StateUnknown
+}
 
 // Open reports whether the request waits for a person (a choice, an
 // approval, a cancel).
@@ -81,6 +95,14 @@ type Request struct {
 	OrderStatus OrderStatus
 
 	Approvals []Approval // in the order they came
+	// Attempt numbers the rounds of approval: the store bumps it whenever
+	// a payment fails and the approvals are forgotten, so an approval
+	// click (which carries the attempt it was shown for) counts once,
+	// ever: a replay after a refusal changes nothing.
+	Attempt int
+	// PaySentAt is when the pay call was about to be sent, recorded just
+	// before it: an unknown payment is settled from it.
+	PaySentAt time.Time
 	PaidBy    string
 	PaidAt    time.Time
 
@@ -97,10 +119,26 @@ type Request struct {
 	ExpiresAt time.Time
 }
 
+// Services returns the ids of the services the request renews: those of
+// the chosen strategy once chosen, and always its own.
+func (r *Request) Services() []int64 {
+	ids := []int64{r.Service.ID}
+	if r.Chosen != nil {
+		for _, id := range r.Chosen.Services {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
 // Approval is one approver's click on "Approve and pay".
 type Approval struct {
 	User string
 	At   time.Time
+	// Attempt is the round of approval the click was shown for.
+	Attempt int
 }
 
 // ApprovedBy reports whether user has approved already.
@@ -146,17 +184,26 @@ type Store interface {
 	// Transition moves a request from one of the states in from to the
 	// state to, after applying change to it, and records ev. It fails with
 	// a *StateError (ErrConflict) when the request is in none of from.
-	// Moving to StatePaymentFailed also forgets the approvals: a payment
-	// that failed needs fresh approvals.
+	// Moving to StatePaymentFailed also forgets the approvals, clears
+	// PaySentAt and bumps Attempt: a payment that failed needs fresh
+	// approvals, and older clicks no longer count.
 	Transition(ctx context.Context, id string, from []State, to State, ev Event, change func(*Request)) (*Request, error)
 	// Update changes a request without changing its state (message ts,
 	// order status) and records ev when ev.Action is not empty.
 	Update(ctx context.Context, id string, ev Event, change func(*Request)) (*Request, error)
-	// Approve records an approval while the request is in one of from.
-	// The same user approving twice counts once. When the approvals reach
-	// need, the request moves to StatePaying in the same write, and
-	// Approve reports moved. It fails with a *StateError otherwise.
+	// UpdateIfUnchanged is Update on condition that the request is still
+	// at version: it fails with a *StateError (ErrConflict) when anyone
+	// wrote it since. It is the last check before a pay call.
+	UpdateIfUnchanged(ctx context.Context, id string, version int64, ev Event, change func(*Request)) (*Request, error)
+	// Approve records an approval while the request is in one of from
+	// and at the approval's Attempt. The same user approving twice counts
+	// once. When the approvals reach need, the request moves to
+	// StatePaying in the same write, and Approve reports moved. It fails
+	// with a *StateError otherwise, and with a *StaleApprovalError
+	// (ErrStaleApproval) for a click shown for another attempt.
 	Approve(ctx context.Context, id string, from []State, a Approval, need int) (r *Request, moved bool, err error)
+	// Holder returns the request that holds service id, or nil.
+	Holder(ctx context.Context, serviceID int64) (*Request, error)
 	// List returns requests matching f, newest first.
 	List(ctx context.Context, f Filter) ([]*Request, error)
 	// Events returns audit events matching f, newest first.
@@ -184,6 +231,7 @@ type EventFilter struct {
 // reminders): Lease returns true while holder holds name, renewing it for
 // ttl; another holder gets it once ttl passes without renewal.
 type Leaser interface {
+	// Lease takes or renews name for holder.
 	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 	// Release gives the lease up at once, if holder holds it.
 	Release(ctx context.Context, name, holder string) error

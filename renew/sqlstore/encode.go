@@ -176,6 +176,8 @@ type row struct {
 	CreatedAt    sql.NullInt64
 	UpdatedAt    sql.NullInt64
 	ExpiresAt    sql.NullInt64
+	Attempt      int64
+	PaySentAt    sql.NullInt64
 }
 
 // requestColumns are the columns of the requests table, in the order of
@@ -184,6 +186,7 @@ var requestColumns = []string{
 	"id", "version", "state", "channel", "message_ts", "initiated_by", "requested_by",
 	"service_id", "service_name", "service", "options", "chosen", "order_id", "order_json", "order_status",
 	"paid_by", "paid_at", "cancelled_by", "cancel_reason", "error", "dry_run", "created_at", "updated_at", "expires_at",
+	"attempt", "pay_sent_at",
 }
 
 // columnList returns requestColumns as a select list, each qualified with
@@ -199,14 +202,16 @@ func columnList(alias string) string {
 func (r *row) dest() []any {
 	return []any{&r.ID, &r.Version, &r.State, &r.Channel, &r.MessageTS, &r.InitiatedBy, &r.RequestedBy,
 		&r.ServiceID, &r.ServiceName, &r.Service, &r.Options, &r.Chosen, &r.OrderID, &r.Order, &r.OrderStatus,
-		&r.PaidBy, &r.PaidAt, &r.CancelledBy, &r.CancelReason, &r.Error, &r.DryRun, &r.CreatedAt, &r.UpdatedAt, &r.ExpiresAt}
+		&r.PaidBy, &r.PaidAt, &r.CancelledBy, &r.CancelReason, &r.Error, &r.DryRun, &r.CreatedAt, &r.UpdatedAt, &r.ExpiresAt,
+		&r.Attempt, &r.PaySentAt}
 }
 
 // args returns the values of r, in the order of requestColumns.
 func (r *row) args() []any {
 	return []any{r.ID, r.Version, r.State, r.Channel, r.MessageTS, r.InitiatedBy, r.RequestedBy,
 		r.ServiceID, r.ServiceName, r.Service, r.Options, r.Chosen, r.OrderID, r.Order, r.OrderStatus,
-		r.PaidBy, r.PaidAt, r.CancelledBy, r.CancelReason, r.Error, r.DryRun, r.CreatedAt, r.UpdatedAt, r.ExpiresAt}
+		r.PaidBy, r.PaidAt, r.CancelledBy, r.CancelReason, r.Error, r.DryRun, r.CreatedAt, r.UpdatedAt, r.ExpiresAt,
+		r.Attempt, r.PaySentAt}
 }
 
 // encodeRequest turns a request into its columns. Approvals are rows of
@@ -225,7 +230,7 @@ func encodeRequest(r *renew.Request) (*row, error) {
 		ServiceID: r.Service.ID, ServiceName: r.Service.Name,
 		OrderStatus: string(r.OrderStatus), PaidBy: r.PaidBy,
 		CancelledBy: r.CancelledBy, CancelReason: r.CancelReason, Error: r.Error,
-		DryRun: r.DryRun,
+		DryRun: r.DryRun, Attempt: int64(r.Attempt),
 	}
 	b, err := json.Marshal(toServiceDoc(r.Service))
 	if err != nil {
@@ -256,7 +261,7 @@ func encodeRequest(r *renew.Request) (*row, error) {
 	for _, t := range []struct {
 		dst *sql.NullInt64
 		src time.Time
-	}{{&w.PaidAt, r.PaidAt}, {&w.CreatedAt, r.CreatedAt}, {&w.UpdatedAt, r.UpdatedAt}, {&w.ExpiresAt, r.ExpiresAt}} {
+	}{{&w.PaidAt, r.PaidAt}, {&w.CreatedAt, r.CreatedAt}, {&w.UpdatedAt, r.UpdatedAt}, {&w.ExpiresAt, r.ExpiresAt}, {&w.PaySentAt, r.PaySentAt}} {
 		if *t.dst, err = nanos(t.src); err != nil {
 			return nil, fmt.Errorf("sqlstore: request %s: %w", r.ID, err)
 		}
@@ -277,6 +282,7 @@ func (w *row) decode() (*renew.Request, error) {
 		CancelledBy: w.CancelledBy, CancelReason: w.CancelReason, Error: w.Error,
 		DryRun:    w.DryRun,
 		CreatedAt: fromNanos(w.CreatedAt), UpdatedAt: fromNanos(w.UpdatedAt), ExpiresAt: fromNanos(w.ExpiresAt),
+		Attempt: int(w.Attempt), PaySentAt: fromNanos(w.PaySentAt),
 	}
 	var svc serviceDoc
 	if err := json.Unmarshal([]byte(w.Service), &svc); err != nil {

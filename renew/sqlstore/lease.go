@@ -20,7 +20,7 @@ func (s *Store) Lease(ctx context.Context, name, holder string, ttl time.Duratio
 	if name == "" || holder == "" || ttl <= 0 {
 		return false, fmt.Errorf("sqlstore: lease %q for %q: need a name, a holder and a positive ttl", name, holder)
 	}
-	now := s.now()
+	now := s.Now()
 	res, err := s.db.ExecContext(ctx, s.d.rebind(`INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
 		WHERE leases.holder = excluded.holder OR leases.until <= ?`),
@@ -49,7 +49,7 @@ func (s *Store) Release(ctx context.Context, name, holder string) error {
 // ever gets true for a key, however many ask together.
 func (s *Store) Remember(ctx context.Context, key string, at time.Time) (bool, error) {
 	if at.IsZero() {
-		at = s.now()
+		at = s.Now()
 	}
 	n, err := nanos(at)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/renewbot/renewbot/renew"
 )
@@ -25,7 +26,7 @@ var errLostRace = errors.New("request changed during the write")
 // A request with the same id already stored is an ErrConflict.
 func (s *Store) Create(ctx context.Context, r *renew.Request, ev renew.Event) error {
 	if r.CreatedAt.IsZero() {
-		r.CreatedAt = s.now()
+		r.CreatedAt = s.Now()
 	}
 	if r.UpdatedAt.IsZero() {
 		r.UpdatedAt = r.CreatedAt
@@ -55,6 +56,11 @@ func (s *Store) Create(ctx context.Context, r *renew.Request, ev renew.Event) er
 		}
 		for _, a := range r.Approvals {
 			if err := s.insertApproval(ctx, tx, r.ID, a); err != nil {
+				return err
+			}
+		}
+		if r.State.Holds() {
+			if err := s.hold(ctx, tx, r); err != nil {
 				return err
 			}
 		}
@@ -142,7 +148,7 @@ func scanRequests(rows *sql.Rows) ([]*renew.Request, error) {
 // must not have other effects. The ID, Version, State, CreatedAt and
 // Approvals it sets are ignored: the store owns them.
 func (s *Store) Transition(ctx context.Context, id string, from []renew.State, to renew.State, ev renew.Event, change func(*renew.Request)) (*renew.Request, error) {
-	return s.rewrite(ctx, id, ev, change, func(cur renew.State) (renew.State, error) {
+	return s.rewrite(ctx, id, anyVersion, ev, change, func(cur renew.State) (renew.State, error) {
 		if !slices.Contains(from, cur) {
 			return "", &renew.StateError{ID: id, State: cur}
 		}
@@ -157,10 +163,25 @@ func (s *Store) Transition(ctx context.Context, id string, from []renew.State, t
 // records ev when ev.Action is not empty. change follows the rules of
 // Transition's.
 func (s *Store) Update(ctx context.Context, id string, ev renew.Event, change func(*renew.Request)) (*renew.Request, error) {
-	return s.rewrite(ctx, id, ev, change, func(cur renew.State) (renew.State, error) {
+	return s.rewrite(ctx, id, anyVersion, ev, change, func(cur renew.State) (renew.State, error) {
 		return cur, nil
 	}, ev.Action != "")
 }
+
+// UpdateIfUnchanged is Update on condition that request id is still at
+// version; otherwise it returns the request as it is and a
+// *renew.StateError, and writes nothing.
+func (s *Store) UpdateIfUnchanged(ctx context.Context, id string, version int64, ev renew.Event, change func(*renew.Request)) (*renew.Request, error) {
+	if version < 0 {
+		return nil, fmt.Errorf("sqlstore: update %s: negative version %d", id, version)
+	}
+	return s.rewrite(ctx, id, version, ev, change, func(cur renew.State) (renew.State, error) {
+		return cur, nil
+	}, ev.Action != "")
+}
+
+// anyVersion: rewrite writes whatever version it reads.
+const anyVersion = -1
 
 // rewrite is the read-modify-write behind Transition and Update: read the
 // request, decide its next state, apply change, write it back on condition
@@ -170,14 +191,19 @@ func (s *Store) Update(ctx context.Context, id string, ev renew.Event, change fu
 // already excludes other writers), so concurrent writers of one request
 // queue rather than exhaust their attempts; the conditional write still
 // guards against any writer that does not lock.
-func (s *Store) rewrite(ctx context.Context, id string, ev renew.Event, change func(*renew.Request),
+func (s *Store) rewrite(ctx context.Context, id string, version int64, ev renew.Event, change func(*renew.Request),
 	next func(cur renew.State) (renew.State, error), record bool) (*renew.Request, error) {
 	for attempt := 1; ; attempt++ {
 		var cur, out *renew.Request
+		var read renew.Request // as read, before change: returned with a refusal
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			var err error
 			if cur, err = s.load(ctx, tx, id, true); err != nil {
 				return err
+			}
+			read = *cur
+			if version != anyVersion && cur.Version != version {
+				return &renew.StateError{ID: id, State: cur.State}
 			}
 			to, err := next(cur.State)
 			if err != nil {
@@ -199,8 +225,8 @@ func (s *Store) rewrite(ctx context.Context, id string, ev renew.Event, change f
 		case errors.Is(err, errLostRace):
 			return nil, fmt.Errorf("sqlstore: request %s kept changing during %d attempts to write it: %w", id, attempt, renew.ErrConflict)
 		}
-		if se := (*renew.StateError)(nil); errors.As(err, &se) {
-			return cur, err
+		if errors.Is(err, renew.ErrConflict) || errors.Is(err, renew.ErrServiceBusy) {
+			return &read, err
 		}
 		return nil, err
 	}
@@ -218,16 +244,22 @@ func fixedColumn(name string) bool { return name == "id" || name == "created_at"
 // returned.
 func (s *Store) save(ctx context.Context, tx *sql.Tx, cur *renew.Request, to renew.State, ev renew.Event,
 	change func(*renew.Request), record bool) (*renew.Request, error) {
-	id, from, version, created, approvals := cur.ID, cur.State, cur.Version, cur.CreatedAt, cur.Approvals
+	id, from, version, created, approvals, round := cur.ID, cur.State, cur.Version, cur.CreatedAt, cur.Approvals, cur.Attempt
 	if change != nil {
 		change(cur)
 	}
 	at := ev.At
 	if at.IsZero() {
-		at = s.now()
+		at = s.Now()
 	}
-	cur.ID, cur.State, cur.Version, cur.CreatedAt, cur.Approvals = id, to, version+1, created, approvals
+	cur.ID, cur.State, cur.Version, cur.CreatedAt, cur.Approvals, cur.Attempt = id, to, version+1, created, approvals, round
 	cur.UpdatedAt = at
+	if to == renew.StatePaymentFailed && from != to {
+		// A new round of approval: clicks shown for the last one no
+		// longer count, and no pay call of this round was sent yet.
+		cur.Attempt++
+		cur.PaySentAt = time.Time{}
+	}
 	w, err := encodeRequest(cur)
 	if err != nil {
 		return nil, err
@@ -247,6 +279,11 @@ func (s *Store) save(ctx context.Context, tx *sql.Tx, cur *renew.Request, to ren
 		return nil, fmt.Errorf("sqlstore: update request %s: %w", id, err)
 	} else if n == 0 {
 		return nil, errLostRace
+	}
+	if from != to {
+		if err := s.holdOrRelease(ctx, tx, cur); err != nil {
+			return nil, err
+		}
 	}
 	if to == renew.StatePaymentFailed && from != to {
 		// A failed payment needs fresh approvals: the people who approved
@@ -277,7 +314,7 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 	}
 	need = max(need, 1)
 	if a.At.IsZero() {
-		a.At = s.now()
+		a.At = s.Now()
 	}
 	var (
 		out   *renew.Request
@@ -292,6 +329,9 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 		out = r
 		if !slices.Contains(from, r.State) {
 			return &renew.StateError{ID: id, State: r.State}
+		}
+		if a.Attempt != r.Attempt {
+			return &renew.StaleApprovalError{ID: id, Got: a.Attempt, Want: r.Attempt}
 		}
 		added := !r.ApprovedBy(a.User)
 		if added {
@@ -309,6 +349,11 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 		}
 		if !added && to == r.State {
 			return nil // a second click: nothing to write
+		}
+		if to != r.State {
+			if err := s.holdOrRelease(ctx, tx, r); err != nil {
+				return err
+			}
 		}
 		at, err := nanos(a.At)
 		if err != nil {
@@ -340,12 +385,94 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 		return nil
 	})
 	if err != nil {
-		if se := (*renew.StateError)(nil); errors.As(err, &se) {
+		if errors.Is(err, renew.ErrConflict) || errors.Is(err, renew.ErrStaleApproval) || errors.Is(err, renew.ErrServiceBusy) {
 			return out, false, err
 		}
 		return nil, false, err
 	}
 	return out, moved, nil
+}
+
+// Holder returns the request that holds service id, or nil when none
+// does.
+func (s *Store) Holder(ctx context.Context, serviceID int64) (*renew.Request, error) {
+	var id string
+	err := s.db.QueryRowContext(ctx, s.d.rebind("SELECT request_id FROM service_locks WHERE service_id = ?"), serviceID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: holder of service %d: %w", serviceID, err)
+	}
+	r, err := s.Get(ctx, id)
+	if errors.Is(err, renew.ErrNotFound) {
+		return nil, nil // released meanwhile
+	}
+	return r, err
+}
+
+// holdOrRelease makes the service locks agree with r's state: held while
+// the state Holds, released otherwise.
+func (s *Store) holdOrRelease(ctx context.Context, tx *sql.Tx, r *renew.Request) error {
+	if r.State.Holds() {
+		return s.hold(ctx, tx, r)
+	}
+	if _, err := tx.ExecContext(ctx, s.d.rebind("DELETE FROM service_locks WHERE request_id = ?"), r.ID); err != nil {
+		return fmt.Errorf("sqlstore: release the services of %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// hold takes the services r renews for r, or fails with a
+// *renew.BusyError naming the request that holds one. The primary key on
+// service_id decides between writers: on PostgreSQL a second insert
+// waits for the first transaction and then finds its row.
+func (s *Store) hold(ctx context.Context, tx *sql.Tx, r *renew.Request) error {
+	ids := r.Services()
+	for _, sid := range ids {
+		if _, err := tx.ExecContext(ctx, s.d.rebind(
+			"INSERT INTO service_locks (service_id, request_id) VALUES (?, ?) ON CONFLICT (service_id) DO NOTHING"), sid, r.ID); err != nil {
+			return fmt.Errorf("sqlstore: hold service %d for %s: %w", sid, r.ID, err)
+		}
+	}
+	args := make([]any, len(ids))
+	for i, sid := range ids {
+		args[i] = sid
+	}
+	rows, err := tx.QueryContext(ctx, s.d.rebind("SELECT service_id, request_id FROM service_locks WHERE service_id IN ("+
+		placeholders(len(ids))+") ORDER BY service_id"), args...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: service holders of %s: %w", r.ID, err)
+	}
+	var (
+		busy   int64
+		holder string
+	)
+	for rows.Next() {
+		var sid int64
+		var rid string
+		if err := rows.Scan(&sid, &rid); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlstore: service holders of %s: %w", r.ID, err)
+		}
+		if rid != r.ID && holder == "" {
+			busy, holder = sid, rid
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlstore: service holders of %s: %w", r.ID, err)
+	}
+	if holder == "" {
+		return nil
+	}
+	be := &renew.BusyError{ServiceID: busy}
+	if h, err := s.load(ctx, tx, holder, false); err == nil {
+		be.Holder = h
+	}
+	return be
 }
 
 func (s *Store) insertApproval(ctx context.Context, tx *sql.Tx, id string, a renew.Approval) error {
@@ -367,7 +494,7 @@ func (s *Store) insertApproval(ctx context.Context, tx *sql.Tx, id string, a ren
 // the request's, copied for the history queries.
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, ev renew.Event, channel string, serviceID int64) error {
 	if ev.At.IsZero() {
-		ev.At = s.now()
+		ev.At = s.Now()
 	}
 	at, err := nanos(ev.At)
 	if err != nil {

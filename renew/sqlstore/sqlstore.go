@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -39,9 +40,12 @@ var (
 // Store is a renew.Store over database/sql. It is safe for concurrent use,
 // and several processes may share one database.
 type Store struct {
-	db  *sql.DB
-	d   dialect
-	now func() time.Time // stamps what the caller left unstamped, and judges leases
+	db *sql.DB
+	d  dialect
+	// local is this process's clock; offset (nanoseconds) is how far the
+	// database server's clock is ahead of it, as SyncClock last measured.
+	local  func() time.Time
+	offset atomic.Int64
 
 	// afterRead, when set by a test, runs inside a read-modify-write
 	// transaction between the read and the conditional write.
@@ -89,7 +93,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.now = time.Now
+	s.local = time.Now
 	for _, o := range opts {
 		o(s)
 	}
@@ -101,20 +105,53 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 		s.db.Close()
 		return nil, err
 	}
+	if err := s.SyncClock(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
 // Option configures a Store.
 type Option func(*Store)
 
-// WithClock makes the store read the time from now instead of time.Now:
-// for the times it stamps itself and for judging leases.
+// WithClock makes the store take now, instead of time.Now, as this
+// process's clock (see Now).
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) {
 		if now != nil {
-			s.now = now
+			s.local = now
 		}
 	}
+}
+
+// Now is the database's time: the process's clock corrected by the offset
+// SyncClock measured. Replicas whose own clocks disagree then stamp and
+// compare times (leases, stuck payments, expiries) on one clock, the
+// database server's, to within a round trip. SQLite runs on this machine:
+// its clock is the process's, and Now is the process's clock.
+func (s *Store) Now() time.Time {
+	return s.local().Add(time.Duration(s.offset.Load()))
+}
+
+// SyncClock measures how far the database server's clock is from this
+// process's. Open runs it once; call it again now and then (the
+// background sweep does) to follow drift. It does nothing on SQLite.
+func (s *Store) SyncClock(ctx context.Context) error {
+	if s.d.name != "postgres" {
+		return nil
+	}
+	before := s.local()
+	var micros int64
+	if err := s.db.QueryRowContext(ctx, "SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT").Scan(&micros); err != nil {
+		return fmt.Errorf("sqlstore: read the database clock: %w", err)
+	}
+	after := s.local()
+	// The server read its clock somewhere in the round trip: take the
+	// middle, so the error is at most half of it.
+	mid := before.Add(after.Sub(before) / 2)
+	s.offset.Store(int64(time.UnixMicro(micros).Sub(mid)))
+	return nil
 }
 
 func scheme(rawURL string) string {

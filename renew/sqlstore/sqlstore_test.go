@@ -60,6 +60,9 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 		{"List", testList},
 		{"Events", testEvents},
 		{"SequenceNotClock", testSequenceNotClock},
+		{"OneRequestPerService", testOneRequestPerService},
+		{"OneRequestPerServiceRace", testOneRequestPerServiceRace},
+		{"UpdateIfUnchanged", testUpdateIfUnchanged},
 		{"Lease", testLease},
 		{"LeaseRace", testLeaseRace},
 		{"Remember", testRemember},
@@ -72,6 +75,10 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 			tt.fn(t, open(t, newURL(t)))
 		})
 	}
+	t.Run("OneClock", func(t *testing.T) {
+		t.Parallel()
+		testOneClock(t, newURL(t))
+	})
 	t.Run("ConcurrentOpen", func(t *testing.T) {
 		t.Parallel()
 		testConcurrentOpen(t, newURL(t))
@@ -210,7 +217,7 @@ func events(t testing.TB, s *Store, f renew.EventFilter) []renew.Event {
 func normalize(r *renew.Request) *renew.Request {
 	c := *r
 	utc := func(t *time.Time) { *t = t.UTC() }
-	for _, t := range []*time.Time{&c.CreatedAt, &c.UpdatedAt, &c.ExpiresAt, &c.PaidAt, &c.Service.Expiration} {
+	for _, t := range []*time.Time{&c.CreatedAt, &c.UpdatedAt, &c.ExpiresAt, &c.PaidAt, &c.PaySentAt, &c.Service.Expiration} {
 		utc(t)
 	}
 	if c.Order != nil {
@@ -266,6 +273,8 @@ func testRoundTrip(t *testing.T, s *Store) {
 		},
 		PaidBy:       "U-A",
 		PaidAt:       t0.Add(3 * time.Minute),
+		PaySentAt:    t0.Add(150 * time.Second),
+		Attempt:      2,
 		CancelledBy:  "U-C",
 		CancelReason: "changed our mind",
 		Error:        "ovhcloud: 400 bad (query id EU.ext-1.abc)",
@@ -367,10 +376,10 @@ func testTransition(t *testing.T, s *Store) {
 	// Without ev.At, the write is stamped with the store's clock.
 	clockOf(s).Advance(time.Hour)
 	got = move(t, s, r.ID, renew.StateOrdering, renew.StateAwaitingApproval, nil)
-	if now := clockOf(s).Now(); !got.UpdatedAt.Equal(now) || got.Version != 2 {
+	if now := s.Now(); !got.UpdatedAt.Equal(now) || got.Version != 2 {
 		t.Fatalf("UpdatedAt %v, want the store's clock %v; version %d", got.UpdatedAt, now, got.Version)
 	}
-	if evs := events(t, s, renew.EventFilter{RequestID: r.ID, Limit: 1}); len(evs) != 1 || !evs[0].At.Equal(clockOf(s).Now()) || evs[0].To != renew.StateAwaitingApproval {
+	if evs := events(t, s, renew.EventFilter{RequestID: r.ID, Limit: 1}); len(evs) != 1 || !evs[0].At.Equal(s.Now()) || evs[0].To != renew.StateAwaitingApproval {
 		t.Fatalf("latest event: %+v", evs)
 	}
 }
@@ -492,8 +501,17 @@ func testPaymentFailedClearsApprovals(t *testing.T, s *Store) {
 	if got := get(t, s, r.ID); len(got.Approvals) != 0 {
 		t.Fatalf("stored approvals after payment_failed: %+v", got.Approvals)
 	}
-	// The same approver may approve the new attempt.
-	got, moved, err = s.Approve(ctx, r.ID, approvable, renew.Approval{User: "U-A", At: t0.Add(time.Hour)}, 1)
+	// A new round: the same click again (attempt 0) changes nothing...
+	if got.Attempt != 1 {
+		t.Fatalf("attempt after payment_failed = %d, want 1", got.Attempt)
+	}
+	var stale *renew.StaleApprovalError
+	replay, moved, err := s.Approve(ctx, r.ID, approvable, renew.Approval{User: "U-A", At: t0.Add(time.Hour)}, 1)
+	if !errors.As(err, &stale) || moved || replay == nil || replay.State != renew.StatePaymentFailed || len(get(t, s, r.ID).Approvals) != 0 {
+		t.Fatalf("replayed approval: %+v, moved %v, %v", replay, moved, err)
+	}
+	// ...and the same approver may approve the new attempt.
+	got, moved, err = s.Approve(ctx, r.ID, approvable, renew.Approval{User: "U-A", At: t0.Add(time.Hour), Attempt: 1}, 1)
 	if err != nil || !moved || got.State != renew.StatePaying || len(got.Approvals) != 1 {
 		t.Fatalf("Approve again: %+v, moved %v, %v", got, moved, err)
 	}
@@ -791,6 +809,7 @@ func testList(t *testing.T, s *Store) {
 func testEvents(t *testing.T, s *Store) {
 	a := create(t, s, "C1", 1, t0)
 	b := create(t, s, "C2", 2, t0.Add(time.Minute))
+	move(t, s, b.ID, renew.StateProposed, renew.StateCancelled, nil) // frees service 2
 	c := create(t, s, "C1", 2, t0.Add(2*time.Minute))
 	for i, r := range []*renew.Request{a, b, c} {
 		if _, err := s.Update(t.Context(), r.ID, renew.Event{At: t0.Add(time.Hour + time.Duration(i)*time.Minute), Action: "note"}, nil); err != nil {
@@ -813,9 +832,9 @@ func testEvents(t *testing.T, s *Store) {
 		f    renew.EventFilter
 		want []key
 	}{
-		{"all", renew.EventFilter{}, []key{{c.ID, "note"}, {b.ID, "note"}, {a.ID, "note"}, {c.ID, "proposed"}, {b.ID, "proposed"}, {a.ID, "proposed"}}},
-		{"request", renew.EventFilter{RequestID: b.ID}, []key{{b.ID, "note"}, {b.ID, "proposed"}}},
-		{"service", renew.EventFilter{ServiceID: 2}, []key{{c.ID, "note"}, {b.ID, "note"}, {c.ID, "proposed"}, {b.ID, "proposed"}}},
+		{"all", renew.EventFilter{}, []key{{c.ID, "note"}, {b.ID, "note"}, {a.ID, "note"}, {c.ID, "proposed"}, {b.ID, "cancelled"}, {b.ID, "proposed"}, {a.ID, "proposed"}}},
+		{"request", renew.EventFilter{RequestID: b.ID}, []key{{b.ID, "note"}, {b.ID, "cancelled"}, {b.ID, "proposed"}}},
+		{"service", renew.EventFilter{ServiceID: 2}, []key{{c.ID, "note"}, {b.ID, "note"}, {c.ID, "proposed"}, {b.ID, "cancelled"}, {b.ID, "proposed"}}},
 		{"channel", renew.EventFilter{Channel: "C1"}, []key{{c.ID, "note"}, {a.ID, "note"}, {c.ID, "proposed"}, {a.ID, "proposed"}}},
 		{"service and channel", renew.EventFilter{ServiceID: 2, Channel: "C1"}, []key{{c.ID, "note"}, {c.ID, "proposed"}}},
 		{"limit", renew.EventFilter{Channel: "C1", Limit: 3}, []key{{c.ID, "note"}, {a.ID, "note"}, {c.ID, "proposed"}}},
@@ -824,6 +843,117 @@ func testEvents(t *testing.T, s *Store) {
 		if got := keys(events(t, s, tt.f)); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// testOneRequestPerService: from the moment its order is being created
+// until it is paid or ends, a request holds the services it renews; a
+// second one is refused with the holder named, and nothing of it changes.
+// Proposals hold nothing.
+func testOneRequestPerService(t *testing.T, s *Store) {
+	ctx := t.Context()
+	first := create(t, s, "C1", 42, t0)
+	second := create(t, s, "C2", 42, t0.Add(time.Minute)) // two proposals are fine
+	if h, err := s.Holder(ctx, 42); err != nil || h != nil {
+		t.Fatalf("a proposal holds service 42: %+v, %v", h, err)
+	}
+	move(t, s, first.ID, renew.StateProposed, renew.StateOrdering, nil)
+	if h, err := s.Holder(ctx, 42); err != nil || h == nil || h.ID != first.ID {
+		t.Fatalf("Holder(42) = %+v, %v; want the first request", h, err)
+	}
+	got, err := s.Transition(ctx, second.ID, []renew.State{renew.StateProposed}, renew.StateOrdering,
+		renew.Event{Actor: "U-B", Action: "chose"}, nil)
+	var busy *renew.BusyError
+	if !errors.As(err, &busy) || busy.ServiceID != 42 || busy.Holder == nil || busy.Holder.ID != first.ID || busy.Holder.State != renew.StateOrdering {
+		t.Fatalf("second order for service 42: %v (%+v)", err, busy)
+	}
+	if got == nil || got.State != renew.StateProposed || get(t, s, second.ID).State != renew.StateProposed {
+		t.Fatalf("the refused request moved: %+v", got)
+	}
+
+	// A strategy that renews a held service with its own (99 with 43)
+	// is refused too.
+	third := create(t, s, "C1", 99, t0)
+	move(t, s, third.ID, renew.StateProposed, renew.StateOrdering, nil)
+	other := create(t, s, "C1", 43, t0)
+	both := strategy(12, 100, 43, 99)
+	if _, err := s.Transition(ctx, other.ID, []renew.State{renew.StateProposed}, renew.StateOrdering,
+		renew.Event{Action: "chose"}, func(r *renew.Request) { r.Chosen = &both }); !errors.As(err, &busy) || busy.ServiceID != 99 || busy.Holder.ID != third.ID {
+		t.Fatalf("choosing a held service: %v", err)
+	}
+	if h, _ := s.Holder(ctx, 43); h != nil {
+		t.Fatalf("the refused choice left service 43 held by %s", h.ID)
+	}
+
+	// Held while awaiting approval, paying...; released once paid.
+	for _, to := range []renew.State{renew.StateAwaitingApproval, renew.StatePaying, renew.StatePaid} {
+		move(t, s, first.ID, get(t, s, first.ID).State, to, nil)
+		_, err := s.Transition(ctx, second.ID, []renew.State{renew.StateProposed}, renew.StateOrdering, renew.Event{Action: "chose"}, nil)
+		if to == renew.StatePaid {
+			if err != nil {
+				t.Fatalf("service 42 once the first is paid: %v", err)
+			}
+		} else if !errors.As(err, &busy) {
+			t.Fatalf("service 42 while the first is %s: %v", to, err)
+		}
+	}
+	// Ending a request releases everything it held.
+	move(t, s, third.ID, renew.StateOrdering, renew.StateFailed, nil)
+	if h, _ := s.Holder(ctx, 99); h != nil {
+		t.Fatalf("a failed request still holds 99")
+	}
+}
+
+// testOneRequestPerServiceRace: replicas ordering one service for two
+// requests at once: exactly one gets to order it.
+func testOneRequestPerServiceRace(t *testing.T, s *Store) {
+	var ids []string
+	for i := range 10 {
+		ids = append(ids, create(t, s, "C1", 7, t0.Add(time.Duration(i)*time.Second)).ID)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		wins int
+	)
+	start := make(chan struct{})
+	for _, id := range ids {
+		wg.Go(func() {
+			<-start
+			_, err := s.Transition(context.Background(), id, []renew.State{renew.StateProposed}, renew.StateOrdering, renew.Event{Action: "chose"}, nil)
+			switch {
+			case err == nil:
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			case !errors.Is(err, renew.ErrServiceBusy):
+				t.Error(err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if n, _ := s.List(context.Background(), renew.Filter{States: []renew.State{renew.StateOrdering}}); wins != 1 || len(n) != 1 {
+		t.Fatalf("%d orders won, %d ordering; want exactly one", wins, len(n))
+	}
+}
+
+// testUpdateIfUnchanged: the write before a pay call happens only if
+// nobody wrote the request since it was claimed.
+func testUpdateIfUnchanged(t *testing.T, s *Store) {
+	ctx := t.Context()
+	r := awaiting(t, s)
+	got, err := s.UpdateIfUnchanged(ctx, r.ID, r.Version, renew.Event{}, func(r *renew.Request) { r.PaySentAt = t0 })
+	if err != nil || !got.PaySentAt.Equal(t0) || got.Version != r.Version+1 {
+		t.Fatalf("at the version read: %+v, %v", got, err)
+	}
+	_, err = s.UpdateIfUnchanged(ctx, r.ID, r.Version, renew.Event{}, func(r *renew.Request) { r.PaySentAt = t0.Add(time.Hour) })
+	var se *renew.StateError
+	if !errors.As(err, &se) {
+		t.Fatalf("at an older version: %v, want a StateError", err)
+	}
+	if got := get(t, s, r.ID); !got.PaySentAt.Equal(t0) {
+		t.Fatalf("a stale write changed PaySentAt to %v", got.PaySentAt)
 	}
 }
 
@@ -971,6 +1101,38 @@ func testRemember(t *testing.T, s *Store) {
 	}
 }
 
+// testOneClock: two replicas whose clocks are an hour apart read the same
+// time from the store (PostgreSQL: the server's clock); on SQLite, one
+// machine, the store's time is the process's clock.
+func testOneClock(t *testing.T, u string) {
+	ahead := fakeclock.New(t0.Add(time.Hour))
+	behind := fakeclock.New(t0)
+	a, err := Open(t.Context(), u, WithClock(ahead.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(t.Context(), u, WithClock(behind.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if a.d.name == "sqlite" {
+		if !a.Now().Equal(ahead.Now()) || !b.Now().Equal(behind.Now()) {
+			t.Fatalf("SQLite: Now %v and %v, want each process's clock", a.Now(), b.Now())
+		}
+		return
+	}
+	if d := a.Now().Sub(b.Now()).Abs(); d > time.Second {
+		t.Fatalf("replicas an hour apart disagree by %v after SyncClock", d)
+	}
+	// The clock keeps running with the process's, corrected.
+	behind.Advance(time.Minute)
+	if d := b.Now().Sub(a.Now()) - time.Minute; d.Abs() > time.Second {
+		t.Fatalf("after a minute on one replica: off by %v", d)
+	}
+}
+
 // testConcurrentOpen: replicas starting together migrate once.
 func testConcurrentOpen(t *testing.T, u string) {
 	var wg sync.WaitGroup
@@ -998,8 +1160,8 @@ func testConcurrentOpen(t *testing.T, u string) {
 		t.Fatalf("schema_migrations: %d rows up to %d, want %d up to %d", n, maxV, len(ms), ms[len(ms)-1].version)
 	}
 	// Every store works.
-	for _, s := range stores {
-		create(t, s, "C1", 1, t0)
+	for i, s := range stores {
+		create(t, s, "C1", int64(i+1), t0)
 	}
 }
 
@@ -1150,7 +1312,8 @@ func testRemembered(t *testing.T, s *Store) {
 func testCountByState(t *testing.T, s *Store) {
 	ctx := t.Context()
 	for i, st := range []renew.State{renew.StateProposed, renew.StateProposed, renew.StatePaid} {
-		r := &renew.Request{ID: fmt.Sprintf("count%02d", i), State: st, Channel: "C1", CreatedAt: t0, UpdatedAt: t0, ExpiresAt: t0}
+		r := &renew.Request{ID: fmt.Sprintf("count%02d", i), State: st, Channel: "C1", CreatedAt: t0, UpdatedAt: t0, ExpiresAt: t0,
+			Service: renew.Service{ID: int64(100 + i)}}
 		if err := s.Create(ctx, r, renew.Event{At: t0, Action: "created", To: st}); err != nil {
 			t.Fatal(err)
 		}
