@@ -120,6 +120,13 @@ func (rn *Renewer) Propose(ctx context.Context, in ProposeInput) (*Request, erro
 	if err != nil {
 		return nil, err
 	}
+	// Tell at once when another request is renewing the service: it
+	// would win any order this proposal could make.
+	if h, err := rn.Store.Holder(ctx, svc.ID); err != nil {
+		return nil, fmt.Errorf("service %s: %w", svc.Name, err)
+	} else if h != nil {
+		return nil, &BusyError{ServiceID: svc.ID, Holder: h}
+	}
 	var all []Strategy
 	if early != nil {
 		got := <-early
@@ -236,6 +243,9 @@ type Action struct {
 	Channel   string
 	Choice    int    // for Choose: the option's index
 	Reason    string // for Cancel
+	// Attempt, for Approve, is the round of approval the button was shown
+	// for: a click for another round (a replay) counts for nothing.
+	Attempt int
 }
 
 // load reads the request and checks the click came from its channel.
@@ -384,7 +394,7 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 		// through, and never on a status read right after it: OVHcloud
 		// may still be processing it. Settling it is this click's whole
 		// work; paying again takes another.
-		if rn.now().Sub(r.UpdatedAt) < rn.stuckAfter() {
+		if rn.now().Before(rn.settleAt(r)) {
 			return res, &StateError{ID: r.ID, State: r.State}
 		}
 		if r, err = rn.Reconcile(ctx, r.ID); err != nil {
@@ -420,25 +430,44 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 		return res, fmt.Errorf("order %d at %s: %w", r.Order.ID, r.Order.PriceWithTax, ErrOverLimit)
 	}
 	need := rn.Policy.NeedApprovals()
-	r, moved, err := rn.Store.Approve(ctx, r.ID, approvable, Approval{User: a.User, At: now}, need)
+	r, moved, err := rn.Store.Approve(ctx, r.ID, approvable, Approval{User: a.User, At: now, Attempt: a.Attempt}, need)
 	if err != nil {
+		if r != nil {
+			res.Request = r
+		}
 		return res, err
 	}
 	res.Request = r
 	// The store records a user's approval once; its time tells whether
 	// this click is the one that was recorded.
 	res.Already = !slices.ContainsFunc(r.Approvals, func(ap Approval) bool { return ap.User == a.User && ap.At.Equal(now) })
+	var approved *Event
 	if !res.Already {
-		ev := Event{RequestID: r.ID, At: now, Actor: a.User, Action: "approved", To: r.State,
+		approved = &Event{RequestID: r.ID, At: now, Actor: a.User, Action: "approved", To: r.State,
 			Detail: fmt.Sprintf("%d of %d", min(len(r.Approvals), need), need)}
-		rn.notify(ctx, r, ev)
 	}
 	if !moved {
+		if approved != nil {
+			rn.notify(ctx, r, *approved)
+		}
 		res.Missing = need - len(r.Approvals)
 		return res, nil
 	}
-	res.Request, err = rn.pay(ctx, r, a.User, now)
+	// This click claimed the payment. Nothing that may wait on Slack runs
+	// before the pay call: the approval is told once the call is over.
+	res.Request, err = rn.pay(ctx, r, a.User, now, approved)
 	return res, err
+}
+
+// settleAt is when a payment of unknown outcome may be settled from the
+// order status: RENEWBOT_STUCK_AFTER after the pay call was sent (OVHcloud
+// may show a payment late), or after the claim when no call was sent.
+func (rn *Renewer) settleAt(r *Request) time.Time {
+	from := r.UpdatedAt
+	if !r.PaySentAt.IsZero() {
+		from = r.PaySentAt
+	}
+	return from.Add(rn.stuckAfter())
 }
 
 // deadline bounds work done on a claimed request (ordering, paying): it
@@ -450,11 +479,18 @@ func (rn *Renewer) deadline(ctx context.Context, claimed time.Time) (context.Con
 
 // pay checks the order and pays it. r is in StatePaying, and only this
 // caller got it there.
-func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed time.Time) (*Request, error) {
+func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed time.Time, approved *Event) (*Request, error) {
 	bg := context.WithoutCancel(ctx) // a state change must be written even if the click's context ends
 	ctx, cancel := rn.deadline(ctx, claimed)
 	defer cancel()
+	announce := func() {
+		if approved != nil {
+			rn.notify(bg, r, *approved)
+			approved = nil
+		}
+	}
 	fail := func(to State, action string, cause error) (*Request, error) {
+		announce()
 		msg := cause.Error()
 		r2, err := rn.move(bg, r.ID, []State{StatePaying}, to,
 			Event{At: rn.now(), Actor: user, Action: action, Detail: msg},
@@ -467,15 +503,37 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	if ctx.Err() != nil {
 		return fail(StatePaymentFailed, "payment_failed", errors.New("took too long before paying (Slack was slow); nothing was paid"))
 	}
+	// The order status and the service, read together: paying still
+	// takes two round trips to OVHcloud.
+	var (
+		svc    Service
+		svcErr error
+		done   = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		svc, svcErr = rn.OVH.Service(ctx, r.Service.ID)
+	}()
 	status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
+	<-done
 	if err != nil {
 		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("order status: %w", err))
 	}
 	switch {
 	case status.Paid():
+		announce()
 		return rn.markPaid(bg, r, user, status, "already paid on OVHcloud")
 	case status != OrderNotPaid:
 		return fail(StateFailed, "not_payable", fmt.Errorf("order %d is %s: %w", r.Order.ID, status, ErrOrderNotPayable))
+	}
+	if svcErr != nil {
+		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("check the service before paying: %w", svcErr))
+	}
+	if !svc.Expiration.Equal(r.Service.Expiration) {
+		// Renewed in the Control Panel, automatically, or by an earlier
+		// order delivered since the strategies were shown: this order
+		// would renew it a second time.
+		return fail(StateFailed, "renewed_elsewhere", &RenewedElsewhereError{Service: r.Service, Was: r.Service.Expiration, Now: svc.Expiration})
 	}
 	if !r.Order.Expiration.IsZero() && rn.now().After(r.Order.Expiration) {
 		return fail(StateFailed, "order_expired", ErrOrderExpired)
@@ -488,7 +546,21 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 		// it is certain nothing was paid.
 		return fail(StatePaymentFailed, "payment_failed", errors.New("took too long before paying; nothing was paid"))
 	}
-	if err := rn.payCall(ctx, r.Order.ID); err != nil {
+	// The last check and the record of the call's time, in one write: if
+	// anyone (the reconciler, another replica) wrote the request since the
+	// claim, nothing is paid.
+	sent, err := rn.Store.UpdateIfUnchanged(bg, r.ID, r.Version, Event{}, func(x *Request) { x.PaySentAt = rn.now() })
+	if err != nil {
+		announce()
+		if sent != nil {
+			return sent, fmt.Errorf("request changed before the pay call, nothing was paid: %w", err)
+		}
+		return r, fmt.Errorf("record the pay call, nothing was paid: %w", err)
+	}
+	r = sent
+	err = rn.payCall(ctx, r.Order.ID)
+	announce()
+	if err != nil {
 		// A refusal (4xx) or a failure before the pay call certainly did
 		// not pay. A 5xx may come from a proxy after OVHcloud took the
 		// money: like a timeout, only the order status can tell.
@@ -547,11 +619,14 @@ func (rn *Renewer) Follow(ctx context.Context, id string, changed func(*Request)
 	if err != nil {
 		return nil, err
 	}
-	every, until := rn.FollowEvery, rn.now().Add(rn.FollowFor)
+	every := rn.FollowEvery
 	if every <= 0 {
 		every = 5 * time.Second
 	}
-	for r.State == StatePaid {
+	// A number of reads rather than a deadline: the window ends whatever
+	// the clock does.
+	polls := max(int(rn.followFor()/every), 1)
+	for i := 0; r.State == StatePaid; i++ {
 		status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
 		if err == nil && status != r.OrderStatus {
 			if status == OrderDelivered {
@@ -568,7 +643,7 @@ func (rn *Renewer) Follow(ctx context.Context, id string, changed func(*Request)
 				changed(r)
 			}
 		}
-		if !rn.now().Add(every).Before(until) {
+		if i+1 >= polls {
 			break
 		}
 		select {
@@ -577,7 +652,54 @@ func (rn *Renewer) Follow(ctx context.Context, id string, changed func(*Request)
 		case <-time.After(every):
 		}
 	}
+	if r.State == StatePaid {
+		r2, err := rn.unconfirmed(ctx, r)
+		if err == nil && changed != nil {
+			changed(r2)
+		}
+		return r2, err
+	}
 	return r, nil
+}
+
+// followFor is how long a paid order is followed before the request
+// ends, delivered or not.
+func (rn *Renewer) followFor() time.Duration {
+	if rn.FollowFor > 0 {
+		return rn.FollowFor
+	}
+	return 2 * time.Minute
+}
+
+// unconfirmed ends a paid request whose delivery OVHcloud has not
+// confirmed within the follow window: nothing more happens to it.
+func (rn *Renewer) unconfirmed(ctx context.Context, r *Request) (*Request, error) {
+	last := string(r.OrderStatus)
+	if last == "" {
+		last = "not read"
+	}
+	return rn.move(ctx, r.ID, []State{StatePaid}, StatePaidUnconfirmed,
+		Event{At: rn.now(), Action: "unconfirmed", Detail: "delivery not confirmed yet, last status " + last}, nil)
+}
+
+// closePaid ends a paid request left unfollowed (a restart, a full queue)
+// once its follow window is over: one status read decides between
+// delivered and paid, delivery unconfirmed.
+func (rn *Renewer) closePaid(ctx context.Context, r *Request) (*Request, error) {
+	if r.Order != nil {
+		if status, err := rn.OVH.OrderStatus(ctx, r.Order.ID); err == nil {
+			if status == OrderDelivered {
+				return rn.move(ctx, r.ID, []State{StatePaid}, StateDelivered,
+					Event{At: rn.now(), Action: "delivered", Detail: fmt.Sprintf("order %d", r.Order.ID)},
+					func(r *Request) { r.OrderStatus = status })
+			}
+			r.OrderStatus = status
+			if r2, err := rn.update(ctx, r.ID, Event{}, func(x *Request) { x.OrderStatus = status }); err == nil {
+				r = r2
+			}
+		}
+	}
+	return rn.unconfirmed(ctx, r)
 }
 
 // Reconcile settles a request whose payment outcome is unknown (or that
@@ -587,6 +709,13 @@ func (rn *Renewer) Reconcile(ctx context.Context, id string) (*Request, error) {
 	r, err := rn.Store.Get(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if r.State == StatePaying && r.PaySentAt.IsZero() {
+		// Claimed, but the pay call was never sent (its time is recorded
+		// just before it): certainly not paid.
+		return rn.move(ctx, id, []State{StatePaying}, StatePaymentFailed,
+			Event{At: rn.now(), Action: "payment_failed", Detail: "interrupted before the pay call: nothing was paid"},
+			func(r *Request) { r.Error = "interrupted before paying; nothing was paid. Approve again to retry" })
 	}
 	if r.State == StatePaying {
 		// Left paying by a process that died mid-payment: treat as unknown.
@@ -718,13 +847,25 @@ func (rn *Renewer) stuckAfter() time.Duration {
 // in ordering are marked failed (an order created then is never paid and
 // expires on its own).
 func (rn *Renewer) ReconcileAll(ctx context.Context) ([]*Request, error) {
-	left, err := rn.Store.List(ctx, Filter{States: []State{StatePaying, StateUnknown, StateOrdering}})
+	left, err := rn.Store.List(ctx, Filter{States: []State{StatePaying, StateUnknown, StateOrdering, StatePaid}})
 	if err != nil {
 		return nil, err
 	}
 	var out []*Request
 	var errs []error
 	for _, r := range left {
+		if r.State == StatePaid {
+			if rn.now().Before(r.PaidAt.Add(rn.followFor() + rn.stuckAfter())) {
+				continue // still followed, or about to be
+			}
+			r2, err := rn.closePaid(ctx, r)
+			if err == nil {
+				out = append(out, r2)
+			} else if !errors.Is(err, ErrConflict) {
+				errs = append(errs, fmt.Errorf("request %s: %w", r.ID, err))
+			}
+			continue
+		}
 		if r.State == StateOrdering {
 			if rn.now().Sub(r.UpdatedAt) < rn.stuckAfter() {
 				continue
@@ -739,9 +880,10 @@ func (rn *Renewer) ReconcileAll(ctx context.Context) ([]*Request, error) {
 			}
 			continue
 		}
-		if rn.now().Sub(r.UpdatedAt) < rn.stuckAfter() {
+		if rn.now().Before(rn.settleAt(r)) {
 			// paying: another replica may be paying it right now; unknown:
-			// OVHcloud may still be processing the last pay call.
+			// OVHcloud may still be processing the last pay call, and may
+			// show it only a while after it was sent.
 			continue
 		}
 		r2, err := rn.Reconcile(ctx, r.ID)

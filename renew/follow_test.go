@@ -1,0 +1,117 @@
+package renew_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/renewbot/renewbot/internal/fakeclock"
+	"github.com/renewbot/renewbot/internal/ovhfake"
+	"github.com/renewbot/renewbot/renew"
+	"github.com/renewbot/renewbot/renew/ovhcloud"
+	"github.com/renewbot/renewbot/renew/sqlstore"
+)
+
+// followEnv is a Renewer on the sample account and a SQLite store, both
+// on one manual clock.
+type followEnv struct {
+	rn   *renew.Renewer
+	fake *ovhfake.Server
+	clk  *fakeclock.Clock
+	st   *sqlstore.Store
+}
+
+var followT0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+
+func newFollowEnv(t *testing.T) *followEnv {
+	t.Helper()
+	clk := fakeclock.New(followT0)
+	fake := ovhfake.SampleAccount(followT0)
+	fake.Now = clk.Now
+	base := fake.Start()
+	t.Cleanup(fake.Close)
+	c, err := ovhcloud.New(ovhcloud.Config{Endpoint: base, AccessToken: "tok", Timeout: 5 * time.Second, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "r.db"), sqlstore.WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rn := &renew.Renewer{OVH: c, Store: st, Policy: &renew.Policy{}, Now: st.Now,
+		FollowFor: 4 * time.Millisecond, FollowEvery: time.Millisecond, StuckAfter: time.Minute}
+	return &followEnv{rn: rn, fake: fake, clk: clk, st: st}
+}
+
+// paid stores a request paid now for a real order of the fake.
+func (e *followEnv) paid(t *testing.T) *renew.Request {
+	t.Helper()
+	o, err := e.rn.OVH.CreateOrder(context.Background(), ovhfake.WebFrontID, renew.OrderInput{Period: renew.Period{Months: 1}, Services: []int64{ovhfake.WebFrontID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rn.OVH.PayOrder(context.Background(), o.ID, 42); err != nil {
+		t.Fatal(err)
+	}
+	now := e.clk.Now()
+	r := &renew.Request{ID: renew.NewID(), State: renew.StatePaid, Channel: "C1", Service: renew.Service{ID: ovhfake.WebFrontID, Name: "vps-1.example.net"},
+		Order: &o, PaidAt: now, PaidBy: "U2", CreatedAt: now, UpdatedAt: now}
+	if err := e.st.Create(context.Background(), r, renew.Event{Action: "paid"}); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// A paid order OVHcloud does not deliver within the follow window: the
+// request ends, paid, delivery unconfirmed, with the last status.
+func TestFollowEndsUnconfirmed(t *testing.T) {
+	e := newFollowEnv(t)
+	r := e.paid(t)
+	e.fake.SetOrderStatus(r.Order.ID, "checking")
+	got, err := e.rn.Follow(context.Background(), r.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != renew.StatePaidUnconfirmed || !got.State.Final() || got.OrderStatus != renew.OrderChecking {
+		t.Fatalf("after the follow window: %s, status %s", got.State, got.OrderStatus)
+	}
+	evs, _ := e.st.Events(context.Background(), renew.EventFilter{RequestID: r.ID, Limit: 1})
+	if len(evs) != 1 || !strings.Contains(evs[0].Detail, "last status checking") {
+		t.Fatalf("last event: %+v", evs)
+	}
+}
+
+// A paid request nobody followed (a restart) is ended by the sweep once
+// its window is over, not before: delivered when OVHcloud says so, else
+// unconfirmed. Nothing unfinished is left to redraw forever.
+func TestSweepEndsPaidRequests(t *testing.T) {
+	e := newFollowEnv(t)
+	delivered, stuck := e.paid(t), e.paid(t)
+	e.fake.SetOrderStatus(delivered.Order.ID, "delivered")
+	e.fake.SetOrderStatus(stuck.Order.ID, "delivering")
+	if _, err := e.rn.ReconcileAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*renew.Request{delivered, stuck} {
+		if got, _ := e.st.Get(context.Background(), r.ID); got.State != renew.StatePaid {
+			t.Fatalf("ended within its follow window: %s", got.State)
+		}
+	}
+	e.clk.Advance(2 * time.Minute)
+	if _, err := e.rn.ReconcileAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.st.Get(context.Background(), delivered.ID); got.State != renew.StateDelivered {
+		t.Fatalf("delivered order: %s", got.State)
+	}
+	if got, _ := e.st.Get(context.Background(), stuck.ID); got.State != renew.StatePaidUnconfirmed || got.OrderStatus != renew.OrderDelivering {
+		t.Fatalf("undelivered order: %s, %s", got.State, got.OrderStatus)
+	}
+	left, err := e.rn.Unfinished(context.Background(), 500)
+	if err != nil || len(left) != 0 {
+		t.Fatalf("unfinished after the sweep: %d, %v", len(left), err)
+	}
+}
