@@ -39,6 +39,7 @@ type Bot struct {
 	audit    string
 	account  *renew.Account
 	obs      Observer
+	ws       Workspace
 
 	locks sync.Map // request id -> *sync.Mutex: one message update at a time
 }
@@ -63,12 +64,15 @@ type Config struct {
 	// AuditChannel, when set, gets one line per order created, approved,
 	// paid, failed, cancelled or expired.
 	AuditChannel string
+	// Workspace is the only one whose commands and clicks are served; the
+	// zero Workspace serves none.
+	Workspace Workspace
 }
 
 // New returns a Bot and hooks it to the renewer's changes, so every state
 // change updates the request's message.
 func New(c Config) *Bot {
-	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox, optional: c.Optional, audit: c.AuditChannel, account: c.Account, obs: c.Observer}
+	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox, optional: c.Optional, audit: c.AuditChannel, account: c.Account, obs: c.Observer, ws: c.Workspace}
 	if b.obs == nil {
 		b.obs = nopObserver{}
 	}
@@ -136,6 +140,10 @@ func (b *Bot) view() blocks.View {
 // OVHcloud run in the pool and answer through response_url and
 // chat.postMessage.
 func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
+	if ok, why := b.ws.allows(commandOrigin(sc)); !ok {
+		refuseForeign(b.log, "command", why, commandOrigin(sc), sc.UserID)
+		return ephemeral(foreignText)
+	}
 	log := b.log.With("user", sc.UserID, "channel", sc.ChannelID)
 	cmd, err := ParseCommand(sc.Text)
 	if err != nil {
@@ -181,7 +189,7 @@ func (b *Bot) propose(ctx context.Context, to Target, cmd Command) {
 	r, err := b.renewer.Propose(ctx, renew.ProposeInput{Channel: to.Channel, User: to.User, Query: cmd.Service, Period: cmd.Period})
 	if err != nil {
 		log.Info("renew refused", "error", err)
-		b.tell(ctx, to, errText(err, b.renewer.Policy))
+		b.tell(ctx, to, b.explain(ctx, err))
 		return
 	}
 	log = log.With("request", r.ID, "service_id", r.Service.ID)
@@ -282,6 +290,22 @@ func (b *Bot) tell(ctx context.Context, to Target, text string) {
 
 // Interaction handles a click on one of the bot's messages.
 func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Reply {
+	if ok, why := b.ws.allows(interactionOrigin(cb)); !ok {
+		refuseForeign(b.log, string(cb.Type), why, interactionOrigin(cb), cb.User.ID)
+		if cb.Type == slack.InteractionTypeViewSubmission {
+			return &Reply{ResponseAction: "errors", Errors: map[string]string{blocks.BlockReason: foreignText}}
+		}
+		// A click's ack carries no message: answer through its
+		// response_url only (never the API, which acts as this
+		// workspace), in the pool, or not at all when it is full.
+		if cb.ResponseURL != "" {
+			to := Target{User: cb.User.ID, ResponseURL: cb.ResponseURL}
+			if !b.pool.Submit(func(ctx context.Context) { b.tell(ctx, to, foreignText) }) {
+				b.obs.Busy()
+			}
+		}
+		return nil
+	}
 	if cb.Type == slack.InteractionTypeViewSubmission && cb.View.CallbackID == blocks.CallbackCancel {
 		return b.cancelSubmitted(ctx, cb)
 	}
@@ -365,6 +389,7 @@ func (b *Bot) actionJob(actionID, value, ts, trigger string, to Target, log *slo
 	case blocks.ActionApprove:
 		return func(ctx context.Context) {
 			b.act(ctx, to, ts, id, func(a renew.Action) error {
+				a.Attempt = max(index, 0) // a value without one is from before attempts: the first
 				res, err := b.renewer.Approve(ctx, a)
 				switch {
 				case err == nil && res.Already && res.Missing > 0:
@@ -439,12 +464,28 @@ func (b *Bot) act(ctx context.Context, to Target, ts, id string, do func(renew.A
 		return
 	}
 	log.Info("action refused", "error", err)
-	b.tell(ctx, to, errText(err, b.renewer.Policy))
-	if errors.Is(err, renew.ErrConflict) {
+	b.tell(ctx, to, b.explain(ctx, err))
+	if errors.Is(err, renew.ErrConflict) || errors.Is(err, renew.ErrStaleApproval) {
 		// The message may be stale (an update lost, another replica):
 		// make it tell the truth again.
 		b.refresh(ctx, id)
 	}
+}
+
+// explain is errText, with a link to the request that holds a service
+// when that is why the action was refused.
+func (b *Bot) explain(ctx context.Context, err error) string {
+	var busy *renew.BusyError
+	if errors.As(err, &busy) && busy.Holder != nil && busy.Holder.MessageTS != "" {
+		if pl, ok := b.out.(Permalinker); ok {
+			link, lerr := pl.Permalink(ctx, busy.Holder.Channel, busy.Holder.MessageTS)
+			if lerr == nil {
+				return heldText(busy, link)
+			}
+			b.log.Warn("permalink", "request", busy.Holder.ID, "error", SlackErrorCode(lerr))
+		}
+	}
+	return errText(err, b.renewer.Policy)
 }
 
 // adopt records the message ts of a request whose ts was never stored

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/renewbot/renewbot/bot/blocks"
 	"github.com/renewbot/renewbot/renew"
@@ -20,7 +21,19 @@ func errText(err error, p *renew.Policy) string {
 		state     *renew.StateError
 		api       *renew.APIError
 	)
+	var (
+		busy      *renew.BusyError
+		elsewhere *renew.RenewedElsewhereError
+	)
 	switch {
+	case errors.As(err, &busy):
+		return heldText(busy, "")
+	case errors.As(err, &elsewhere):
+		return fmt.Sprintf("Nothing was paid: %s was renewed elsewhere meanwhile (in the OVHcloud control panel, or automatically): it now expires on %s, not %s as when this renewal was asked. "+
+			"The order stays unpaid and expires on its own. Type `/renew %s` again if you want a further period.",
+			blocks.Escape(elsewhere.Service.Name), elsewhere.Now.Format(time.DateOnly), elsewhere.Was.Format(time.DateOnly), blocks.Escape(elsewhere.Service.Name))
+	case errors.Is(err, renew.ErrStaleApproval):
+		return "That approval was for an earlier attempt: the payment failed since, and approvals start again. Nothing was done; approve from the updated message if you still agree."
 	case errors.As(err, &denied):
 		return deniedText(denied, p)
 	case errors.As(err, &ambiguous):
@@ -99,6 +112,44 @@ func errText(err error, p *renew.Policy) string {
 	return "Something went wrong and nothing was changed. Try again in a minute; if it keeps failing, the bot's logs say why."
 }
 
+// heldText says which request holds the service, by whom, in what state,
+// with a link to its message when there is one.
+func heldText(b *renew.BusyError, link string) string {
+	h := b.Holder
+	if h == nil {
+		return "Another renewal request is already open for this service, so I won't start a second one. `/renew status` in its channel shows it."
+	}
+	who := h.RequestedBy
+	if who == "" {
+		who = h.InitiatedBy
+	}
+	where := "<#" + h.Channel + ">"
+	if link != "" && !strings.ContainsAny(link, "<>|") {
+		where = "<" + link + "|its message> in " + where
+	}
+	return fmt.Sprintf("A renewal of %s is already open, so I won't start a second one: <@%s> asked on %s and it is %s. See %s; it can be cancelled there.",
+		blocks.Escape(blocks.Label(h.Service)), who, h.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), stateWords(h.State), where)
+}
+
+// stateWords says where a request stands, in a few words.
+func stateWords(s renew.State) string {
+	switch s {
+	case renew.StateProposed:
+		return "waiting for someone to choose a renewal option"
+	case renew.StateOrdering:
+		return "creating its order"
+	case renew.StateAwaitingApproval:
+		return "waiting for approval"
+	case renew.StatePaying:
+		return "being paid"
+	case renew.StatePaymentFailed:
+		return "waiting for approval again after a failed payment"
+	case renew.StateUnknown:
+		return "checking whether its payment went through"
+	}
+	return string(s)
+}
+
 func deniedText(d *renew.DeniedError, p *renew.Policy) string {
 	switch d.Rule {
 	case renew.RuleSelfApproval:
@@ -150,7 +201,7 @@ func stateText(s renew.State) string {
 		return "A strategy was already chosen for this request; the order is waiting for approval."
 	case renew.StatePaying:
 		return "This order is being paid right now. Nothing more to do."
-	case renew.StatePaid, renew.StateDelivered:
+	case renew.StatePaid, renew.StateDelivered, renew.StatePaidUnconfirmed:
 		return "This renewal is already paid. Nothing more to do."
 	case renew.StateCancelled:
 		return "This request was cancelled. Type `/renew` again to start a new one."

@@ -98,6 +98,9 @@ func (p *quietPoster) Ephemeral(context.Context, bot.Target, bot.Message) error 
 	return nil
 }
 
+// fuzzWorkspace is the workspace of slackfake's payloads.
+var fuzzWorkspace = bot.Workspace{TeamID: "T0001", AppID: "A0001"}
+
 // fuzzEnv is what every fuzz input runs against: one store (a SQLite
 // file) with one request awaiting approval, and the fake OVHcloud.
 type fuzzEnv struct {
@@ -137,7 +140,7 @@ func (e *fuzzEnv) serve(t *testing.T, path string, form url.Values) *httptest.Re
 	t.Helper()
 	rn := &renew.Renewer{OVH: e.ovh, Store: e.store, Policy: &renew.Policy{}, StuckAfter: time.Minute}
 	pool := bot.NewPool(2, 64, 5*time.Second)
-	b := bot.New(bot.Config{Renewer: rn, Out: e.out, Pool: pool, Log: e.log})
+	b := bot.New(bot.Config{Renewer: rn, Out: e.out, Pool: pool, Log: e.log, Workspace: fuzzWorkspace})
 	mux := http.NewServeMux()
 	bot.Routes(mux, b, fuzzSecret, nil)
 	req := slackfake.SignedRequest("http://bot"+path, fuzzSecret, form)
@@ -263,7 +266,7 @@ func FuzzSignature(f *testing.F) {
 		rn := &renew.Renewer{OVH: e.ovh, Store: e.store, Policy: &renew.Policy{}}
 		pool := bot.NewPool(1, 4, time.Second)
 		defer pool.Close(context.Background())
-		b := bot.New(bot.Config{Renewer: rn, Out: e.out, Pool: pool, Log: e.log})
+		b := bot.New(bot.Config{Renewer: rn, Out: e.out, Pool: pool, Log: e.log, Workspace: fuzzWorkspace})
 		mux := http.NewServeMux()
 		bot.Routes(mux, b, fuzzSecret, nil)
 		calls := e.out.calls.Load() + e.ovh.posts.Load()

@@ -120,7 +120,8 @@ func handleCommand(b *Bot) http.HandlerFunc {
 			TeamID: f.Get("team_id"), ChannelID: f.Get("channel_id"), ChannelName: f.Get("channel_name"),
 			UserID: f.Get("user_id"), UserName: f.Get("user_name"), Command: f.Get("command"),
 			Text: f.Get("text"), ResponseURL: f.Get("response_url"), TriggerID: f.Get("trigger_id"),
-			APIAppID: f.Get("api_app_id"),
+			APIAppID: f.Get("api_app_id"), EnterpriseID: f.Get("enterprise_id"),
+			IsEnterpriseInstall: f.Get("is_enterprise_install") == "true",
 		}
 		if sc.UserID == "" || sc.ChannelID == "" {
 			http.Error(w, "missing user_id or channel_id", http.StatusBadRequest)

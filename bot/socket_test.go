@@ -115,7 +115,8 @@ func newSocketRig(t *testing.T, workers, queue int) *socketRig {
 	r.pool = NewPool(workers, queue, time.Minute)
 	t.Cleanup(func() { _ = r.pool.Close(context.Background()) })
 	r.obs = &recorder{}
-	r.bot = New(Config{Renewer: rn, Out: &SlackPoster{API: api, Log: log}, Pool: r.pool, Log: log, Account: account, Observer: r.obs})
+	r.bot = New(Config{Renewer: rn, Out: &SlackPoster{API: api, Log: log}, Pool: r.pool, Log: log, Account: account, Observer: r.obs,
+		Workspace: Workspace{TeamID: "T0001", AppID: "A0001"}})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel, r.done = cancel, make(chan error, 1)

@@ -42,6 +42,10 @@ func EventLine(r *renew.Request, ev renew.Event) string {
 		return fmt.Sprintf(":white_check_mark: Paid %s (%s), approved by %s.", money(r.Order.PriceWithTax), order, approvedBy(r))
 	case "delivered":
 		return "OVHcloud delivered the renewal."
+	case "unconfirmed":
+		return "Paid; " + esc(ev.Detail, maxError) + "."
+	case "renewed_elsewhere":
+		return ":x: Not paid: " + esc(ev.Detail, maxError)
 	case "payment_failed":
 		return ":warning: The payment failed: " + esc(ev.Detail, maxError) + " It can be approved again."
 	case "payment_unknown":
@@ -65,7 +69,7 @@ func EventLine(r *renew.Request, ev renew.Event) string {
 func Audited(action string) bool {
 	switch action {
 	case "ordered", "approved", "paid", "payment_failed", "order_failed", "not_payable", "over_limit",
-		"order_expired", "cancelled", "expired":
+		"order_expired", "cancelled", "expired", "renewed_elsewhere":
 		return true
 	}
 	return false

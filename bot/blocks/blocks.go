@@ -30,7 +30,7 @@ import (
 const (
 	ActionChoose       = "choose"        // button, value "REQID:INDEX"
 	ActionChooseSelect = "choose_select" // static_select, option values "REQID:INDEX"
-	ActionApprove      = "approve"       // button, value "REQID"
+	ActionApprove      = "approve"       // button, value "REQID:ATTEMPT" (older messages: "REQID", attempt 0)
 	ActionCancel       = "cancel"        // button, value "REQID"
 )
 
@@ -74,7 +74,7 @@ func Request(r *renew.Request, v View) []slack.Block {
 	case renew.StatePaying:
 		bs = append(bs, mrkdwnSection(fmt.Sprintf(":hourglass_flowing_sand: *Paying…* approved by %s", approvedBy(r))))
 		bs = appendOrder(bs, r)
-	case renew.StatePaid, renew.StateDelivered:
+	case renew.StatePaid, renew.StateDelivered, renew.StatePaidUnconfirmed:
 		bs = append(bs, mrkdwnSection(paid(r)))
 		bs = appendOrder(bs, r)
 	case renew.StateFailed:
@@ -220,6 +220,9 @@ func awaiting(r *renew.Request, v View) []slack.Block {
 	if dry {
 		s.WriteString("\n*Dry run: nothing will be paid.* The order was only priced; cancel it when you are done.")
 	}
+	if d := drift(r); d != "" {
+		s.WriteString("\n:warning: " + d)
+	}
 	bs := []slack.Block{mrkdwnSection(s.String())}
 	bs = appendOrder(bs, r)
 	var buttons []slack.BlockElement
@@ -229,6 +232,26 @@ func awaiting(r *renew.Request, v View) []slack.Block {
 	cancel := slack.NewButtonBlockElement(ActionCancel, r.ID, plain("Cancel")).WithStyle(slack.StyleDanger)
 	buttons = append(buttons, cancel)
 	return append(bs, slack.NewActionBlock("", buttons...))
+}
+
+// drift says plainly when OVHcloud priced the order differently from the
+// strategy that was chosen, so nobody approves a price they did not see.
+func drift(r *renew.Request) string {
+	if r.Order == nil || r.Chosen == nil || r.Order.PriceWithoutTax.Ucents == r.Chosen.Price.Ucents {
+		return ""
+	}
+	dir := "more"
+	if r.Order.PriceWithoutTax.Ucents < r.Chosen.Price.Ucents {
+		dir = "less"
+	}
+	return fmt.Sprintf("*Price changed:* OVHcloud priced this order at %s without tax, %s than the %s shown when it was chosen.",
+		money(r.Order.PriceWithoutTax), dir, money(r.Chosen.Price))
+}
+
+// ApproveValue is the approve button's value: the request and the round
+// of approval it is shown for, so a replayed click counts once.
+func ApproveValue(r *renew.Request) string {
+	return r.ID + ":" + strconv.Itoa(r.Attempt)
 }
 
 // approveButton pays on the last approval: its confirm dialog names the
@@ -247,7 +270,7 @@ func approveButton(r *renew.Request) *slack.ButtonBlockElement {
 		plain(pay),
 		plain("Not yet"),
 	).WithStyle(slack.StylePrimary)
-	return slack.NewButtonBlockElement(ActionApprove, r.ID, plain("Approve and pay")).
+	return slack.NewButtonBlockElement(ActionApprove, ApproveValue(r), plain("Approve and pay")).
 		WithStyle(slack.StylePrimary).WithConfirm(confirm)
 }
 
@@ -315,6 +338,9 @@ func paid(r *renew.Request) string {
 		s += "\nOrder status: *delivering*, OVHcloud is renewing the service."
 	case r.OrderStatus != "":
 		s += "\nOrder status: *" + line(string(r.OrderStatus), 50) + "*."
+	}
+	if r.State == renew.StatePaidUnconfirmed {
+		s += "\nOVHcloud had not confirmed the delivery when I stopped following it; check the order in the OVHcloud control panel if the service does not show the new expiry."
 	}
 	return s
 }
@@ -385,6 +411,8 @@ func Text(r *renew.Request) string {
 		s = fmt.Sprintf("Renewal of %s: %s is paid.", name, order)
 	case renew.StateDelivered:
 		s = fmt.Sprintf("%s is renewed: %s is delivered.", name, order)
+	case renew.StatePaidUnconfirmed:
+		s = fmt.Sprintf("Renewal of %s: %s is paid; delivery not confirmed yet.", name, order)
 	case renew.StateFailed:
 		s = fmt.Sprintf("Renewal of %s failed.", name)
 	case renew.StateCancelled:

@@ -118,6 +118,20 @@ func goldenCases() map[string]func() ([]slack.Block, View) {
 			return Request(domainRequest(), l), l
 		},
 		"help": func() ([]slack.Block, View) { return Help(), v },
+		"paid_unconfirmed": func() ([]slack.Block, View) {
+			return Request(paidRequest(renew.StatePaidUnconfirmed, renew.OrderDelivering), v), v
+		},
+		"price_drift": func() ([]slack.Block, View) {
+			r := chosen(renew.StateAwaitingApproval)
+			r.Chosen.Price = eur(3500) // shown at 35.00 €, ordered at 37.87 €
+			return Request(r, v), v
+		},
+		"second_attempt": func() ([]slack.Block, View) {
+			r := chosen(renew.StatePaymentFailed)
+			r.Attempt = 2
+			r.Error = "ovhcloud: 403 This order can't be paid with 'bankAccount' (query id EU.ext-1.7c2f.43)"
+			return Request(r, v), v
+		},
 	}
 }
 
@@ -433,8 +447,14 @@ func TestApproveConfirmNamesAmount(t *testing.T) {
 	if a == nil {
 		t.Fatal("no approve button")
 	}
-	if a.Value != reqID || a.Style != slack.StylePrimary || a.Text.Text != "Approve and pay" {
+	if a.Value != reqID+":0" || a.Style != slack.StylePrimary || a.Text.Text != "Approve and pay" {
 		t.Errorf("approve button %+v", a)
+	}
+	// After a failed payment the button is for the new round only.
+	r := chosen(renew.StatePaymentFailed)
+	r.Attempt = 3
+	if a := findButton(Request(r, view()), ActionApprove); a == nil || a.Value != reqID+":3" {
+		t.Errorf("approve button of attempt 3: %+v", a)
 	}
 	c := a.Confirm
 	if c == nil {

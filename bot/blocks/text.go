@@ -171,6 +171,10 @@ func amount(m renew.Money) string {
 	return s
 }
 
+// Label names a service the way people call it: its display name, else
+// its name. Not escaped.
+func Label(s renew.Service) string { return label(s) }
+
 // label names a service the way people call it: its display name, else
 // its name.
 func label(s renew.Service) string {

@@ -148,12 +148,16 @@ func (c *Console) echoed(line string) {
 	}
 }
 
+// TeamID is the console's workspace: every command and click comes from
+// it.
+const TeamID = "T0CONSOLE1"
+
 // command runs "/renew text" as the current user in the channel.
 func (c *Console) command(ctx context.Context, h Handler, text string) {
 	c.mu.Lock()
 	user := c.user
 	sc := slack.SlashCommand{
-		TeamID:      "T0CONSOLE1",
+		TeamID:      TeamID,
 		TeamDomain:  "console",
 		ChannelID:   c.channel,
 		ChannelName: c.channelName,
@@ -224,8 +228,8 @@ func (c *Console) click(ctx context.Context, h Handler, cl clickable) {
 		Type:      slack.InteractionTypeBlockActions,
 		TriggerID: c.trigger(),
 		ActionTs:  actionTS,
-		Team:      slack.Team{ID: "T0CONSOLE1", Domain: "console"},
-		User:      slack.User{ID: user, Name: strings.TrimPrefix(c.userName(user), "@")},
+		Team:      slack.Team{ID: TeamID, Domain: "console"},
+		User:      slack.User{ID: user, TeamID: TeamID, Name: strings.TrimPrefix(c.userName(user), "@")},
 		Container: slack.Container{
 			Type:        "message",
 			MessageTs:   msg.ts,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/renewbot/renewbot/bot"
 	"github.com/renewbot/renewbot/bot/console"
 )
 
@@ -56,7 +57,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
-	a, err := build(ctx, bg, c, log, con)
+	a, err := build(ctx, bg, c, log, wiring{out: con, workspace: &bot.Workspace{TeamID: console.TeamID}})
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func SignedRequest(target, secret string, form url.Values) *http.Request {
 func (s *Server) Command(channel, user, text string) url.Values {
 	return url.Values{
 		"token":        {"deprecated"},
-		"team_id":      {"T0001"},
+		"team_id":      {TeamID},
 		"team_domain":  {"example"},
 		"channel_id":   {channel},
 		"channel_name": {"ops"},
@@ -46,7 +46,7 @@ func (s *Server) Command(channel, user, text string) url.Values {
 		"text":         {text},
 		"response_url": {s.ResponseURL(user)},
 		"trigger_id":   {"trigger-" + user},
-		"api_app_id":   {"A0001"},
+		"api_app_id":   {AppID},
 	}
 }
 
@@ -71,9 +71,9 @@ func (s *Server) Select(channel, ts, user, actionID, value string) url.Values {
 func (s *Server) interaction(channel, ts, user string, action map[string]any) url.Values {
 	payload := map[string]any{
 		"type":         "block_actions",
-		"team":         map[string]any{"id": "T0001", "domain": "example"},
-		"user":         map[string]any{"id": user, "username": strings.ToLower(user), "team_id": "T0001"},
-		"api_app_id":   "A0001",
+		"team":         map[string]any{"id": TeamID, "domain": "example"},
+		"user":         map[string]any{"id": user, "username": strings.ToLower(user), "team_id": TeamID},
+		"api_app_id":   AppID,
 		"token":        "deprecated",
 		"container":    map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
 		"trigger_id":   "trigger-" + user,
@@ -97,9 +97,10 @@ func (s *Server) ViewSubmission(user, callbackID, privateMetadata string, values
 		state[block] = m
 	}
 	payload := map[string]any{
-		"type": "view_submission",
-		"team": map[string]any{"id": "T0001", "domain": "example"},
-		"user": map[string]any{"id": user, "username": strings.ToLower(user), "team_id": "T0001"},
+		"type":       "view_submission",
+		"team":       map[string]any{"id": TeamID, "domain": "example"},
+		"user":       map[string]any{"id": user, "username": strings.ToLower(user), "team_id": TeamID},
+		"api_app_id": AppID,
 		"view": map[string]any{
 			"id": "V123", "type": "modal", "callback_id": callbackID,
 			"private_metadata": privateMetadata,

@@ -101,9 +101,32 @@ func New() *Server {
 		c.Handle("/usergroups.users.list", s.api("usergroups.users.list", s.groupUsers))
 		c.Handle("/views.open", s.api("views.open", s.viewsOpen))
 		c.Handle("/response/", s.response)
+		c.Handle("/auth.test", s.api("auth.test", s.authTest))
+		c.Handle("/bots.info", s.api("bots.info", s.botsInfo))
 	})
 	s.Server.Start()
 	return s
+}
+
+// The workspace the fake is: auth.test and bots.info say so, and the
+// payloads it builds (Command, Click…) come from there.
+const (
+	TeamID  = "T0001"
+	AppID   = "A0001"
+	BotID   = "B0001"
+	BotUser = "U0BOT0001"
+)
+
+func (s *Server) authTest(url.Values, string) (any, error) {
+	return map[string]any{"ok": true, "url": "https://example.slack.com/", "team": "Example", "user": "renewbot",
+		"team_id": TeamID, "user_id": BotUser, "bot_id": BotID}, nil
+}
+
+func (s *Server) botsInfo(form url.Values, _ string) (any, error) {
+	if form.Get("bot") != BotID {
+		return nil, fmt.Errorf("bot_not_found")
+	}
+	return map[string]any{"ok": true, "bot": map[string]any{"id": BotID, "app_id": AppID, "name": "renewbot", "deleted": false, "user_id": BotUser}}, nil
 }
 
 // Close stops the server.

@@ -15,9 +15,6 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// AppID is the app id the fake Socket Mode reports in hello messages.
-const AppID = "A0001"
-
 // Ack is one acknowledgement the app sent over Socket Mode.
 type Ack struct {
 	EnvelopeID string
