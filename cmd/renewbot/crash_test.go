@@ -259,8 +259,9 @@ func (c *child) orderAndHangPay() (slackfake.Message, element) {
 	m := c.message(1, "Approve and pay")
 	approve := c.find(m, "approve", "")
 	c.click(bob, m.TS, "approve", approve.Value)
+	// No message update between the claim and the pay call: the message
+	// may still say it waits for approval.
 	c.eventually("the pay call", func() bool { return c.payAttempts() == 1 })
-	c.message(1, "Paying")
 	c.kill()
 	c.ovh.ClearFaults()
 	return m, approve
@@ -273,7 +274,7 @@ func (c *child) orderAndHangPay() (slackfake.Message, element) {
 func TestCrashDuringPaymentNotPaid(t *testing.T) {
 	t.Parallel()
 	c := newChild(t, nil)
-	m, approve := c.orderAndHangPay()
+	m, _ := c.orderAndHangPay()
 	if o, _ := c.ovh.Order(ovhfake.FirstOrderID); o.Paid() {
 		t.Fatal("the fake recorded a payment it never answered")
 	}
@@ -286,7 +287,7 @@ func TestCrashDuringPaymentNotPaid(t *testing.T) {
 	if n := c.payAttempts(); n != 1 {
 		t.Fatalf("the reconciler paid again: %d pay calls", n)
 	}
-	c.click(carol, m.TS, "approve", approve.Value)
+	c.click(carol, m.TS, "approve", c.find(m, "approve", "").Value)
 	c.message(1, "Paid", carol)
 	settle()
 	if n := c.payAttempts(); n != 2 {
@@ -317,5 +318,47 @@ func TestCrashDuringPaymentPaid(t *testing.T) {
 	settle()
 	if n := c.payAttempts(); n != 1 {
 		t.Fatalf("%d pay calls, want exactly 1: paid twice", n)
+	}
+}
+
+// (b3) The pay call goes out late (a slow status read before it), OVHcloud
+// takes the money but shows it only a while later, and the bot is killed
+// before the answer. After the restart the reconciler waits
+// RENEWBOT_STUCK_AFTER from the pay call, not from the claim: it finds
+// the payment, and nothing is paid twice.
+func TestCrashAfterALatePayCallSettlesFromIt(t *testing.T) {
+	t.Parallel()
+	const stuck = 6 * time.Second
+	c := newChild(t, map[string]string{"RENEWBOT_STUCK_AFTER": stuck.String()})
+	c.ovh.PaymentVisibleAfter = 5 * time.Second // set before any payment: read under the fake's lock afterwards
+	c.proposeAndChoose()
+	m := c.message(1, "Approve and pay")
+	c.ovh.Inject("GET /me/order/*/status", ovhfake.Fault{Delay: 3 * time.Second, Times: 1})
+	c.ovh.Inject("POST /me/order/*/pay", ovhfake.Fault{Processed: true, Hang: true})
+	c.click(bob, m.TS, "approve", c.find(m, "approve", "").Value)
+	c.eventually("the pay call", func() bool { return c.payAttempts() == 1 })
+	c.kill()
+	c.ovh.ClearFaults()
+	if o, _ := c.ovh.Order(ovhfake.FirstOrderID); !o.Paid() {
+		t.Fatal("the fake did not take the payment")
+	}
+
+	c.start()
+	// Approvers keep trying while the outcome is being settled.
+	deadline := time.Now().Add(stuck + 4*time.Second)
+	for time.Now().Before(deadline) {
+		cur := c.slack.Messages(channel)[0]
+		if strings.Contains(blockText(cur.Raw), "Paid") {
+			break
+		}
+		if hasAction(cur, "approve") {
+			c.click(carol, cur.TS, "approve", c.find(cur, "approve", "").Value)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	c.message(1, "Paid")
+	settle()
+	if n := c.payAttempts(); n != 1 {
+		t.Fatalf("%d pay calls, want exactly 1: the payment shown late was paid again", n)
 	}
 }

@@ -38,6 +38,9 @@ type harness struct {
 	base  string
 	env   map[string]string
 	logs  *syncBuffer
+	// clock is the bot's own clock (time.Now when nil): replicas can be
+	// made to disagree.
+	clock func() time.Time
 
 	cancel context.CancelFunc
 	done   chan error
@@ -119,7 +122,11 @@ func (h *harness) start() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
-	go func() { h.done <- run(ctx, nil, io.Discard, h.logs) }()
+	d := deps{now: h.clock}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	go func() { h.done <- runWith(ctx, d, nil, io.Discard, h.logs) }()
 	h.waitHealthy(10*time.Second, func() string {
 		select {
 		case err := <-h.done:
@@ -375,4 +382,17 @@ func hasAction(m slackfake.Message, actionID string) bool {
 		}
 	}
 	return false
+}
+
+// workCalls are the Slack calls the bot made for requests it served: all
+// but auth.test and bots.info, which tell it at start which workspace it
+// serves.
+func (h *harness) workCalls() []slackfake.Call {
+	var out []slackfake.Call
+	for _, c := range h.slack.Calls("") {
+		if c.Method != "auth.test" && c.Method != "bots.info" {
+			out = append(out, c)
+		}
+	}
+	return out
 }

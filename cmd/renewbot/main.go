@@ -49,13 +49,23 @@ func main() {
 // run is the whole program; main only gives it a context that ends on
 // SIGINT or SIGTERM.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runWith(ctx, deps{now: time.Now}, args, stdout, stderr)
+}
+
+// deps is what the program takes from the machine beyond its arguments
+// and environment: the clock. Tests give replicas clocks of their own.
+type deps struct {
+	now func() time.Time
+}
+
+func runWith(ctx context.Context, d deps, args []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]
 	}
 	switch cmd {
 	case "serve":
-		return serve(ctx, stderr)
+		return serve(ctx, d, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, stdout)
 	case "console":
@@ -120,11 +130,22 @@ func holder() string {
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), renew.NewID()[:8])
 }
 
+// wiring is what build takes beyond the configuration.
+type wiring struct {
+	// out is where the bot talks: nil for Slack's Web API.
+	out bot.Poster
+	// workspace is the one the bot serves: nil to ask Slack (auth.test).
+	workspace *bot.Workspace
+	// local is this process's clock (time.Now when nil).
+	local func() time.Time
+}
+
 // build wires the program. optional ends at shutdown, before work in
-// flight is drained. out is where the bot talks: nil for Slack's Web API.
-func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Poster) (*app, error) {
-	// One clock for everything that stamps or compares times.
-	now := time.Now
+// flight is drained.
+func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) (*app, error) {
+	if w.local == nil {
+		w.local = time.Now
+	}
 	oc := ovhConfig(c)
 	m := metrics.New(nil)
 	oc.Observe = m.OVHCall
@@ -132,10 +153,14 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlstore.Open(ctx, c.DatabaseURL, sqlstore.WithClock(now))
+	store, err := sqlstore.Open(ctx, c.DatabaseURL, sqlstore.WithClock(w.local))
 	if err != nil {
 		return nil, fmt.Errorf("RENEWBOT_DATABASE_URL: %w", err)
 	}
+	// One clock for everything that stamps or compares times: the
+	// database's, so replicas whose clocks differ still agree on when a
+	// payment may be settled or a request has expired.
+	now := store.Now
 	m.CountStates(store.CountByState)
 	opts := []slack.Option{
 		slack.OptionAPIURL(c.SlackAPIURL),
@@ -145,8 +170,18 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 		opts = append(opts, slack.OptionAppLevelToken(c.SlackAppToken))
 	}
 	api := slack.New(c.SlackBotToken, opts...)
+	out := w.out
 	if out == nil {
 		out = &bot.SlackPoster{API: api, Log: log}
+	}
+	ws := w.workspace
+	if ws == nil {
+		found, err := whoami(ctx, api, c.SlackAppToken, log)
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+		ws = &found
 	}
 	policy := &renew.Policy{
 		Approvers:    c.Approvers,
@@ -184,12 +219,13 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 		AuditChannel: c.AuditChannel,
 		Account:      account,
 		Observer:     m,
+		Workspace:    *ws,
 	})
 	reminders := &renew.Reminders{Account: account, Log: store, Thresholds: c.ReminderDays, Now: now}
 	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log, reminders: reminders, metrics: m, holder: holder(), api: api}, nil
 }
 
-func serve(ctx context.Context, stderr io.Writer) error {
+func serve(ctx context.Context, d deps, stderr io.Writer) error {
 	c, err := loadConfig()
 	if err != nil {
 		return err
@@ -197,7 +233,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	log := newLogger(c, stderr)
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
-	a, err := build(ctx, bg, c, log, nil)
+	a, err := build(ctx, bg, c, log, wiring{local: d.now})
 	if err != nil {
 		return err
 	}
@@ -220,6 +256,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	}
 	log.Info("renewbot listening", "addr", ln.Addr().String(), "dry_run", c.DryRun, "ovh_endpoint", c.OVHEndpoint)
 
+	go a.redraw(bg)
 	go a.background(bg, c.Sweep)
 	if c.ReminderChannel != "" {
 		go a.remind(bg, c.ReminderChannel, c.ReminderAt.DailyAt)
@@ -265,10 +302,6 @@ func serve(ctx context.Context, stderr io.Writer) error {
 // holder of the "background" lease works; another takes over within a few
 // periods when it dies.
 func (a *app) background(ctx context.Context, every time.Duration) {
-	// Every replica redraws at start: its own crash may have lost an update.
-	if err := a.bot.RefreshUnfinished(ctx); err != nil && ctx.Err() == nil {
-		a.log.Warn("redraw unfinished requests", "error", err)
-	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	held := false
@@ -282,6 +315,10 @@ func (a *app) background(ctx context.Context, every time.Duration) {
 		}
 	}()
 	for {
+		// Follow the database's clock as this machine's drifts.
+		if err := a.store.SyncClock(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("read the database clock", "error", err)
+		}
 		ok, err := a.store.Lease(ctx, "background", a.holder, 5*every)
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -306,6 +343,47 @@ func (a *app) background(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// redraw brings the messages of unfinished requests up to date, in the
+// background: every replica does it at start, since its own crash may
+// have lost an update, and it must not hold up the sweeps.
+func (a *app) redraw(ctx context.Context) {
+	if err := a.bot.RefreshUnfinished(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("redraw unfinished requests", "error", err)
+	}
+}
+
+// whoami asks Slack which workspace, enterprise and app the bot token
+// belongs to: the bot serves requests from there only. The app id comes
+// from bots.info, else from the app-level token (xapp-1-APPID-…); when
+// neither says, api_app_id is not checked (the signing secret is the
+// app's own anyway).
+func whoami(ctx context.Context, api *slack.Client, appToken string, log *slog.Logger) (bot.Workspace, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	auth, err := api.AuthTestContext(ctx)
+	if err != nil {
+		return bot.Workspace{}, fmt.Errorf("SLACK_BOT_TOKEN: Slack auth.test failed, so the bot can't tell which workspace it serves: %s", bot.SlackErrorCode(err))
+	}
+	ws := bot.Workspace{TeamID: auth.TeamID, EnterpriseID: auth.EnterpriseID}
+	if auth.BotID != "" {
+		if b, err := api.GetBotInfoContext(ctx, slack.GetBotInfoParameters{Bot: auth.BotID}); err == nil {
+			ws.AppID = b.AppID
+		} else {
+			log.Info("bots.info failed; the app id comes from the app-level token if any", "error", bot.SlackErrorCode(err))
+		}
+	}
+	if ws.AppID == "" {
+		if parts := strings.Split(appToken, "-"); len(parts) > 2 && parts[0] == "xapp" && strings.HasPrefix(parts[2], "A") {
+			ws.AppID = parts[2]
+		}
+	}
+	if ws.AppID == "" {
+		log.Warn("the app id is unknown: api_app_id is not checked (add the users:read scope so bots.info can tell it)")
+	}
+	log.Info("serving one workspace", "team", ws.TeamID, "enterprise", ws.EnterpriseID, "app", ws.AppID)
+	return ws, nil
 }
 
 // remind posts the reminder digest every day at the configured time.
@@ -414,7 +492,8 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	log := newLogger(c, stderr)
-	a, err := build(ctx, context.Background(), c, log, out)
+	// The digest is posted, never answered: no workspace to serve.
+	a, err := build(ctx, context.Background(), c, log, wiring{out: out, workspace: &bot.Workspace{}})
 	if err != nil {
 		return err
 	}
