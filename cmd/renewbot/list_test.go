@@ -12,9 +12,15 @@ import (
 
 func TestListAndRenewButton(t *testing.T) {
 	h := newHarness(t, nil)
+	// A display name typed by a customer is shown as typed, never read
+	// as a mention or markup.
+	ovhfake.AddEscapeService(h.ovh, time.Now().AddDate(0, 0, 20))
 	h.command(alice, "list")
 	l := h.ephemeral(alice, "web-front")
 	text := blockText(l.Raw)
+	if !strings.Contains(text, "&lt;!channel&gt; &amp; &lt;b&gt;") || strings.Contains(text, "<!channel>") {
+		t.Errorf("/renew list does not escape the display name <!channel> & <b>:\n%s", text)
+	}
 	for _, want := range []string{"legacy-app", "suspended-box", "db-primary", "storage-1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/renew list lacks %s:\n%s", want, text)

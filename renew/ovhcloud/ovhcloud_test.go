@@ -87,7 +87,7 @@ func TestServiceIDs(t *testing.T) {
 		t.Fatalf("ServiceIDs = %v, %v", ids, err)
 	}
 	all, err := e.c.ServiceIDs(ctx, "")
-	if err != nil || len(all) != 11 {
+	if err != nil || len(all) != 10 {
 		t.Fatalf("all ServiceIDs = %v, %v", all, err)
 	}
 	if ids, err := e.c.ServiceIDs(ctx, "<!channel> & <b>"); err != nil || len(ids) != 0 {
@@ -122,6 +122,7 @@ func TestService(t *testing.T) {
 	if exp.Format(time.RFC3339) != "2026-12-20T00:00:00+01:00" || renew.DaysBetween(t0, exp) != 24 {
 		t.Fatalf("expiration %v, %d days", exp, renew.DaysBetween(t0, exp))
 	}
+	ovhfake.AddEscapeService(e.fake, t0.AddDate(0, 0, 30))
 	esc, err := e.c.Service(context.Background(), ovhfake.EscapeID)
 	if err != nil || esc.DisplayName != "<!channel> & <b>" {
 		t.Fatalf("escape service %q, %v", esc.DisplayName, err)
