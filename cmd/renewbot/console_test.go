@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -143,6 +148,9 @@ func TestConsoleSandboxFlow(t *testing.T) {
 	if !strings.Contains(out, "Sandbox") {
 		t.Errorf("the list does not say sandbox:\n%s", out)
 	}
+	if strings.Contains(out, "channel>") {
+		t.Errorf("the sandbox shows a test fixture to a newcomer:\n%s", out)
+	}
 
 	out = s.step("/renew web-front", "web-front", "vps-1.example.net", "1 year", "79.20", "Choose")
 	if !strings.Contains(out, "only visible to @alice") {
@@ -170,47 +178,113 @@ func TestConsoleSandboxFlow(t *testing.T) {
 	}
 }
 
-// The calls OVHcloud gets from the console are the flow's, checked on a
-// fake account served over HTTP: the sandbox's own fake lives inside
-// build, out of a test's reach.
+// The calls OVHcloud gets from the console are the flow's, checked on the
+// sandbox's own account.
 func TestConsoleCallsOVHcloud(t *testing.T) {
-	ovh := ovhfake.SampleAccount(time.Now())
-	url := ovh.Start()
-	t.Cleanup(ovh.Close)
-	s := startConsole(t, map[string]string{
-		"OVH_ENDPOINT":           url,
-		"OVH_APPLICATION_KEY":    "console-app-key",
-		"OVH_APPLICATION_SECRET": "console-app-secret",
-		"OVH_CONSUMER_KEY":       "console-consumer-key",
-	})
-	if banner := s.out.String(); !strings.Contains(banner, "REAL account") {
-		t.Errorf("the banner does not warn that OVHcloud is real:\n%s", banner)
-	}
+	ovh := watchSandbox(t)
+	s := startConsole(t, nil)
 	out := s.step("/renew web-front 1y", "1 year", "79.20")
-	if strings.Contains(out, "Sandbox") {
-		t.Errorf("a message says sandbox while OVHcloud is not:\n%s", out)
-	}
 	out = s.step(button(t, out, "Renew for 1 year", "Choose"), "Approve and pay")
 	approve := button(t, out, "Order", "Approve and pay")
 	s.step("as bob", "@bob> ")
 	s.step(approve, "Approve and pay?")
 	s.step("y", "Paid")
 
-	renews := ovh.CallsTo("POST", "/service/*/renew")
+	renews := (*ovh).CallsTo("POST", "/service/*/renew")
 	if len(renews) != 1 || renews[0].Path != "/service/10001/renew" || body(renews[0]) != `{"dryRun":false,"duration":"P1Y","services":[10001]}` {
 		t.Errorf("renew calls = %+v, want one POST /service/10001/renew for P1Y", renews)
 	}
-	if n := len(ovh.CallsTo("GET", "/me/order/*/status")); n < 1 {
+	if n := len((*ovh).CallsTo("GET", "/me/order/*/status")); n < 1 {
 		t.Error("the order status was not checked before paying")
 	}
-	pays := ovh.CallsTo("POST", "/me/order/*/pay")
+	pays := (*ovh).CallsTo("POST", "/me/order/*/pay")
 	if len(pays) != 1 || pays[0].Path != "/me/order/123456789/pay" || body(pays[0]) != `{"paymentMethod":{"id":42}}` {
 		t.Errorf("pay calls = %+v, want one POST /me/order/123456789/pay with the default method", pays)
 	}
 }
 
-// A database named in the environment is kept; the temporary one is gone
-// when the console ends.
+// watchSandbox makes the next sandbox account the one returned, for the
+// test to read the calls it gets once the console made it.
+func watchSandbox(t *testing.T) **ovhfake.Server {
+	t.Helper()
+	var fake *ovhfake.Server
+	before := sandboxAccount
+	sandboxAccount = func(now time.Time) *ovhfake.Server {
+		fake = ovhfake.SampleAccount(now)
+		return fake
+	}
+	t.Cleanup(func() { sandboxAccount = before })
+	return &fake
+}
+
+// The console is a sandbox whatever the environment says: with the team's
+// database and a real OVHcloud endpoint configured, it opens neither, and
+// a whole paid renewal happens on the sample account and a temporary file.
+func TestConsoleIsAlwaysASandbox(t *testing.T) {
+	var ovhCalls atomic.Int64
+	real := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ovhCalls.Add(1)
+		http.Error(w, "not here", http.StatusTeapot)
+	}))
+	t.Cleanup(real.Close)
+	pg, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	var pgConns atomic.Int64
+	go func() {
+		for {
+			c, err := pg.Accept()
+			if err != nil {
+				return
+			}
+			pgConns.Add(1)
+			c.Close()
+		}
+	}()
+	team := t.TempDir()
+	for _, database := range []string{"sqlite:" + filepath.Join(team, "renewbot.db"), "postgres://renewbot:secret@" + pg.Addr().String() + "/renewbot"} {
+		t.Run(strings.Split(database, ":")[0], func(t *testing.T) {
+			sandbox := watchSandbox(t)
+			s := startConsole(t, map[string]string{
+				"RENEWBOT_DATABASE_URL":  database,
+				"OVH_ENDPOINT":           real.URL,
+				"OVH_APPLICATION_KEY":    "team-app-key",
+				"OVH_APPLICATION_SECRET": "team-app-secret",
+				"OVH_CONSUMER_KEY":       "team-consumer-key",
+			})
+			banner := s.out.String()
+			for _, want := range []string{"OVHcloud: sandbox", "Database: a temporary SQLite file", "Ignored: OVH_ENDPOINT and RENEWBOT_DATABASE_URL"} {
+				if !strings.Contains(banner, want) {
+					t.Errorf("the banner lacks %q:\n%s", want, banner)
+				}
+			}
+			out := s.step("/renew web-front 1m", "Sandbox", "7.00")
+			out = s.step(button(t, out, "Renew for 1 month", "Choose"), "Approve and pay")
+			approve := button(t, out, "Order", "Approve and pay")
+			s.step("as bob", "@bob> ")
+			s.step(approve, "Approve and pay?")
+			s.step("y", "Paid")
+			s.quit()
+
+			if n := len((*sandbox).CallsTo("POST", "/me/order/*/pay")); n != 1 {
+				t.Errorf("%d payments on the sandbox, want 1", n)
+			}
+		})
+	}
+	if n := ovhCalls.Load(); n != 0 {
+		t.Errorf("the console called the configured OVHcloud endpoint %d times", n)
+	}
+	if n := pgConns.Load(); n != 0 {
+		t.Errorf("the console connected %d times to the configured PostgreSQL", n)
+	}
+	if left, err := os.ReadDir(team); err != nil || len(left) != 0 {
+		t.Errorf("the configured SQLite database's directory holds %v (%v), want nothing", left, err)
+	}
+}
+
+// The temporary database is gone when the console ends.
 func TestConsoleDatabase(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
@@ -223,16 +297,6 @@ func TestConsoleDatabase(t *testing.T) {
 	}
 	for _, e := range left {
 		t.Errorf("%s left behind in the temporary directory", e.Name())
-	}
-
-	path := tmp + "/kept.db"
-	s = startConsole(t, map[string]string{"RENEWBOT_DATABASE_URL": "sqlite:" + path})
-	if !strings.Contains(s.out.String(), "Database: RENEWBOT_DATABASE_URL") {
-		t.Errorf("the banner does not say which database:\n%s", s.out)
-	}
-	s.quit()
-	if _, err := os.Stat(path); err != nil {
-		t.Errorf("the configured database is gone: %v", err)
 	}
 }
 

@@ -371,10 +371,14 @@ func ovhConfig(c Config) ovhcloud.Config {
 	}
 }
 
+// sandboxAccount makes the account the sandbox serves. A test replaces
+// it to see the calls the sandbox gets.
+var sandboxAccount = ovhfake.SampleAccount
+
 // sandboxOVH is an OVHcloud client for OVH_ENDPOINT=sandbox: the real
 // adapter talking, in the process, to the fake account the tests use.
 func sandboxOVH(timeout time.Duration) ovhcloud.Config {
-	fake := ovhfake.SampleAccount(time.Now())
+	fake := sandboxAccount(time.Now())
 	fake.StatusStep = 20 * time.Second // checking, delivering, delivered
 	return ovhcloud.Config{
 		Endpoint:    ovhfake.SandboxURL,
