@@ -192,12 +192,22 @@ func (c *Console) reply(user string, r *bot.Reply) {
 	c.ephemeral(c.channel, user, m)
 }
 
-// clickable returns what number n clicks on the current screen.
+// clickable returns what number n clicks: the element it was given to,
+// while its message still shows it.
 func (c *Console) clickable(n int) (clickable, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cl, ok := c.live[n]
-	return cl, ok
+	ts, key, _ := strings.Cut(c.clicks[n], "\x00")
+	msg, ok := c.msgs[ts]
+	if !ok {
+		return clickable{}, false
+	}
+	for _, e := range msg.elems {
+		if e.Key() == key {
+			return clickable{ts: ts, elem: e}, true
+		}
+	}
+	return clickable{}, false
 }
 
 // click sends the block_actions callback Slack would send for a click on

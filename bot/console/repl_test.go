@@ -135,7 +135,7 @@ func TestRun(t *testing.T) {
 		"│ Choose a renewal:\n│   [2] 7.00 € (1 month)\n│ [3] Cancel",
 		"There is no [9] on screen.",
 		"renewbot · message 1, edited: Renewal of web-front: ordering…",
-		"│ [4] Approve and pay   [3] Cancel", // Cancel keeps its number
+		"│ [4] Approve and pay   [5] Cancel", // numbered in the order shown
 		"@alice> 4\nApprove and pay?\nPay 95.04 €?\n[y] Pay   [n] Not yet\ny/n> y\n",
 		"renewbot, only visible to @alice: A teammate has to approve.",
 		"You are now @bob (U0BOB0001).",
@@ -172,6 +172,38 @@ func TestRun(t *testing.T) {
 	}
 	if u := f.clicks[2].User.ID; u != "U0BOB0001" || f.clicks[2].ActionCallback.BlockActions[0].ActionID != "approve" {
 		t.Errorf("last click by %s on %s, want bob's approve", u, f.clicks[2].ActionCallback.BlockActions[0].ActionID)
+	}
+}
+
+// Numbers read in the order shown, and a button keeps its number while
+// that order holds; an old number still clicks its button, never another.
+func TestNumbersFollowDisplayOrder(t *testing.T) {
+	var out syncWriter
+	c, _ := New(Config{Out: &out})
+	f := &fakeBot{c: c}
+	ctx := context.Background()
+	ts, _ := c.Post(ctx, c.Channel(), f.request("proposed"))
+	if got := out.String(); !strings.Contains(got, "[1] Choose") || !strings.Contains(got, "[2] 7.00 €") || !strings.Contains(got, "[3] Cancel") {
+		t.Fatalf("proposed:\n%s", got)
+	}
+	_ = c.Update(ctx, c.Channel(), ts, f.request("awaiting approval"))
+	if got := out.String(); !strings.Contains(got, "│ [4] Approve and pay   [5] Cancel\n") {
+		t.Fatalf("awaiting approval, want Approve [4] before Cancel [5]:\n%s", got)
+	}
+	_ = c.Update(ctx, c.Channel(), ts, f.request("awaiting approval, 1 of 2"))
+	c.showAll()
+	if got := out.String(); strings.Count(got, "[4] Approve and pay   [5] Cancel") != 2 || strings.Contains(got, "[6]") {
+		t.Fatalf("an edit with the same buttons renumbered them:\n%s", got)
+	}
+	for n, want := range map[int]string{3: "cancel", 4: "approve", 5: "cancel"} {
+		if cl, ok := c.clickable(n); !ok || cl.elem.ActionID != want {
+			t.Errorf("[%d] clicks %+v, %v; want %s", n, cl.elem, ok, want)
+		}
+	}
+	for _, n := range []int{1, 2, 6} {
+		if cl, ok := c.clickable(n); ok {
+			t.Errorf("[%d] clicks %s, a button no longer shown or never given", n, cl.elem.ActionID)
+		}
 	}
 }
 
