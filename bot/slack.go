@@ -50,8 +50,8 @@ type WebAPI interface {
 	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
 }
 
-// Modals is a Poster that can open a Slack modal (views.open). The console
-// cannot: there, Cancel asks no reason.
+// Modals is a Poster that can open a Slack modal (views.open), as
+// SlackPoster and the console do. Without it, Cancel asks no reason.
 type Modals interface {
 	OpenView(ctx context.Context, triggerID string, view slack.ModalViewRequest) error
 }

@@ -65,8 +65,10 @@ type Console struct {
 	changed  chan struct{}
 	numbers  map[string]int // ts + element key -> its number
 	next     int
-	clicks   map[int]string // number -> the ts + element key it was given to, for good
-	prompted bool           // the prompt is the last thing printed
+	clicks   map[int]string    // number -> the ts + element key it was given to, for good
+	triggers map[string]string // trigger id -> the user who acted
+	views    []openedView      // modals the bot opened, to show at the next prompt
+	prompted bool              // the prompt is the last thing printed
 }
 
 // message is one message of the virtual channel, or an ephemeral answer.
@@ -113,7 +115,7 @@ func New(c Config) (*Console, error) {
 		out: c.Out, channel: c.Channel, channelName: c.ChannelName, ansi: c.ANSI, echo: c.Echo,
 		quiet: c.Quiet, wait: c.Wait, start: time.Now().Unix(),
 		names: map[string]string{}, msgs: map[string]*message{}, changed: make(chan struct{}),
-		numbers: map[string]int{}, clicks: map[int]string{},
+		numbers: map[string]int{}, clicks: map[int]string{}, triggers: map[string]string{},
 	}
 	id, err := con.addUser(c.User)
 	if err != nil {
@@ -209,8 +211,13 @@ func (c *Console) ephemeral(channel, user string, m bot.Message) *message {
 // heard counts an output of the bot's own (not a reply the console
 // prints, nor a message shown again), for settle. Callers hold mu.
 func (c *Console) heard(msg *message) {
-	c.seq++
+	c.tick()
 	msg.seq = c.seq
+}
+
+// tick counts an output of the bot's, for settle. Callers hold mu.
+func (c *Console) tick() {
+	c.seq++
 	c.last = time.Now()
 	close(c.changed)
 	c.changed = make(chan struct{})

@@ -54,9 +54,12 @@ func (c *Console) Run(ctx context.Context, h Handler, in io.Reader) error {
 		close(lines)
 	}()
 
-	var confirming *clickable // a click waiting for its confirm answer
+	var ask *dialog // a question waiting for its answer
 	for {
-		c.prompt(confirming)
+		if ask == nil {
+			ask = c.opened()
+		}
+		c.prompt(ask)
 		var line string
 		select {
 		case <-ctx.Done():
@@ -71,20 +74,12 @@ func (c *Console) Run(ctx context.Context, h Handler, in io.Reader) error {
 		}
 		c.echoed(line)
 
-		if confirming != nil {
-			click := *confirming
-			confirming = nil
-			switch strings.ToLower(line) {
-			case "y", "yes", strings.ToLower(click.elem.Confirm.Yes):
-				c.click(ctx, h, click)
-				continue
-			case "n", "no", "", strings.ToLower(click.elem.Confirm.No):
-				c.note("%s: not clicked.", click.elem.Confirm.No)
+		if ask != nil {
+			var answered bool
+			ask, answered = c.answer(ctx, h, ask, line)
+			if answered {
 				continue
 			}
-			// Another command closes the dialog, as a click elsewhere
-			// closes Slack's, and runs.
-			c.note("%s: not clicked.", click.elem.Confirm.No)
 		}
 
 		word, rest, _ := strings.Cut(line, " ")
@@ -112,7 +107,7 @@ func (c *Console) Run(ctx context.Context, h Handler, in io.Reader) error {
 				case click.elem.Confirm != nil:
 					cf := click.elem.Confirm
 					c.note("%s\n%s\n[y] %s   [n] %s", c.bold(cf.Title), cf.Text, cf.Yes, cf.No)
-					confirming = &click
+					ask = &dialog{click: &click, yes: cf.Yes, no: cf.No, field: -1}
 				default:
 					c.click(ctx, h, click)
 				}
@@ -125,12 +120,69 @@ func (c *Console) Run(ctx context.Context, h Handler, in io.Reader) error {
 	}
 }
 
-// prompt shows who acts, or the confirm question's answers.
-func (c *Console) prompt(confirming *clickable) {
+// isCommand reports whether line is one of the console's commands, which
+// closes a dialog and runs, as a click elsewhere closes Slack's.
+func isCommand(line string) bool {
+	word, _, _ := strings.Cut(line, " ")
+	switch strings.ToLower(word) {
+	case "/renew", "renew", "as", "show", "help", "?", "quit", "exit", "q":
+		return true
+	}
+	_, err := strconv.Atoi(line)
+	return err == nil || strings.HasPrefix(word, "/")
+}
+
+// answer takes line as the answer to ask. It returns the next question,
+// if any, and whether line was an answer: a console command is not, and
+// closes the dialog.
+func (c *Console) answer(ctx context.Context, h Handler, ask *dialog, line string) (*dialog, bool) {
+	if ask.field >= 0 {
+		f := ask.fields[ask.field]
+		ask.values[f.block] = map[string]slack.BlockAction{f.action: {Type: slack.ActionType(f.typ), Value: line}}
+		return c.proceed(ctx, h, ask), true
+	}
+	switch strings.ToLower(line) {
+	case "y", "yes", strings.ToLower(ask.yes):
+		if ask.click != nil {
+			c.click(ctx, h, *ask.click)
+			return nil, true
+		}
+		return c.proceed(ctx, h, ask), true
+	case "n", "no", strings.ToLower(ask.no):
+		c.note("%s: %s", ask.no, ask.closed())
+		return nil, true
+	}
+	if isCommand(line) {
+		c.note("%s: %s", ask.no, ask.closed())
+		return nil, false
+	}
+	// Anything else is asked again, in one line.
+	c.note("Type y for %s, or n for %s.", ask.yes, ask.no)
+	return ask, true
+}
+
+// proceed asks a dialog's next input, or submits the dialog once each has
+// its answer.
+func (c *Console) proceed(ctx context.Context, h Handler, ask *dialog) *dialog {
+	ask.field++
+	if ask.field < len(ask.fields) {
+		c.note("%s", ask.fields[ask.field].question)
+		return ask
+	}
+	c.submit(ctx, h, ask)
+	return nil
+}
+
+// prompt shows who acts, or what the open dialog waits for.
+func (c *Console) prompt(ask *dialog) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p := c.promptText()
-	if confirming != nil {
+	switch {
+	case ask == nil:
+	case ask.field >= 0:
+		p = c.bold(ask.fields[ask.field].prompt+">") + " "
+	default:
 		p = c.bold("y/n>") + " "
 	}
 	_, _ = io.WriteString(c.out, p)
@@ -161,7 +213,7 @@ func (c *Console) command(ctx context.Context, h Handler, text string) {
 		UserName:    strings.TrimPrefix(c.userName(user), "@"),
 		Command:     "/renew",
 		Text:        text,
-		TriggerID:   c.trigger(),
+		TriggerID:   c.trigger(user),
 	}
 	c.mu.Unlock()
 
@@ -232,7 +284,7 @@ func (c *Console) click(ctx context.Context, h Handler, cl clickable) {
 	}
 	cb := slack.InteractionCallback{
 		Type:      slack.InteractionTypeBlockActions,
-		TriggerID: c.trigger(),
+		TriggerID: c.trigger(user),
 		ActionTs:  actionTS,
 		Team:      slack.Team{ID: "T0CONSOLE1", Domain: "console"},
 		User:      slack.User{ID: user, Name: strings.TrimPrefix(c.userName(user), "@")},
@@ -266,9 +318,12 @@ func (c *Console) click(ctx context.Context, h Handler, cl clickable) {
 	c.settle(ctx, since, began, true)
 }
 
-// trigger makes a trigger id. Callers hold mu.
-func (c *Console) trigger() string {
-	return fmt.Sprintf("console.%d.%d", c.start, c.seq)
+// trigger makes a trigger id for an action of user, with which the bot
+// may open a modal for them. Callers hold mu.
+func (c *Console) trigger(user string) string {
+	id := fmt.Sprintf("console.%d.%d", c.start, len(c.triggers)+1)
+	c.triggers[id] = user
+	return id
 }
 
 // switchUser makes name the acting user.

@@ -178,6 +178,24 @@ func TestConsoleSandboxFlow(t *testing.T) {
 	}
 }
 
+// Cancel asks what Slack's dialog asks: a confirmation, then an optional
+// reason, which the message and the history show.
+func TestConsoleCancelAsksAReason(t *testing.T) {
+	s := startConsole(t, nil)
+	out := s.step("/renew web-front 1y", "Choose")
+	out = s.step(button(t, out, "Renew for 1 year", "Choose"), "Approve and pay")
+	cancel := button(t, out, "Approve and pay", "Cancel")
+	s.step(cancel, "Cancel the renewal of web-front? Nothing will be paid.", "[y] Cancel renewal   [n] Keep it", "y/n> ")
+	s.step("n", "Keep it: nothing changed.")
+	s.step(cancel, "[y] Cancel renewal")
+	s.step("y", "Why? (optional, shown to the channel) Press Enter for none.", "reason> ")
+	out = s.step("moved to another host", "Cancelled by @alice", "Reason: moved to another host")
+	if strings.Contains(out, "Approve and pay") {
+		t.Errorf("the cancelled message still offers Approve and pay:\n%s", out)
+	}
+	s.step("/renew history", "cancelled by @alice: moved to another host")
+}
+
 // The calls OVHcloud gets from the console are the flow's, checked on the
 // sandbox's own account.
 func TestConsoleCallsOVHcloud(t *testing.T) {
