@@ -335,7 +335,8 @@ func (c *Console) switchUser(name string) {
 		fmt.Fprintf(c.out, "You are %s (%s). Type as bob to act as bob.\n", c.userName(c.user), c.user)
 		return
 	}
-	id, err := c.addUser(name)
+	// The prompt shows users as @alice: "as @bob" is "as bob".
+	id, err := c.addUser(strings.TrimPrefix(name, "@"))
 	if err != nil {
 		fmt.Fprintf(c.out, "%s.\n", upper(err.Error()))
 		return

@@ -134,7 +134,7 @@ func TestRun(t *testing.T) {
 		"n", // not yet
 		"4",
 		"as carol", // another command closes the dialog
-		"as bob",
+		"as @bob",  // as the prompt shows users
 		"4",
 		"yes",
 		"bogus",
@@ -162,6 +162,7 @@ func TestRun(t *testing.T) {
 		"You are now @bob (U0BOB0001).",
 		"y/n> n\nNot yet: not clicked.\n@bob> ",
 		"y/n> as carol\nNot yet: not clicked.\nYou are now @carol (U0CAROL01).",
+		"@carol> as @bob\nYou are now @bob (U0BOB0001).\n@bob> ",
 		"renewbot · message 1, edited\n│ web-front\n│ ─────────\n│ paid by @bob\n@bob> bogus",
 		"I don't know \"bogus\"",
 		"Only /renew works here.",
