@@ -99,6 +99,18 @@ func errText(err error, p *renew.Policy) string {
 	return "Something went wrong and nothing was changed. Try again in a minute; if it keeps failing, the bot's logs say why."
 }
 
+// notFoundText answers a SERVICE that names nothing on the account, the
+// same however it was written: a name, a display name, or an id OVHcloud
+// answers 404 for. notPeriod is a last word that looked like a period.
+func notFoundText(service, notPeriod string) string {
+	s := fmt.Sprintf("I can't find `%s` on this OVHcloud account.", blocks.Escape(service))
+	if notPeriod != "" {
+		s += fmt.Sprintf(" If `%s` is a period, write it like `1y`, `3m` or `P1Y`.", blocks.Escape(notPeriod))
+	}
+	return s + "\nType `/renew SERVICE` with the service's name (like `vps-1.example.net`), its display name " +
+		"(quoted when it has spaces) or its numeric id; `/renew list` shows what expires soon."
+}
+
 func deniedText(d *renew.DeniedError, p *renew.Policy) string {
 	switch d.Rule {
 	case renew.RuleSelfApproval:

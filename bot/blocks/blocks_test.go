@@ -666,7 +666,7 @@ func TestHelp(t *testing.T) {
 	}
 	for _, want := range []string{
 		"`/renew SERVICE [PERIOD]`", "`/renew list [DAYS]`", "`/renew status`",
-		"`/renew history [SERVICE]`", "`/renew help`", "`P1Y`", "`1y`", "`3m`",
+		"`/renew history [SERVICE]`", "`/renew help`", "`P1Y`", "`1y`", "`3m`", "`/renew \"example.com website\" 1y`",
 	} {
 		if !strings.Contains(HelpText(), want) {
 			t.Errorf("help lacks %s", want)

@@ -196,6 +196,23 @@ func TestConsoleCancelAsksAReason(t *testing.T) {
 	s.step("/renew history", "cancelled by @alice: moved to another host")
 }
 
+// A display name with spaces can be typed as it is, or quoted, with or
+// without a period after it; the same parser serves Slack.
+func TestConsoleNamesWithSpaces(t *testing.T) {
+	s := startConsole(t, nil)
+	out := s.step("/renew example.com website", "Service       www.example.com", "Display name  example.com website", "Choose")
+	if strings.Contains(out, "not a period") {
+		t.Errorf("a display name with a space was read as a period:\n%s", out)
+	}
+	for _, cmd := range []string{`/renew "example.com website" 1y`, "/renew example.com website 1y", "/renew “example.com website”"} {
+		s.step(cmd, "Service       www.example.com", "Renew for 1 year", "Choose")
+	}
+	// The whole text is tried as a name first, but a shorter name still
+	// wins over nothing: the domain is not its hosting.
+	s.step("/renew example.com 2y", "Domain name .com", "Renew for 2 years")
+	s.step(`/renew "example.com website`, "The quote before `example.com website` is not closed.", "Put a name with spaces between quotes")
+}
+
 // The calls OVHcloud gets from the console are the flow's, checked on the
 // sandbox's own account.
 func TestConsoleCallsOVHcloud(t *testing.T) {
