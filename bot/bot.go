@@ -263,7 +263,7 @@ func (b *Bot) status(ctx context.Context, sc slack.SlashCommand, to Target) {
 		return
 	}
 	bs := blocks.Status(reqs, b.view())
-	b.reply(ctx, to, Message{Text: fmt.Sprintf("%d open renewal requests", len(reqs)), Blocks: bs})
+	b.reply(ctx, to, Message{Text: count(len(reqs), "open renewal request"), Blocks: bs})
 }
 
 // historyLimit is how many events /renew history shows.
@@ -280,19 +280,26 @@ func (b *Bot) history(ctx context.Context, sc slack.SlashCommand, cmd Command, t
 		b.tell(ctx, to, errText(err, b.renewer.Policy))
 		return
 	}
-	names := map[string]string{}
+	reqs := map[string]*renew.Request{}
 	for _, ev := range events {
-		if _, ok := names[ev.RequestID]; ok {
+		if _, ok := reqs[ev.RequestID]; ok {
 			continue
 		}
-		if r, err := b.renewer.Get(ctx, ev.RequestID); err == nil {
-			names[ev.RequestID] = r.Service.DisplayName
-			if names[ev.RequestID] == "" {
-				names[ev.RequestID] = r.Service.Name
-			}
+		r, err := b.renewer.Get(ctx, ev.RequestID)
+		if err != nil {
+			r = nil // its events show what they recorded
 		}
+		reqs[ev.RequestID] = r
 	}
-	b.reply(ctx, to, Message{Text: fmt.Sprintf("%d renewal events", len(events)), Blocks: blocks.History(events, names)})
+	b.reply(ctx, to, Message{Text: count(len(events), "renewal event"), Blocks: blocks.History(events, reqs)})
+}
+
+// count writes a number of things: "1 renewal event", "2 renewal events".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // reply answers one user, ephemerally, with blocks.
