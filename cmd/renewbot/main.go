@@ -28,7 +28,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/renewbot/renewbot/bot"
-	"github.com/renewbot/renewbot/bot/blocks"
 	"github.com/renewbot/renewbot/bot/metrics"
 	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/renew"
@@ -404,7 +403,7 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	var out bot.Poster = discard{}
+	var out bot.Poster = &printer{out: stdout}
 	if !dry {
 		if err := c.validateSlack(); err != nil {
 			return err
@@ -430,10 +429,19 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		if len(due) == 0 {
-			_, err = fmt.Fprintf(stdout, "Nothing to remind (thresholds %v days): no digest would be posted.\n", []int(c.ReminderDays))
+			_, err = fmt.Fprintf(stdout, "Nothing to remind (thresholds %s days): no digest would be posted.\n", days(c.ReminderDays))
 			return err
 		}
-		_, err = fmt.Fprintln(stdout, blocks.DigestText(due))
+		// The digest as it would read, then what would happen.
+		if err := a.bot.PostDigest(ctx, c.ReminderChannel, due); err != nil {
+			return err
+		}
+		where := "in " + c.ReminderChannel
+		if c.ReminderChannel == "" {
+			where = "in RENEWBOT_REMINDER_CHANNEL (not set)"
+		}
+		_, err = fmt.Fprintf(stdout, "\nDry run: %s due (thresholds %s days); this digest would be posted %s. Nothing was posted or remembered.\n",
+			count(len(due), "reminder"), days(c.ReminderDays), where)
 		return err
 	}
 	posted, err := a.reminders.Once(ctx, func(ctx context.Context, rs []renew.Reminder) error {
@@ -442,8 +450,25 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "%d reminders posted in %s\n", len(posted), c.ReminderChannel)
+	_, err = fmt.Fprintf(stdout, "%s posted in %s\n", count(len(posted), "reminder"), c.ReminderChannel)
 	return err
+}
+
+// count writes a number of things: "1 reminder", "2 reminders".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// days writes thresholds as "30, 7, 1".
+func days(d Days) string {
+	s := make([]string, len(d))
+	for i, n := range d {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, ", ")
 }
 
 // discard is a Poster for commands that post nothing.
