@@ -11,7 +11,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/renewbot/renewbot/bot"
 	"github.com/renewbot/renewbot/renew/ovhcloud"
 	"github.com/renewbot/renewbot/renew/sqlstore"
 )
@@ -43,7 +42,7 @@ func check(ctx context.Context, stdout io.Writer) error {
 
 	api := slack.New(c.SlackBotToken, slack.OptionAPIURL(c.SlackAPIURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
 	if auth, err := api.AuthTestContext(ctx); err != nil {
-		mark(false, "Slack auth.test", bot.SlackErrorCode(err))
+		mark(false, "Slack auth.test", slackCheckText(err, c.SlackAPIURL))
 	} else {
 		mark(true, "Slack auth.test", fmt.Sprintf("bot %s in workspace %s", auth.User, auth.Team))
 	}
@@ -63,7 +62,7 @@ func check(ctx context.Context, stdout io.Writer) error {
 		mark(err == nil, "database", errText(err))
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d checks failed", failed)
+		return fmt.Errorf("%s failed", count(failed, "check"))
 	}
 	fmt.Fprintln(stdout, "renewbot is ready.")
 	return nil
@@ -71,6 +70,10 @@ func check(ctx context.Context, stdout io.Writer) error {
 
 func checkOVH(ctx context.Context, c Config, ovh *ovhcloud.Client, mark func(bool, string, string)) {
 	cred, err := ovh.CurrentCredential(ctx)
+	if why, ok := unreachable(err); ok {
+		mark(false, "OVHcloud credential", fmt.Sprintf("cannot reach OVHcloud at %s (OVH_ENDPOINT): %s", c.OVHEndpoint, why))
+		return
+	}
 	if err != nil {
 		mark(false, "OVHcloud credential", err.Error())
 		return
