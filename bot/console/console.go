@@ -287,8 +287,7 @@ func (c *Console) show(msg *message, title string, m bot.Message, edit bool) {
 // across edits of its message while that order holds: when an edit would
 // break it (an "Approve and pay" shown before a Cancel numbered earlier),
 // all the message's elements get new numbers. A number is never given to
-// another element, and an element's old number still clicks it. Callers
-// hold mu.
+// another element, and only the numbers on screen click. Callers hold mu.
 func (c *Console) number(ts string, elems []Element) map[string]int {
 	keep, last, fresh := true, 0, false
 	for _, e := range elems {

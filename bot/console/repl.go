@@ -245,7 +245,9 @@ func (c *Console) reply(user string, r *bot.Reply) {
 }
 
 // clickable returns what number n clicks: the element it was given to,
-// while its message still shows it.
+// while its message shows it with that number. A number the screen no
+// longer shows clicks nothing, even when its button is shown under a new
+// one.
 func (c *Console) clickable(n int) (clickable, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -255,7 +257,7 @@ func (c *Console) clickable(n int) (clickable, bool) {
 		return clickable{}, false
 	}
 	for _, e := range msg.elems {
-		if e.Key() == key {
+		if e.Key() == key && e.N == n {
 			return clickable{ts: ts, elem: e}, true
 		}
 	}
