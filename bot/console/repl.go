@@ -23,7 +23,7 @@ type Handler interface {
 
 // Usage lists what the console understands.
 const Usage = `  /renew list              the services that expire soon
-  /renew web-front         renew a service (try web-front, example.com, storage-1)
+  /renew web-front         renew a service (try web-front 1y, storage-1, example.com website)
   /renew help              what renewbot can do
   1, 2, 3…                 click the button or menu option with that number
   as bob                   act as someone else: a teammate must approve

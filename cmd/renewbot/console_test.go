@@ -335,6 +335,51 @@ func TestConsoleDatabase(t *testing.T) {
 	}
 }
 
+// The README's console transcript is what the console prints for the
+// same input: its lines appear in the same order in a real run, dates
+// aside; "…" stands for lines left out.
+func TestReadmeTranscript(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	start := strings.Index(readme, "```\n@alice> /renew web-front\n")
+	if start < 0 {
+		t.Fatal("no console transcript in the README")
+	}
+	block := readme[start+4:]
+	block = block[:strings.Index(block, "```")]
+	prompt := regexp.MustCompile(`^(@\w+|y/n|reason)> (.*)$`)
+	var input []string
+	for _, l := range strings.Split(block, "\n") {
+		if m := prompt.FindStringSubmatch(l); m != nil && m[2] != "" {
+			input = append(input, m[2])
+		}
+	}
+
+	s := startConsole(t, nil)
+	for _, l := range input {
+		s.step(l)
+	}
+	s.quit()
+	dates := regexp.MustCompile(`\d{4}-\d{2}-\d{2}( \d{2}:\d{2}( UTC)?)?`)
+	got := strings.Split(dates.ReplaceAllString(s.out.String(), "DATE"), "\n")
+	i := 0
+	for _, want := range strings.Split(strings.TrimRight(dates.ReplaceAllString(block, "DATE"), "\n"), "\n") {
+		if want == "│ …" || want == "…" {
+			continue
+		}
+		for i < len(got) && strings.TrimRight(got[i], " ") != want {
+			i++
+		}
+		if i == len(got) {
+			t.Fatalf("the README's transcript says %q, which a real run does not print there; the run printed:\n%s", want, s.out)
+		}
+		i++
+	}
+}
+
 func TestConsoleRefusesArguments(t *testing.T) {
 	err := run(context.Background(), []string{"console", "extra"}, &syncBuffer{}, &syncBuffer{})
 	if err == nil || !strings.Contains(err.Error(), "no arguments") {
