@@ -470,10 +470,3 @@ func days(d Days) string {
 	}
 	return strings.Join(s, ", ")
 }
-
-// discard is a Poster for commands that post nothing.
-type discard struct{}
-
-func (discard) Post(context.Context, string, bot.Message) (string, error) { return "", nil }
-func (discard) Update(context.Context, string, string, bot.Message) error { return nil }
-func (discard) Ephemeral(context.Context, bot.Target, bot.Message) error  { return nil }
