@@ -148,7 +148,7 @@ func (c *Console) answer(ctx context.Context, h Handler, ask *dialog, line strin
 			return nil, true
 		}
 		return c.proceed(ctx, h, ask), true
-	case "n", "no", strings.ToLower(ask.no):
+	case "n", "no", "", strings.ToLower(ask.no): // Enter: the safe answer
 		c.note("%s: %s", ask.no, ask.closed())
 		return nil, true
 	}

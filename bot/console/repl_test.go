@@ -273,12 +273,15 @@ func TestWrongAnswerAnsweredOnce(t *testing.T) {
 	var out syncWriter
 	c, _ := New(Config{Out: &out, Echo: true, Quiet: 50 * time.Millisecond, Wait: 5 * time.Second})
 	f := &fakeBot{c: c}
-	if err := c.Run(context.Background(), f, strings.NewReader("/renew web-front\n1\n4\nmaybe\nn\n")); err != nil {
+	if err := c.Run(context.Background(), f, strings.NewReader("/renew web-front\n1\n4\nmaybe\nn\n4\n\n")); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
 	if want := "y/n> maybe\nType y for Pay, or n for Not yet.\ny/n> n\nNot yet: not clicked.\n@alice> "; !strings.Contains(got, want) {
 		t.Errorf("output lacks %q:\n%s", want, got)
+	}
+	if want := "y/n> \nNot yet: not clicked.\n@alice> "; !strings.Contains(got, want) {
+		t.Errorf("Enter at y/n> is not the safe answer, no:\n%s", got)
 	}
 	if strings.Contains(got, "I don't know") {
 		t.Errorf("a wrong answer at y/n> was answered twice:\n%s", got)
