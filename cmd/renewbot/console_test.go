@@ -213,6 +213,31 @@ func TestConsoleNamesWithSpaces(t *testing.T) {
 	s.step(`/renew "example.com website`, "The quote before `example.com website` is not closed.", "Put a name with spaces between quotes")
 }
 
+// Approvers given as a Slack user group cannot be read in the console,
+// which has no Slack: the approval is refused, and nothing is paid.
+func TestConsoleGroupApproversAreRefused(t *testing.T) {
+	ovh := watchSandbox(t)
+	var slackCalls atomic.Int64
+	team := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slackCalls.Add(1)
+		http.Error(w, "not here", http.StatusTeapot)
+	}))
+	t.Cleanup(team.Close)
+	s := startConsole(t, map[string]string{"RENEWBOT_APPROVERS": "S0TEAM001", "SLACK_BOT_TOKEN": "xoxb-team-token", "SLACK_API_URL": team.URL + "/api/"})
+	out := s.step("/renew web-front 1m", "Choose")
+	out = s.step(button(t, out, "Renew for 1 month", "Choose"), "Approve and pay")
+	approve := button(t, out, "Order", "Approve and pay")
+	s.step("as bob", "@bob> ")
+	s.step(approve, "Approve and pay?")
+	s.step("y", "I can't check who may approve right now")
+	if n := len((*ovh).CallsTo("POST", "/me/order/*/pay")); n != 0 {
+		t.Errorf("%d payments, want none", n)
+	}
+	if n := slackCalls.Load(); n != 0 {
+		t.Errorf("the console called the team's Slack %d times", n)
+	}
+}
+
 // The calls OVHcloud gets from the console are the flow's, checked on the
 // sandbox's own account.
 func TestConsoleCallsOVHcloud(t *testing.T) {

@@ -155,7 +155,9 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, out bot.Po
 		Approvals:    c.Approvals,
 		MaxAmount:    int64(c.MaxAmount),
 		TTL:          c.RequestTTL,
-		Directory:    &bot.Groups{API: api, TTL: c.GroupsTTL},
+	}
+	if c.SlackBotToken != "" { // the console has no Slack to ask
+		policy.Directory = &bot.Groups{API: api, TTL: c.GroupsTTL}
 	}
 	rn := &renew.Renewer{
 		OVH:         ovh,
