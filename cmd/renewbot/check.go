@@ -72,7 +72,7 @@ func check(ctx context.Context, stdout io.Writer) error {
 func checkOVH(ctx context.Context, c Config, ovh *ovhcloud.Client, mark func(bool, string, string)) {
 	cred, err := ovh.CurrentCredential(ctx)
 	if err != nil {
-		mark(false, "OVHcloud credential", err.Error())
+		mark(false, "OVHcloud credential", ovhErrText(err))
 		return
 	}
 	mark(cred.Status == "validated", "OVHcloud credential", fmt.Sprintf("%s (application %s)", cred.Status, cred.ApplicationID))
@@ -93,15 +93,24 @@ func checkOVH(ctx context.Context, c Config, ovh *ovhcloud.Client, mark func(boo
 	}
 	id, err := ovh.DefaultPaymentMethod(ctx)
 	if err != nil {
-		mark(false, "default payment method", err.Error())
+		mark(false, "default payment method", ovhErrText(err))
 		return
 	}
 	pm, err := ovh.PaymentMethod(ctx, id)
 	if err != nil {
-		mark(false, "default payment method", err.Error())
+		mark(false, "default payment method", ovhErrText(err))
 		return
 	}
 	mark(strings.EqualFold(pm.Status, "VALID"), "default payment method", fmt.Sprintf("%d, %s %s, %s", pm.ID, pm.Type, pm.Label, pm.Status))
+}
+
+// ovhErrText says what an OVHcloud error means for whoever runs check:
+// the same words the bot's users get for a refused login or call.
+func ovhErrText(err error) string {
+	if t := bot.OVHLoginText(err); t != "" {
+		return t
+	}
+	return err.Error()
 }
 
 func errText(err error) string {

@@ -5,7 +5,9 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Auth says which credentials the fake accepts. Empty fields accept any
@@ -18,15 +20,20 @@ type Auth struct {
 	ApplicationSecret string
 	ConsumerKey       string
 	AccessToken       string // the one bearer token accepted
+	// MaxClockSkew, when set, refuses a signed call whose X-Ovh-Timestamp
+	// is further than that from the fake's clock (QUERY_TIME_OUT).
+	MaxClockSkew time.Duration
 }
 
 // authenticate checks a call's credentials; it answers and returns false
-// when they are refused.
+// when they are refused, with the shapes of OVHcloud's login layer: an
+// unsigned call and an unknown application key get the API's class
+// shape (as observed live), the rest an errorCode and no class.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	a := s.Auth
 	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		if bearer == "" || a.AccessToken != "" && !equal(bearer, a.AccessToken) {
-			writeError(w, http.StatusUnauthorized, "Client::Unauthorized", "Invalid token")
+			writeLoginError(w, http.StatusUnauthorized, codeInvalidCredential, "This credential is not valid")
 			return false
 		}
 		return true
@@ -40,13 +47,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body []byt
 		writeError(w, http.StatusUnauthorized, "Client::Unauthorized", "You must login first")
 		return false
 	case a.ApplicationKey != "" && !equal(ak, a.ApplicationKey):
-		writeError(w, http.StatusForbidden, "Client::Forbidden", "Invalid application key")
+		writeError(w, http.StatusForbidden, "Client::Forbidden", "This application key is invalid")
 		return false
 	case ck == "" || ts == "" || sig == "":
 		writeError(w, http.StatusUnauthorized, "Client::Unauthorized", "You must login first")
-		return false
-	case a.ConsumerKey != "" && !equal(ck, a.ConsumerKey):
-		writeError(w, http.StatusForbidden, "Client::Forbidden", "Invalid credentials")
 		return false
 	}
 	if a.ApplicationSecret != "" {
@@ -57,9 +61,28 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body []byt
 		}
 		h := sha1.Sum(fmt.Appendf(nil, "%s+%s+%s+%s+%s+%s", a.ApplicationSecret, ck, r.Method, target, body, ts))
 		if !equal(sig, fmt.Sprintf("$1$%x", h)) {
-			writeError(w, http.StatusBadRequest, "Client::BadRequest", "Invalid signature")
+			writeLoginError(w, http.StatusBadRequest, codeInvalidSignature, "Invalid signature")
 			return false
 		}
+	}
+	if a.MaxClockSkew > 0 {
+		sec, err := strconv.ParseInt(ts, 10, 64)
+		if d := s.now().Sub(time.Unix(sec, 0)); err != nil || d > a.MaxClockSkew || d < -a.MaxClockSkew {
+			writeLoginError(w, http.StatusBadRequest, codeQueryTimeOut, "Query out of time")
+			return false
+		}
+	}
+	s.mu.Lock()
+	c := s.credential
+	s.mu.Unlock()
+	switch {
+	case a.ConsumerKey != "" && !equal(ck, a.ConsumerKey),
+		c.Status != "" && c.Status != "validated",
+		!c.Expiration.IsZero() && !s.now().Before(c.Expiration):
+		// A consumer key that is unknown, revoked, never validated or
+		// past its expiry.
+		writeLoginError(w, http.StatusForbidden, codeInvalidCredential, "This credential is not valid")
+		return false
 	}
 	return true
 }

@@ -655,7 +655,7 @@ func TestAuth(t *testing.T) {
 		t.Fatalf("bearer = %d", r.status)
 	}
 	s.Auth = Auth{AccessToken: "good", ApplicationKey: "ak", ApplicationSecret: "secret", ConsumerKey: "ck"}
-	wantError(t, callWith(t, base, "GET", "/services", nil, bearer("bad")), 401, "Client::Unauthorized", "Invalid token")
+	wantLoginError(t, callWith(t, base, "GET", "/services", nil, bearer("bad")), 401, "INVALID_CREDENTIAL")
 	if r := callWith(t, base, "GET", "/services", nil, bearer("good")); r.status != 200 {
 		t.Fatalf("bearer good = %d", r.status)
 	}
@@ -682,13 +682,15 @@ func TestAuth(t *testing.T) {
 	if r := callWith(t, base, "POST", "/service/10001/renew", body, sign("secret", "ak")); r.status != 200 {
 		t.Fatalf("signed POST = %d %s", r.status, r.body)
 	}
-	wantError(t, callWith(t, base, "GET", "/services", nil, sign("wrong", "ak")), 400, "Client::BadRequest", "Invalid signature")
-	wantError(t, callWith(t, base, "GET", "/services", nil, sign("secret", "other")), 403, "Client::Forbidden", "Invalid application key")
+	wantLoginError(t, callWith(t, base, "GET", "/services", nil, sign("wrong", "ak")), 400, "INVALID_SIGNATURE")
+	wantError(t, callWith(t, base, "GET", "/services", nil, sign("secret", "other")), 403, "Client::Forbidden", "This application key is invalid")
+	s.Auth.ConsumerKey = "another"
+	wantLoginError(t, callWith(t, base, "GET", "/services", nil, sign("secret", "ak")), 403, "INVALID_CREDENTIAL")
 
 	// The credential's rules are enforced, and described.
 	s.Auth = Auth{}
 	s.SetCredential(Credential{ID: 1, ApplicationID: 2, Status: "validated", Rules: []Rule{{"GET", "/services*"}}})
-	wantError(t, call(t, base, "GET", "/me/payment/method", nil), 403, "Client::Forbidden", "This call has not been granted")
+	wantLoginError(t, call(t, base, "GET", "/me/payment/method", nil), 403, "NOT_GRANTED_CALL")
 	if r := call(t, base, "GET", "/services/10001", nil); r.status != 200 {
 		t.Fatalf("granted call = %d", r.status)
 	}
@@ -698,6 +700,50 @@ func TestAuth(t *testing.T) {
 	keys(t, r.body, "credentialId", "applicationId", "status", "rules", "creation", "expiration", "lastUse", "allowedIPs")
 	if c.CredentialID != 1 || c.Status != "validated" || len(c.Rules) != 1 || c.Rules[0].Path != "/services*" || c.Expiration != nil {
 		t.Fatalf("credential = %+v", c)
+	}
+}
+
+// A credential that expired, was revoked or never validated is refused by
+// the login layer, /auth/currentCredential included; a signed call out of
+// the clock's window too.
+func TestLoginLayerRefusals(t *testing.T) {
+	s, clk, base := sample(t)
+	for _, status := range []string{"expired", "refused", "pendingValidation"} {
+		s.SetCredential(Credential{ID: 1, ApplicationID: 2, Status: status, Rules: NeededRules()})
+		wantLoginError(t, call(t, base, "GET", "/auth/currentCredential", nil), 403, "INVALID_CREDENTIAL")
+	}
+	s.SetCredential(Credential{ID: 1, ApplicationID: 2, Status: "validated", Rules: NeededRules(), Expiration: t0.Add(time.Hour)})
+	if r := call(t, base, "GET", "/services", nil); r.status != 200 {
+		t.Fatalf("a credential before its expiry = %d %s", r.status, r.body)
+	}
+	clk.Advance(time.Hour)
+	wantLoginError(t, call(t, base, "GET", "/services", nil), 403, "INVALID_CREDENTIAL")
+
+	s.SetCredential(Credential{ID: 1, ApplicationID: 2, Status: "validated", Rules: NeededRules()})
+	s.Auth = Auth{MaxClockSkew: time.Minute}
+	// call signs with the timestamp 1764168000, not the fake's clock.
+	wantLoginError(t, call(t, base, "GET", "/services", nil), 400, "QUERY_TIME_OUT")
+}
+
+// wantLoginError checks an answer of OVHcloud's login layer: exactly
+// errorCode, httpCode and message, no class, and a query id.
+func wantLoginError(t testing.TB, r response, status int, code string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d (body %s)", r.status, status, r.body)
+	}
+	var e struct {
+		ErrorCode string `json:"errorCode"`
+		HTTPCode  string `json:"httpCode"`
+		Message   string `json:"message"`
+	}
+	decodeStrict(t, r.body, &e)
+	keys(t, r.body, "errorCode", "httpCode", "message")
+	if e.ErrorCode != code || e.HTTPCode != fmt.Sprintf("%d %s", status, http.StatusText(status)) || e.Message == "" {
+		t.Fatalf("login error = %+v, want %s with httpCode %d", e, code, status)
+	}
+	if r.header.Get("X-Ovh-QueryID") == "" {
+		t.Fatal("no X-Ovh-QueryID on an error")
 	}
 }
 

@@ -261,6 +261,29 @@ type apiError struct {
 	Details map[string]string `json:"details"`
 }
 
+// loginError is the body OVHcloud's login layer answers with: an error
+// code and no class, e.g. {"errorCode":"INVALID_CREDENTIAL","httpCode":"403
+// Forbidden","message":"This credential is not valid"}.
+type loginError struct {
+	ErrorCode string `json:"errorCode"`
+	HTTPCode  string `json:"httpCode"`
+	Message   string `json:"message"`
+}
+
+// Login-layer refusals (ovh-api.md, "Learned since"; the codes are those
+// OVHcloud's own clients know: python-ovh's NotGrantedCall,
+// InvalidCredential...).
+const (
+	codeInvalidCredential = "INVALID_CREDENTIAL"
+	codeInvalidSignature  = "INVALID_SIGNATURE"
+	codeNotGranted        = "NOT_GRANTED_CALL"
+	codeQueryTimeOut      = "QUERY_TIME_OUT"
+)
+
+func writeLoginError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, loginError{ErrorCode: code, HTTPCode: fmt.Sprintf("%d %s", status, http.StatusText(status)), Message: message})
+}
+
 func writeError(w http.ResponseWriter, status int, class, message string) {
 	if class == "" {
 		class = classFor(status)

@@ -35,7 +35,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body
 	s.deliverDue()
 	s.mu.Unlock()
 	if seg[0] != "auth" && !granted(rules, r.Method, path) {
-		writeError(w, http.StatusForbidden, "Client::Forbidden", "This call has not been granted")
+		writeLoginError(w, http.StatusForbidden, codeNotGranted, "This call has not been granted")
 		return
 	}
 

@@ -290,7 +290,7 @@ func TestCredentialAndPaymentMethod(t *testing.T) {
 	}
 	// A credential without the rule gets OVHcloud's refusal.
 	e.fake.SetCredential(ovhfake.Credential{ID: 1, Status: "validated", Rules: []ovhfake.Rule{{Method: "GET", Path: "/services*"}}})
-	wantAPIError(t, e.c.PayOrder(ctx, 1, 42), 403, "This call has not been granted")
+	wantLoginError(t, e.c.PayOrder(ctx, 1, 42), 403, "NOT_GRANTED_CALL", renew.ErrNotGranted)
 }
 
 func TestGetRetried(t *testing.T) {
@@ -462,13 +462,67 @@ func TestAccessToken(t *testing.T) {
 		c.ApplicationKey, c.ApplicationSecret, c.ConsumerKey, c.AccessToken = "", "", "", "wrong"
 	})
 	_, err := bad.c.Service(context.Background(), ovhfake.WebFrontID)
-	wantAPIError(t, err, 401, "Invalid token")
+	wantLoginError(t, err, 401, "INVALID_CREDENTIAL", renew.ErrCredential)
+}
+
+// wantLoginError checks a refusal of OVHcloud's login layer reached the
+// domain with its errorCode, and is the kind of refusal want says.
+func wantLoginError(t *testing.T, err error, status int, code string, want error) *renew.APIError {
+	t.Helper()
+	var api *renew.APIError
+	if !errors.As(err, &api) {
+		t.Fatalf("err = %v (%T), want *renew.APIError", err, err)
+	}
+	if api.Status != status || api.Code != code || api.Class != "" || api.Message == "" || api.QueryID == "" {
+		t.Fatalf("APIError = %+v, want %d %s with a message and a query id", api, status, code)
+	}
+	for _, kind := range []error{renew.ErrCredential, renew.ErrNotGranted, renew.ErrNotFound} {
+		if errors.Is(err, kind) != (kind == want) {
+			t.Fatalf("errors.Is(%v, %v) = %v", err, kind, !(kind == want))
+		}
+	}
+	return api
 }
 
 func TestBadSecretRefused(t *testing.T) {
 	e := setup(t, func(c *Config) { c.ApplicationSecret = "wrong" })
 	_, err := e.c.Service(context.Background(), ovhfake.WebFrontID)
-	wantAPIError(t, err, 400, "Invalid signature")
+	wantLoginError(t, err, 400, "INVALID_SIGNATURE", renew.ErrCredential)
+}
+
+// The login layer's refusals keep their errorCode, and a call that is not
+// granted names the access rule to add.
+func TestLoginLayerRefusals(t *testing.T) {
+	ctx := context.Background()
+	e := setup(t)
+	e.fake.SetCredential(ovhfake.Credential{ID: 1, ApplicationID: 2, Status: "expired", Rules: ovhfake.NeededRules()})
+	_, err := e.c.CurrentCredential(ctx)
+	wantLoginError(t, err, 403, "INVALID_CREDENTIAL", renew.ErrCredential)
+
+	e.fake.SetCredential(ovhfake.Credential{ID: 1, ApplicationID: 2, Status: "validated", Rules: []ovhfake.Rule{{Method: "GET", Path: "/*"}, {Method: "POST", Path: "/service/*/renew"}}})
+	o, err := e.c.CreateOrder(ctx, ovhfake.WebFrontID, renew.OrderInput{Period: renew.Period{Months: 1}, Services: []int64{ovhfake.WebFrontID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.c.PayOrder(ctx, o.ID, ovhfake.CardID)
+	api := wantLoginError(t, err, 403, "NOT_GRANTED_CALL", renew.ErrNotGranted)
+	if api.Grant != "POST /me/order/*/pay" {
+		t.Fatalf("Grant = %q, want the README's rule POST /me/order/*/pay", api.Grant)
+	}
+	err = e.c.PayWithMean(ctx, o.ID, "ovhAccount", 0)
+	if api := wantLoginError(t, err, 403, "NOT_GRANTED_CALL", renew.ErrNotGranted); api.Grant != "POST /me/order/*/payWithRegisteredPaymentMean" {
+		t.Fatalf("Grant = %q", api.Grant)
+	}
+	if st, _ := e.fake.OrderStatus(o.ID); st != "notPaid" {
+		t.Fatalf("a refused pay call changed the order to %q", st)
+	}
+
+	bad := setup(t, func(c *Config) { c.ApplicationKey = "unknown" })
+	_, err = bad.c.ServiceIDs(ctx, "")
+	var ae *renew.APIError
+	if !errors.As(err, &ae) || ae.Status != 403 || ae.Class != "Client::Forbidden" || !errors.Is(err, renew.ErrCredential) {
+		t.Fatalf("unknown application key: %+v (%v), want a credential refusal", ae, err)
+	}
 }
 
 func TestConcurrentCalls(t *testing.T) {
