@@ -70,6 +70,31 @@ func check(ctx context.Context, stdout io.Writer) error {
 }
 
 func checkOVH(ctx context.Context, c Config, ovh *ovhcloud.Client, mark func(bool, string, string)) {
+	if ovh.SignedWithApplicationKey() {
+		checkApplicationKey(ctx, ovh, mark)
+	} else {
+		checkIAMLogin(ctx, ovh, mark)
+	}
+	if c.Payment.Mean != "" {
+		mark(true, "payment", "registered payment mean "+c.Payment.Mean)
+		return
+	}
+	id, err := ovh.DefaultPaymentMethod(ctx)
+	if err != nil {
+		mark(false, "default payment method", ovhErrText(err))
+		return
+	}
+	pm, err := ovh.PaymentMethod(ctx, id)
+	if err != nil {
+		mark(false, "default payment method", ovhErrText(err))
+		return
+	}
+	mark(strings.EqualFold(pm.Status, "VALID"), "default payment method", fmt.Sprintf("%d, %s %s, %s", pm.ID, pm.Type, pm.Label, pm.Status))
+}
+
+// checkApplicationKey reads the credential of an application key and
+// compares its access rules with what the bot needs.
+func checkApplicationKey(ctx context.Context, ovh *ovhcloud.Client, mark func(bool, string, string)) {
 	cred, err := ovh.CurrentCredential(ctx)
 	if err != nil {
 		mark(false, "OVHcloud credential", ovhErrText(err))
@@ -87,21 +112,39 @@ func checkOVH(ctx context.Context, c Config, ovh *ovhcloud.Client, mark func(boo
 	} else {
 		mark(true, "OVHcloud access rules", fmt.Sprintf("all %d granted", len(ovhcloud.NeededRules)))
 	}
-	if c.Payment.Mean != "" {
-		mark(true, "payment", "registered payment mean "+c.Payment.Mean)
-		return
-	}
-	id, err := ovh.DefaultPaymentMethod(ctx)
+}
+
+// checkIAMLogin checks an OAuth2 service account or an access token. IAM
+// policies grant their calls, and the bot cannot read them: each call the
+// bot needs is tried on an id that does not exist (service 0, order 0),
+// where a call not granted is refused before OVHcloud looks for the id.
+// Nothing is read, ordered or paid.
+func checkIAMLogin(ctx context.Context, ovh *ovhcloud.Client, mark func(bool, string, string)) {
+	d, err := ovh.Details(ctx)
 	if err != nil {
-		mark(false, "default payment method", ovhErrText(err))
+		mark(false, "OVHcloud login", ovhErrText(err))
 		return
 	}
-	pm, err := ovh.PaymentMethod(ctx, id)
-	if err != nil {
-		mark(false, "default payment method", ovhErrText(err))
-		return
+	who := d.Method
+	if d.User != "" {
+		who += " " + d.User
 	}
-	mark(strings.EqualFold(pm.Status, "VALID"), "default payment method", fmt.Sprintf("%d, %s %s, %s", pm.ID, pm.Type, pm.Label, pm.Status))
+	mark(true, "OVHcloud login", fmt.Sprintf("%s (%s)", ovh.Login(), who))
+	var missing int
+	for _, r := range ovhcloud.NeededRules {
+		ok, err := ovh.Probe(ctx, r)
+		switch {
+		case err != nil:
+			missing++
+			mark(false, "OVHcloud permission", ovh.GrantText(r)+": "+ovhErrText(err))
+		case !ok:
+			missing++
+			mark(false, "OVHcloud permission", ovh.GrantText(r)+" is not granted")
+		}
+	}
+	if missing == 0 {
+		mark(true, "OVHcloud permissions", fmt.Sprintf("all %d calls granted", len(ovhcloud.NeededRules)))
+	}
 }
 
 // ovhErrText says what an OVHcloud error means for whoever runs check:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -744,6 +745,100 @@ func wantLoginError(t testing.TB, r response, status int, code string) {
 	}
 	if r.header.Get("X-Ovh-QueryID") == "" {
 		t.Fatal("no X-Ovh-QueryID on an error")
+	}
+}
+
+// The OAuth2 token exchange answers RFC 6749's shapes, and the token it
+// issues logs in as a service account until it expires.
+func TestOAuth2TokenExchange(t *testing.T) {
+	s, clk, base := sample(t)
+	s.Auth = Auth{ClientID: "sa", ClientSecret: "secret"}
+	root := strings.TrimSuffix(base, BasePath)
+	exchange := func(form url.Values, basic ...string) response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", root+TokenPath, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if len(basic) == 2 {
+			req.SetBasicAuth(basic[0], basic[1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return response{resp.StatusCode, resp.Header, b}
+	}
+	type oauthErr struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	for _, tc := range []struct {
+		form  url.Values
+		basic []string
+		code  string
+	}{
+		{url.Values{"grant_type": {"client_credentials"}}, []string{"sa", "wrong"}, "invalid_client"},
+		{url.Values{"grant_type": {"client_credentials"}, "client_id": {"other"}, "client_secret": {"secret"}}, nil, "invalid_client"},
+		{url.Values{"grant_type": {"password"}}, []string{"sa", "secret"}, "unsupported_grant_type"},
+	} {
+		r := exchange(tc.form, tc.basic...)
+		var e oauthErr
+		decodeStrict(t, r.body, &e)
+		if r.status < 400 || e.Error != tc.code || e.Description == "" {
+			t.Fatalf("%v: %d %+v, want %s", tc.form, r.status, e, tc.code)
+		}
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		ExpiresIn   int    `json:"expires_in"`
+		Scope       string `json:"scope"`
+	}
+	strict(t, exchange(url.Values{"grant_type": {"client_credentials"}, "scope": {"all"}}, "sa", "secret"), &tok)
+	if tok.AccessToken == "" || tok.TokenType != "Bearer" || tok.ExpiresIn != 3600 || tok.Scope != "all" {
+		t.Fatalf("token = %+v", tok)
+	}
+	bearer := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok.AccessToken) }
+	var d struct {
+		AllowedRoutes []struct {
+			Method string `json:"method"`
+			Path   string `json:"path"`
+		} `json:"allowedRoutes"`
+		Description *string  `json:"description"`
+		Method      string   `json:"method"`
+		Roles       []string `json:"roles"`
+		User        *string  `json:"user"`
+	}
+	r := callWith(t, base, "GET", "/auth/details", nil, bearer)
+	strict(t, r, &d)
+	keys(t, r.body, "allowedRoutes", "description", "method", "roles", "user")
+	if d.Method != "oauth2_client_credentials" || d.User == nil || *d.User != "sa" || d.AllowedRoutes != nil {
+		t.Fatalf("details = %+v", d)
+	}
+	clk.Advance(TokenTTL)
+	wantLoginError(t, callWith(t, base, "GET", "/services", nil, bearer), 401, "INVALID_CREDENTIAL")
+}
+
+// IAM refuses an OAuth2 or token login what its policy lacks with the API's
+// class shape, its details naming the action (as go-ovh reads them).
+func TestIAMRefusalShape(t *testing.T) {
+	s, _, base := sample(t)
+	s.SetIAM("account:apiovh:services/get")
+	bearer := func(r *http.Request) { r.Header.Set("Authorization", "Bearer tok") }
+	if r := callWith(t, base, "GET", "/services/10001", nil, bearer); r.status != 200 {
+		t.Fatalf("allowed call = %d %s", r.status, r.body)
+	}
+	r := callWith(t, base, "POST", "/me/order/1/pay", map[string]any{"paymentMethod": map[string]any{"id": 42}}, bearer)
+	wantError(t, r, 403, "Client::Forbidden", "User not granted for this request")
+	var e wireError
+	decodeStrict(t, r.body, &e)
+	if e.Details["unauthorizedActionsByIAM"] != "account:apiovh:me/order/pay" {
+		t.Fatalf("details = %v", e.Details)
+	}
+	// An application key is governed by its access rules, not IAM.
+	if r := call(t, base, "GET", "/me/payment/method", nil); r.status != 200 {
+		t.Fatalf("application key = %d %s", r.status, r.body)
 	}
 }
 

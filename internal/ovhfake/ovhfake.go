@@ -58,6 +58,8 @@ type Server struct {
 	methodOrder  []int64
 	means        []string
 	credential   Credential
+	iam          []string // allowed IAM actions; nil: all
+	tokens       map[string]issued
 	calls        []Call
 	faults       []*fault
 	latency      time.Duration
@@ -82,6 +84,7 @@ func New() *Server {
 		orders:      map[int64]*Order{},
 		nextOrderID: 123456789,
 		methods:     map[int64]*PaymentMethod{},
+		tokens:      map[string]issued{},
 		means:       []string{"creditCard", "ovhAccount", "fidelityAccount"},
 		credential: Credential{
 			ID:            987654,
@@ -176,6 +179,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.route(discard{header: http.Header{}}, r, path, body)
 	}
 	if f != nil && f.apply(s, rec, r) {
+		return
+	}
+	if r.URL.Path == TokenPath {
+		s.tokenExchange(rec, r, body)
 		return
 	}
 	if r.URL.Path != BasePath && !strings.HasPrefix(r.URL.Path, BasePath+"/") {

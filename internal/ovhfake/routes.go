@@ -14,9 +14,86 @@ import (
 	"time"
 )
 
-// route dispatches a call by method and path (without BasePath).
-func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body []byte) {
+// handler answers one route; id is the route's {id} segment, if any.
+type handler func(w http.ResponseWriter, r *http.Request, id int64, body []byte)
+
+// Route is one route the fake serves, as OVHcloud's schema writes it.
+type Route struct {
+	Method  string // GET or POST
+	Pattern string // e.g. /me/order/{orderId}/pay, without BasePath
+	// IAM is the action an IAM policy must allow for an OAuth2 login to
+	// call it (the schema's iamActions); "" for /auth routes, which every
+	// login may call.
+	IAM string
+}
+
+type route struct {
+	Route
+	handle handler
+}
+
+// Routes lists every route the fake serves (docs/ovhcloud-api.md lists
+// the same, and a test keeps them in step).
+func Routes() []Route {
+	var out []Route
+	for _, r := range (&Server{}).routes() {
+		out = append(out, r.Route)
+	}
+	return out
+}
+
+func (s *Server) routes() []route {
+	r := func(method, pattern, iam string, h handler) route {
+		return route{Route{method, pattern, iam}, h}
+	}
+	return []route{
+		r("GET", "/auth/currentCredential", "", s.currentCredential),
+		r("GET", "/auth/details", "", s.authDetails),
+		r("GET", "/services", "account:apiovh:services/get", s.listServices),
+		r("GET", "/services/{serviceId}", "account:apiovh:services/get", s.getService),
+		r("GET", "/service", "account:apiovh:service/get", s.listServicesOld),
+		r("GET", "/service/{serviceId}", "account:apiovh:service/get", s.getServiceOld),
+		r("GET", "/service/{serviceId}/renew", "account:apiovh:service/renew/get", s.getStrategies),
+		r("POST", "/service/{serviceId}/renew", "account:apiovh:service/renew/create", s.createOrder),
+		r("GET", "/me/payment/method", "account:apiovh:me/payment/method/get", s.listPaymentMethods),
+		r("GET", "/me/payment/method/{paymentMethodId}", "account:apiovh:me/payment/method/get", s.getPaymentMethod),
+		r("GET", "/me/order/{orderId}", "account:apiovh:me/order/get", s.getOrder),
+		r("GET", "/me/order/{orderId}/status", "account:apiovh:me/order/status/get", s.getOrderStatus),
+		r("GET", "/me/order/{orderId}/availableRegisteredPaymentMean", "account:apiovh:me/order/availableRegisteredPaymentMean/get", s.availableMeans),
+		r("POST", "/me/order/{orderId}/pay", "account:apiovh:me/order/pay", s.pay),
+		r("POST", "/me/order/{orderId}/payWithRegisteredPaymentMean", "account:apiovh:me/order/payWithRegisteredPaymentMean", s.payWithMean),
+	}
+}
+
+// match finds the route of a path: its {…} segments match any segment.
+// It returns the matches by path, whatever their method.
+func (s *Server) match(path string) (matches []route, id string) {
 	seg := strings.Split(strings.Trim(path, "/"), "/")
+	for _, rt := range s.routes() {
+		ps := strings.Split(strings.Trim(rt.Pattern, "/"), "/")
+		if len(ps) != len(seg) {
+			continue
+		}
+		ok, v := true, ""
+		for i := range ps {
+			switch {
+			case strings.HasPrefix(ps[i], "{"):
+				v = seg[i]
+			case ps[i] != seg[i]:
+				ok = false
+			}
+		}
+		if ok {
+			matches = append(matches, rt)
+			id = v
+		}
+	}
+	return matches, id
+}
+
+// route dispatches a call by method and path (without BasePath): the
+// login layer first (credentials, then the call's grant), then the API.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body []byte) {
 	if path == "/auth/time" {
 		if r.Method != http.MethodGet {
 			writeError(w, http.StatusMethodNotAllowed, "", "Method not allowed")
@@ -27,75 +104,37 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body
 		fmt.Fprintf(w, "%d\n", s.now().Unix())
 		return
 	}
-	if !s.authenticate(w, r, body) {
+	who, ok := s.authenticate(w, r, body)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
-	rules := s.credential.Rules
 	s.deliverDue()
 	s.mu.Unlock()
-	if seg[0] != "auth" && !granted(rules, r.Method, path) {
-		writeLoginError(w, http.StatusForbidden, codeNotGranted, "This call has not been granted")
-		return
-	}
-
-	type handler func(w http.ResponseWriter, r *http.Request, id int64, body []byte)
-	var h handler
-	var id int64
-	method := http.MethodGet
-	withID := func(i int, f handler) handler {
-		var ok bool
-		if id, ok = pathID(seg[i]); !ok {
-			return func(w http.ResponseWriter, _ *http.Request, _ int64, _ []byte) {
-				writeError(w, http.StatusBadRequest, "Client::BadRequest", fmt.Sprintf("Invalid value for id: %q is not a long", seg[i]))
-			}
-		}
-		return f
-	}
-	switch {
-	case path == "/auth/currentCredential":
-		h = s.currentCredential
-	case path == "/services":
-		h = s.listServices
-	case len(seg) == 2 && seg[0] == "services":
-		h = withID(1, s.getService)
-	case path == "/service":
-		h = s.listServicesOld
-	case len(seg) == 2 && seg[0] == "service":
-		h = withID(1, s.getServiceOld)
-	case len(seg) == 3 && seg[0] == "service" && seg[2] == "renew":
-		if r.Method == http.MethodPost {
-			method, h = http.MethodPost, withID(1, s.createOrder)
-		} else {
-			h = withID(1, s.getStrategies)
-		}
-	case path == "/me/payment/method":
-		h = s.listPaymentMethods
-	case len(seg) == 4 && path == "/me/payment/method/"+seg[3]:
-		h = withID(3, s.getPaymentMethod)
-	case len(seg) == 3 && seg[0] == "me" && seg[1] == "order":
-		h = withID(2, s.getOrder)
-	case len(seg) == 4 && seg[0] == "me" && seg[1] == "order":
-		switch seg[3] {
-		case "status":
-			h = withID(2, s.getOrderStatus)
-		case "availableRegisteredPaymentMean":
-			h = withID(2, s.availableMeans)
-		case "pay":
-			method, h = http.MethodPost, withID(2, s.pay)
-		case "payWithRegisteredPaymentMean":
-			method, h = http.MethodPost, withID(2, s.payWithMean)
-		}
-	}
-	if h == nil {
+	matches, seg := s.match(path)
+	if len(matches) == 0 {
 		writeError(w, http.StatusNotFound, "Client::NotFound", "Got an invalid (or empty) URL")
 		return
 	}
-	if r.Method != method {
+	i := slices.IndexFunc(matches, func(rt route) bool { return rt.Method == r.Method })
+	if i < 0 {
 		writeError(w, http.StatusMethodNotAllowed, "Client::MethodNotAllowed", "Method not allowed")
 		return
 	}
-	h(w, r, id, body)
+	rt := matches[i]
+	if !s.allowed(w, who, rt, r.Method, path) {
+		return
+	}
+	var id int64
+	if seg != "" {
+		var ok bool
+		if id, ok = pathID(seg); !ok {
+			name := rt.Pattern[strings.LastIndex(rt.Pattern, "{")+1 : strings.LastIndex(rt.Pattern, "}")]
+			writeError(w, http.StatusBadRequest, "Client::BadRequest", fmt.Sprintf("Invalid value for %s: %q is not a long", name, seg))
+			return
+		}
+	}
+	rt.handle(w, r, id, body)
 }
 
 // Dates as OVHcloud writes them: RFC 3339 with a numeric offset.
@@ -254,14 +293,14 @@ type routeVar struct {
 	Value string `json:"value"`
 }
 
-type route struct {
+type serviceRoute struct {
 	Path string     `json:"path"`
 	URL  string     `json:"url"`
 	Vars []routeVar `json:"vars"`
 }
 
-func routeOf(svc Service) route {
-	return route{
+func routeOf(svc Service) serviceRoute {
+	return serviceRoute{
 		Path: svc.RoutePath,
 		URL:  strings.ReplaceAll(svc.RoutePath, "{serviceName}", url.PathEscape(svc.Name)),
 		Vars: []routeVar{{Key: "serviceName", Value: svc.Name}},
@@ -325,12 +364,12 @@ func (s *Server) getService(w http.ResponseWriter, _ *http.Request, id int64, _ 
 		tags = []string{}
 	}
 	writeJSON(w, http.StatusOK, struct {
-		ServiceID       int64    `json:"serviceId"`
-		ParentServiceID *int64   `json:"parentServiceId"`
-		Resource        resource `json:"resource"`
-		Route           route    `json:"route"`
-		Billing         billing  `json:"billing"`
-		Tags            []string `json:"tags"`
+		ServiceID       int64        `json:"serviceId"`
+		ParentServiceID *int64       `json:"parentServiceId"`
+		Resource        resource     `json:"resource"`
+		Route           serviceRoute `json:"route"`
+		Billing         billing      `json:"billing"`
+		Tags            []string     `json:"tags"`
 	}{
 		ServiceID:       svc.ID,
 		ParentServiceID: parent,
@@ -384,11 +423,11 @@ func (s *Server) getServiceOld(w http.ResponseWriter, _ *http.Request, id int64,
 		PossibleModes     []string `json:"possibleModes"`
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Resource       resource `json:"resource"`
-		Route          route    `json:"route"`
-		ExpirationDate *string  `json:"expirationDate"`
-		Renew          renew    `json:"renew"`
-		State          string   `json:"state"`
+		Resource       resource     `json:"resource"`
+		Route          serviceRoute `json:"route"`
+		ExpirationDate *string      `json:"expirationDate"`
+		Renew          renew        `json:"renew"`
+		State          string       `json:"state"`
 	}{
 		Resource:       resource{svc.DisplayName, svc.Name, svc.State},
 		Route:          routeOf(svc),

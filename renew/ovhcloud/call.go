@@ -85,7 +85,7 @@ func retryable(err error) bool {
 	var te *transportError
 	// An unreadable answer (a proxy's page, a truncated body) is worth
 	// another try: only GETs are retried, and they change nothing.
-	return errors.As(err, &te) || errors.Is(err, errUnreadable)
+	return errors.As(err, &te) || errors.Is(err, errUnreadable) || errors.Is(err, errNoToken)
 }
 
 // errUnreadable marks an answer whose JSON could not be decoded.
@@ -146,8 +146,22 @@ func (c *Client) syncTime(ctx context.Context) error {
 	})
 }
 
-// attempt sends one HTTP request and decodes its answer into out.
+// attempt sends one HTTP request and decodes its answer into out. An
+// OAuth2 access token OVHcloud refuses (401: expired or revoked early) is
+// renewed and the request sent once more: the login layer refused it, so
+// nothing was done, even for a POST.
 func (c *Client) attempt(ctx context.Context, method, route, path string, body, out any) (time.Duration, error) {
+	retryAfter, err := c.send(ctx, method, route, path, body, out)
+	var api *renew.APIError
+	if c.oauth2 != nil && errors.As(err, &api) && api.Status == http.StatusUnauthorized && api.Class == "" && api.Code != "invalid_client" {
+		c.oauth2.reset()
+		return c.send(ctx, method, route, path, body, out)
+	}
+	return retryAfter, err
+}
+
+// send sends one HTTP request and decodes its answer into out.
+func (c *Client) send(ctx context.Context, method, route, path string, body, out any) (time.Duration, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("ovhcloud: %s %s: %w", method, route, err)
 	}
@@ -156,6 +170,13 @@ func (c *Client) attempt(ctx context.Context, method, route, path string, body, 
 	c.signMu.Unlock()
 	if err != nil {
 		return 0, fmt.Errorf("ovhcloud: %s %s: %w", method, route, err)
+	}
+	if c.oauth2 != nil {
+		tok, err := c.oauth2.token()
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
