@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +24,15 @@ type wirePrice struct {
 	Value        json.Number `json:"value"`
 	Text         string      `json:"text"`
 	CurrencyCode string      `json:"currencyCode"`
+}
+
+// wireOrderPrice is an order's price (me.order.Price): it may also carry
+// priceInUcents, a number or null.
+type wireOrderPrice struct {
+	Value         json.Number     `json:"value"`
+	Text          string          `json:"text"`
+	CurrencyCode  string          `json:"currencyCode"`
+	PriceInUcents json.RawMessage `json:"priceInUcents"` // nil when absent, "null" when null
 }
 
 type wireService struct {
@@ -104,16 +115,16 @@ type wireRenewDescription struct {
 }
 
 type wireOrder struct {
-	OrderID         int64     `json:"orderId"`
-	Date            string    `json:"date"`
-	ExpirationDate  string    `json:"expirationDate"`
-	PriceWithoutTax wirePrice `json:"priceWithoutTax"`
-	Tax             wirePrice `json:"tax"`
-	PriceWithTax    wirePrice `json:"priceWithTax"`
-	URL             string    `json:"url"`
-	PDFURL          string    `json:"pdfUrl"`
-	Password        string    `json:"password"`
-	RetractionDate  *string   `json:"retractionDate"`
+	OrderID         int64          `json:"orderId"`
+	Date            string         `json:"date"`
+	ExpirationDate  string         `json:"expirationDate"`
+	PriceWithoutTax wireOrderPrice `json:"priceWithoutTax"`
+	Tax             wireOrderPrice `json:"tax"`
+	PriceWithTax    wireOrderPrice `json:"priceWithTax"`
+	URL             string         `json:"url"`
+	PDFURL          string         `json:"pdfUrl"`
+	Password        string         `json:"password"`
+	RetractionDate  *string        `json:"retractionDate"`
 }
 
 type wirePaymentMethod struct {
@@ -155,6 +166,7 @@ func sample(t testing.TB) (*Server, *Clock, string) {
 	clk := NewClock(t0)
 	s := SampleAccount(t0)
 	s.Now = clk.Now
+	s.ExactPrices = true // TestPricesAreSometimesDoubles covers the other writings
 	base := s.Start()
 	t.Cleanup(s.Close)
 	return s, clk, base
@@ -422,7 +434,7 @@ func TestRenewOrder(t *testing.T) {
 	}
 	var again wireOrder
 	strict(t, call(t, base, "GET", fmt.Sprintf("/me/order/%d", o.OrderID), nil), &again)
-	if again != o {
+	if !reflect.DeepEqual(again, o) {
 		t.Fatalf("GET order = %+v, want %+v", again, o)
 	}
 	var second wireOrder
@@ -839,6 +851,59 @@ func TestIAMRefusalShape(t *testing.T) {
 	// An application key is governed by its access rules, not IAM.
 	if r := call(t, base, "GET", "/me/payment/method", nil); r.status != 200 {
 		t.Fatalf("application key = %d %s", r.status, r.body)
+	}
+}
+
+// Prices are doubles: by default the fake sometimes writes a value a few
+// ULPs off, and gives an order's price priceInUcents, null or nothing,
+// the same way for the same seed. Every writing still means the amount.
+func TestPricesAreSometimesDoubles(t *testing.T) {
+	run := func(seed uint64) (values []string, ucents map[string]int) {
+		s, _, base := sample(t)
+		s.ExactPrices = false
+		s.SetSeed(seed)
+		ucents = map[string]int{}
+		for range 30 {
+			var o wireOrder
+			strict(t, call(t, base, "POST", "/service/10001/renew", map[string]any{"dryRun": true, "duration": "P1Y", "services": []int64{10001}}), &o)
+			for _, p := range []wireOrderPrice{o.PriceWithoutTax, o.Tax, o.PriceWithTax} {
+				values = append(values, string(p.Value))
+				f, err := p.Value.Float64()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := map[string]float64{"79.20 €": 79.2, "15.84 €": 15.84, "95.04 €": 95.04}[p.Text]
+				if math.Abs(f-want) > 1e-9 {
+					t.Fatalf("value %s for %s", p.Value, p.Text)
+				}
+				switch {
+				case p.PriceInUcents == nil:
+					ucents["absent"]++
+				case string(p.PriceInUcents) == "null":
+					ucents["null"]++
+				default:
+					ucents["number"]++
+					if n, _ := strconv.ParseFloat(string(p.PriceInUcents), 64); n != want*1e8 && math.Abs(n-want*1e8) > 1 {
+						t.Fatalf("priceInUcents %s for %s", p.PriceInUcents, p.Text)
+					}
+				}
+			}
+		}
+		return values, ucents
+	}
+	a, kinds := run(7)
+	b, _ := run(7)
+	if !slices.Equal(a, b) {
+		t.Fatal("the same seed wrote different prices")
+	}
+	noisy := 0
+	for _, v := range a {
+		if len(v) > 6 {
+			noisy++
+		}
+	}
+	if noisy == 0 || noisy == len(a) || kinds["absent"] == 0 || kinds["null"] == 0 || kinds["number"] == 0 {
+		t.Fatalf("%d of %d values off by a few ULPs, priceInUcents %v: want some of each", noisy, len(a), kinds)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -47,6 +48,14 @@ type Server struct {
 	// PaymentVisibleAfter keeps a paid order's status notPaid for that
 	// long after the payment, as OVHcloud may while it processes one.
 	PaymentVisibleAfter time.Duration
+	// ExactPrices writes every price's value as its exact decimal and
+	// orders' without priceInUcents. By default some values are doubles
+	// a few ULPs off (45.440000000000005) and some orders carry
+	// priceInUcents or null, from a seeded generator (SetSeed).
+	ExactPrices bool
+
+	rngMu sync.Mutex
+	rng   *mrand.Rand
 
 	mu           sync.Mutex
 	services     map[int64]*Service
@@ -92,6 +101,7 @@ func New() *Server {
 			Status:        "validated",
 			Rules:         NeededRules(),
 		},
+		rng:  mrand.New(mrand.NewPCG(13, 13)),
 		done: make(chan struct{}),
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"math"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -148,15 +150,16 @@ func date(t time.Time) *string {
 	return &s
 }
 
-// price is OVHcloud's order.Price.
+// price is OVHcloud's order.Price; an order's (me.order.Price) may also
+// carry priceInUcents, absent, null or a number.
 type price struct {
-	Value        json.Number `json:"value"`
-	Text         string      `json:"text"`
-	CurrencyCode string      `json:"currencyCode"`
+	Value         json.Number     `json:"value"`
+	Text          string          `json:"text"`
+	CurrencyCode  string          `json:"currencyCode"`
+	PriceInUcents json.RawMessage `json:"priceInUcents,omitempty"`
 }
 
 func newPrice(ucents int64, currency string) price {
-	v := decimal(ucents)
 	var text string
 	switch currency {
 	case "EUR":
@@ -166,7 +169,49 @@ func newPrice(ucents int64, currency string) price {
 	default:
 		text = fmt.Sprintf("%.2f %s", float64(ucents)/1e8, currency)
 	}
-	return price{Value: json.Number(v), Text: text, CurrencyCode: currency}
+	return price{Value: json.Number(decimal(ucents)), Text: text, CurrencyCode: currency}
+}
+
+// price writes an amount as OVHcloud does. value is a double: unless
+// ExactPrices is set, it is sometimes written a few ULPs off, as a double
+// computed by OVHcloud reads (45.440000000000005 for 45.44). An order's
+// price (order true) sometimes carries priceInUcents, sometimes null,
+// sometimes nothing. The choices come from a seeded generator (SetSeed),
+// so a run is repeatable.
+func (s *Server) price(ucents int64, currency string, order bool) price {
+	p := newPrice(ucents, currency)
+	if s.ExactPrices {
+		return p
+	}
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	if s.rng.IntN(3) == 0 {
+		v := float64(ucents) / 1e8
+		for range 1 + s.rng.IntN(3) {
+			if s.rng.IntN(2) == 0 {
+				v = math.Nextafter(v, math.Inf(1))
+			} else {
+				v = math.Nextafter(v, math.Inf(-1))
+			}
+		}
+		p.Value = json.Number(strconv.FormatFloat(v, 'f', -1, 64))
+	}
+	if order {
+		switch s.rng.IntN(3) {
+		case 0:
+			p.PriceInUcents = json.RawMessage(strconv.FormatInt(ucents, 10))
+		case 1:
+			p.PriceInUcents = json.RawMessage("null")
+		}
+	}
+	return p
+}
+
+// SetSeed reseeds the generator that picks how prices are written.
+func (s *Server) SetSeed(seed uint64) {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	s.rng = mrand.New(mrand.NewPCG(seed, seed))
 }
 
 // decimal writes micro-cents as a JSON number without a float: 3787000000
@@ -478,7 +523,7 @@ func (s *Server) getStrategies(w http.ResponseWriter, r *http.Request, id int64,
 		}
 		out[i].Strategies = append(out[i].Strategies, strategy{
 			Services:        slices.Clone(st.Services),
-			Price:           newPrice(st.Price, st.Currency),
+			Price:           s.price(st.Price, st.Currency, false),
 			PriceInUcents:   st.Price,
 			ServicesDetails: details,
 		})
@@ -563,7 +608,7 @@ func (s *Server) createOrder(w http.ResponseWriter, _ *http.Request, id int64, b
 	o.PriceWithTax = o.PriceWithoutTax + o.Tax
 	if in.DryRun != nil && *in.DryRun {
 		// Priced, not created: no id, nothing to pay.
-		writeJSON(w, http.StatusOK, orderJSON(o))
+		writeJSON(w, http.StatusOK, s.orderJSON(o))
 		return
 	}
 	o.Password = rand.Text()[:8]
@@ -571,7 +616,7 @@ func (s *Server) createOrder(w http.ResponseWriter, _ *http.Request, id int64, b
 	o.ID = s.nextOrderID
 	s.nextOrderID++
 	s.orders[o.ID] = o
-	out := orderJSON(o)
+	out := s.orderJSON(o)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }
@@ -599,14 +644,14 @@ type orderOut struct {
 	RetractionDate  *string `json:"retractionDate"`
 }
 
-func orderJSON(o *Order) orderOut {
+func (s *Server) orderJSON(o *Order) orderOut {
 	out := orderOut{
 		OrderID:         o.ID,
 		Date:            date(o.Date),
 		ExpirationDate:  date(o.Expiration),
-		PriceWithoutTax: newPrice(o.PriceWithoutTax, o.Currency),
-		Tax:             newPrice(o.Tax, o.Currency),
-		PriceWithTax:    newPrice(o.PriceWithTax, o.Currency),
+		PriceWithoutTax: s.price(o.PriceWithoutTax, o.Currency, true),
+		Tax:             s.price(o.Tax, o.Currency, true),
+		PriceWithTax:    s.price(o.PriceWithTax, o.Currency, true),
 		Password:        o.Password,
 	}
 	if o.ID != 0 {
@@ -630,7 +675,7 @@ func (s *Server) getOrder(w http.ResponseWriter, _ *http.Request, id int64, _ []
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if o := s.lookupOrder(w, id); o != nil {
-		writeJSON(w, http.StatusOK, orderJSON(o))
+		writeJSON(w, http.StatusOK, s.orderJSON(o))
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/renewbot/renewbot/renew"
@@ -79,22 +78,6 @@ func (c *Client) Service(ctx context.Context, id int64) (renew.Service, error) {
 	}, nil
 }
 
-// price is OVHcloud's order.Price; value is kept as written, never as a
-// float.
-type price struct {
-	Value        json.Number `json:"value"`
-	Text         string      `json:"text"`
-	CurrencyCode string      `json:"currencyCode"`
-}
-
-func (p price) money(what string) (renew.Money, error) {
-	u, err := renew.ParseUcents(p.Value.String())
-	if err != nil {
-		return renew.Money{}, fmt.Errorf("ovhcloud: %s: %w", what, err)
-	}
-	return renew.Money{Ucents: u, Currency: p.CurrencyCode, Text: p.Text}, nil
-}
-
 // Strategies lists the ways to renew a service
 // (GET /service/{id}/renew?includeOptions=false), one per period and
 // combination of services, priced with priceInUcents.
@@ -123,15 +106,13 @@ func (c *Client) Strategies(ctx context.Context, id int64) ([]renew.Strategy, er
 			return nil, fmt.Errorf("ovhcloud: service %d: renewPeriod: %w", id, err)
 		}
 		for _, s := range d.Strategies {
-			money := renew.Money{Currency: s.Price.CurrencyCode, Text: s.Price.Text}
+			p := s.Price
 			if s.PriceInUcents != nil {
-				// The integer OVHcloud recommends comparing amounts with.
-				u, err := strconv.ParseInt(s.PriceInUcents.String(), 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("ovhcloud: service %d: priceInUcents %q: %w", id, s.PriceInUcents, err)
-				}
-				money.Ucents = u
-			} else if money, err = s.Price.money(fmt.Sprintf("service %d: price", id)); err != nil {
+				// A strategy carries the exact amount beside its price.
+				p.PriceInUcents = s.PriceInUcents
+			}
+			money, err := p.money(fmt.Sprintf("service %d: price", id))
+			if err != nil {
 				return nil, err
 			}
 			st := renew.Strategy{Period: period, Services: s.Services, Price: money}
