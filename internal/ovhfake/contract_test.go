@@ -575,13 +575,28 @@ func TestPaymentRefusals(t *testing.T) {
 		t.Fatalf("order = %+v", o)
 	}
 
-	// An order past its expirationDate cannot be paid.
+	// An order past its expirationDate cannot be paid; once OVHcloud
+	// forgets it, every route of it answers 404.
+	s.KeepExpiredOrders = time.Hour
 	late := newOrder(t, base)
 	clk.Advance(24 * time.Hour)
 	wantError(t, pay(late, CardID), 403, "Client::Forbidden", "expired")
-	if st, _ := s.OrderStatus(late); st != "notPaid" {
+	if st := status(t, base, late); st != "notPaid" {
 		t.Fatalf("expired order status = %q", st)
 	}
+	clk.Advance(time.Hour)
+	for _, r := range []response{
+		call(t, base, "GET", fmt.Sprintf("/me/order/%d/status", late), nil),
+		call(t, base, "GET", fmt.Sprintf("/me/order/%d", late), nil),
+		pay(late, CardID),
+	} {
+		wantError(t, r, 404, "Client::NotFound", fmt.Sprintf("orderId = %d", late))
+	}
+	// A paid order is never forgotten.
+	if st := status(t, base, id); st == "" {
+		t.Fatal("a paid order was forgotten")
+	}
+	s.KeepExpiredOrders = 0
 
 	// A cancelled order cannot be paid either.
 	cancelled := newOrder(t, base)

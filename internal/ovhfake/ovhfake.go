@@ -48,6 +48,14 @@ type Server struct {
 	// PaymentVisibleAfter keeps a paid order's status notPaid for that
 	// long after the payment, as OVHcloud may while it processes one.
 	PaymentVisibleAfter time.Duration
+	// KeepExpiredOrders is how long an unpaid order is still known after
+	// its expirationDate. Past it, OVHcloud has forgotten the order: its
+	// routes answer 404 (terraform-provider-ovh treats that as deleted).
+	// Zero (the default) forgets it as soon as it expires.
+	KeepExpiredOrders time.Duration
+	// OrderLife is how long a new renew order may be paid (its
+	// expirationDate; default one day, as in OVHcloud's example).
+	OrderLife time.Duration
 	// ExactPrices writes every price's value as its exact decimal and
 	// orders' without priceInUcents. By default some values are doubles
 	// a few ULPs off (45.440000000000005) and some orders carry

@@ -600,7 +600,7 @@ func (s *Server) createOrder(w http.ResponseWriter, _ *http.Request, id int64, b
 		Duration:        *in.Duration,
 		Services:        slices.Clone(in.Services),
 		Date:            now,
-		Expiration:      now.Add(24 * time.Hour),
+		Expiration:      now.Add(cmp.Or(s.OrderLife, 24*time.Hour)),
 		PriceWithoutTax: roundCents(chosen.Price),
 		Currency:        chosen.Currency,
 	}
@@ -661,14 +661,25 @@ func (s *Server) orderJSON(o *Order) orderOut {
 	return out
 }
 
-// lookupOrder finds an order; s.mu must be held.
+// lookupOrder finds an order OVHcloud still knows; s.mu must be held.
 func (s *Server) lookupOrder(w http.ResponseWriter, id int64) *Order {
 	o, ok := s.orders[id]
+	if ok && s.forgotten(o) {
+		ok = false
+	}
 	if !ok {
 		writeError(w, http.StatusNotFound, "Client::NotFound", fmt.Sprintf("The requested object (orderId = %d) does not exist", id))
 		return nil
 	}
 	return o
+}
+
+// forgotten reports whether OVHcloud no longer knows an order: unpaid,
+// not cancelled, and past its expirationDate by more than
+// KeepExpiredOrders. s.mu must be held.
+func (s *Server) forgotten(o *Order) bool {
+	return !o.Paid() && (o.forced == "" || o.forced == "notPaid") &&
+		!s.now().Before(o.Expiration.Add(s.KeepExpiredOrders))
 }
 
 func (s *Server) getOrder(w http.ResponseWriter, _ *http.Request, id int64, _ []byte) {
