@@ -76,7 +76,7 @@ func checkOVH(ctx context.Context, c Config, ovh *ovhcloud.Client, mark func(boo
 		checkIAMLogin(ctx, ovh, mark)
 	}
 	if c.Payment.Mean != "" {
-		mark(true, "payment", "registered payment mean "+c.Payment.Mean)
+		checkPaymentMean(ctx, c, ovh, mark)
 		return
 	}
 	id, err := ovh.DefaultPaymentMethod(ctx)
@@ -90,6 +90,52 @@ func checkOVH(ctx context.Context, c Config, ovh *ovhcloud.Client, mark func(boo
 		return
 	}
 	mark(strings.EqualFold(pm.Status, "VALID"), "default payment method", fmt.Sprintf("%d, %s %s, %s", pm.ID, pm.Type, pm.Label, pm.Status))
+}
+
+// checkPaymentMean checks RENEWBOT_PAYMENT=MEAN:ID: payWithRegisteredPaymentMean
+// takes the legacy paymentMeanId, which GET /me/payment/method/{id} shows
+// beside the paymentMethodId; a method of the account must have it, of the
+// mean's type, and be valid.
+func checkPaymentMean(ctx context.Context, c Config, ovh *ovhcloud.Client, mark func(bool, string, string)) {
+	mean, id := c.Payment.Mean, c.Payment.MeanID
+	typ, needsID := ovhcloud.MeanTypes[mean]
+	if !needsID {
+		mark(true, "payment", "registered payment mean "+mean)
+		return
+	}
+	what := fmt.Sprintf("payment mean %s:%d", mean, id)
+	ids, err := ovh.PaymentMethods(ctx)
+	if err != nil {
+		mark(false, what, ovhErrText(err))
+		return
+	}
+	var byMethodID *ovhcloud.PaymentMethod
+	for _, mid := range ids {
+		pm, err := ovh.PaymentMethod(ctx, mid)
+		if err != nil {
+			mark(false, what, ovhErrText(err))
+			return
+		}
+		if pm.MeanID == id {
+			switch {
+			case pm.Type != typ:
+				mark(false, what, fmt.Sprintf("paymentMeanId %d is payment method %d, a %s, not a %s", id, pm.ID, pm.Type, typ))
+			case !strings.EqualFold(pm.Status, "VALID"):
+				mark(false, what, fmt.Sprintf("payment method %d (%s %s) is %s", pm.ID, pm.Type, pm.Label, pm.Status))
+			default:
+				mark(true, what, fmt.Sprintf("payment method %d, %s %s, %s", pm.ID, pm.Type, pm.Label, pm.Status))
+			}
+			return
+		}
+		if pm.ID == id {
+			byMethodID = &pm
+		}
+	}
+	if byMethodID != nil && byMethodID.MeanID != 0 {
+		mark(false, what, fmt.Sprintf("%d is a paymentMethodId; payWithRegisteredPaymentMean takes its paymentMeanId: set RENEWBOT_PAYMENT=%s:%d", id, mean, byMethodID.MeanID))
+		return
+	}
+	mark(false, what, fmt.Sprintf("no payment method of the account has paymentMeanId %d (read it with GET /me/payment/method/{id} → paymentMeanId)", id))
 }
 
 // checkApplicationKey reads the credential of an application key and

@@ -127,14 +127,26 @@ type wireOrder struct {
 	RetractionDate  *string        `json:"retractionDate"`
 }
 
+// wirePaymentMethod is me.payment.PaymentMethod, every property of the
+// schema (me.json).
 type wirePaymentMethod struct {
-	PaymentMethodID int64  `json:"paymentMethodId"`
-	PaymentType     string `json:"paymentType"`
-	Label           string `json:"label"`
-	Description     string `json:"description"`
-	Status          string `json:"status"`
-	Default         bool   `json:"default"`
-	ExpirationDate  string `json:"expirationDate"`
+	BillingContactID *int64  `json:"billingContactId"`
+	CreationDate     string  `json:"creationDate"`
+	Default          bool    `json:"default"`
+	Description      *string `json:"description"`
+	ExpirationDate   *string `json:"expirationDate"`
+	Icon             struct {
+		Data *string `json:"data"`
+		Name string  `json:"name"`
+		URL  *string `json:"url"`
+	} `json:"icon"`
+	Label           *string `json:"label"`
+	LastUpdate      string  `json:"lastUpdate"`
+	PaymentMeanID   *int64  `json:"paymentMeanId"`
+	PaymentMethodID int64   `json:"paymentMethodId"`
+	PaymentSubType  *string `json:"paymentSubType"`
+	PaymentType     string  `json:"paymentType"`
+	Status          string  `json:"status"`
 }
 
 type wireCredential struct {
@@ -478,8 +490,9 @@ func TestPaymentMethods(t *testing.T) {
 	var m wirePaymentMethod
 	r := call(t, base, "GET", "/me/payment/method/42", nil)
 	strict(t, r, &m)
-	keys(t, r.body, "paymentMethodId", "paymentType", "label", "description", "status", "default", "expirationDate")
-	if m.PaymentMethodID != 42 || m.PaymentType != "CREDIT_CARD" || !m.Default || m.Status != "VALID" {
+	keys(t, r.body, "billingContactId", "creationDate", "default", "description", "expirationDate", "icon", "label",
+		"lastUpdate", "paymentMeanId", "paymentMethodId", "paymentSubType", "paymentType", "status")
+	if m.PaymentMethodID != 42 || m.PaymentMeanID == nil || *m.PaymentMeanID != CardMeanID || m.PaymentType != "CREDIT_CARD" || !m.Default || m.Status != "VALID" {
 		t.Fatalf("method = %+v", m)
 	}
 	wantError(t, call(t, base, "GET", "/me/payment/method/7", nil), 404, "Client::NotFound", "paymentMethodId = 7")
@@ -629,6 +642,10 @@ func TestPayWithRegisteredPaymentMean(t *testing.T) {
 		{map[string]any{"paymentMean": "bitcoin"}, 400, "Invalid value"},
 		{map[string]any{"paymentMean": "creditCard"}, 400, "paymentMeanId"},
 		{map[string]any{"paymentMean": "creditCard", "paymentMeanId": 7}, 404, "paymentMean not found"},
+		// The paymentMethodId is not the paymentMeanId.
+		{map[string]any{"paymentMean": "creditCard", "paymentMeanId": CardID}, 404, "paymentMean not found"},
+		{map[string]any{"paymentMean": "creditCard", "paymentMeanId": BankMeanID}, 404, "paymentMean not found"},
+		{map[string]any{"paymentMean": "bankAccount"}, 400, "paymentMeanId"},
 		{map[string]any{"paymentMean": "fidelityAccount", "paymentMeanId": 42}, 403, "fidelityAccount"},
 	} {
 		wantError(t, call(t, base, "POST", path, tc.body), tc.status, classFor(tc.status), tc.msg)
@@ -636,12 +653,12 @@ func TestPayWithRegisteredPaymentMean(t *testing.T) {
 	if st := status(t, base, id); st != "notPaid" {
 		t.Fatalf("a refused payment changed the status to %q", st)
 	}
-	r := call(t, base, "POST", path, map[string]any{"paymentMean": "creditCard", "paymentMeanId": 42})
+	r := call(t, base, "POST", path, map[string]any{"paymentMean": "creditCard", "paymentMeanId": CardMeanID})
 	if r.status != 200 {
 		t.Fatalf("pay = %d %s", r.status, r.body)
 	}
 	wantError(t, call(t, base, "POST", path, map[string]any{"paymentMean": "ovhAccount"}), 403, "Client::Forbidden", "already paid")
-	if o, _ := s.Order(id); o.PaidWith != "mean:creditCard:42" {
+	if o, _ := s.Order(id); o.PaidWith != "mean:creditCard:5551042" {
 		t.Fatalf("paid with %q", o.PaidWith)
 	}
 

@@ -748,15 +748,49 @@ func (s *Server) getPaymentMethod(w http.ResponseWriter, _ *http.Request, id int
 		writeError(w, http.StatusNotFound, "Client::NotFound", fmt.Sprintf("The requested object (paymentMethodId = %d) does not exist", id))
 		return
 	}
+	type icon struct {
+		Data *string `json:"data"`
+		Name string  `json:"name"`
+		URL  *string `json:"url"`
+	}
+	var meanID *int64
+	if c.MeanID != 0 {
+		meanID = &c.MeanID
+	}
+	created := time.Unix(s.started, 0).Add(-365 * 24 * time.Hour)
+	iconURL := "https://www.ovh.com/images/payment/" + strings.ToLower(c.Type) + ".png"
+	// me.payment.PaymentMethod, every property of the schema.
 	writeJSON(w, http.StatusOK, struct {
-		PaymentMethodID int64   `json:"paymentMethodId"`
-		PaymentType     string  `json:"paymentType"`
-		Label           string  `json:"label"`
-		Description     string  `json:"description"`
-		Status          string  `json:"status"`
-		Default         bool    `json:"default"`
-		ExpirationDate  *string `json:"expirationDate"`
-	}{c.ID, c.Type, c.Label, c.Description, c.Status, c.Default, date(c.Expiration)})
+		BillingContactID *int64  `json:"billingContactId"`
+		CreationDate     *string `json:"creationDate"`
+		Default          bool    `json:"default"`
+		Description      string  `json:"description"`
+		ExpirationDate   *string `json:"expirationDate"`
+		Icon             icon    `json:"icon"`
+		Label            string  `json:"label"`
+		LastUpdate       *string `json:"lastUpdate"`
+		PaymentMeanID    *int64  `json:"paymentMeanId"`
+		PaymentMethodID  int64   `json:"paymentMethodId"`
+		PaymentSubType   *string `json:"paymentSubType"`
+		PaymentType      string  `json:"paymentType"`
+		Status           string  `json:"status"`
+	}{nil, date(created), c.Default, c.Description, date(c.Expiration), icon{Name: c.Type, URL: &iconURL}, c.Label,
+		date(created), meanID, c.ID, nil, c.Type, c.Status})
+}
+
+// meanTypes are the paymentType of the payment methods a registered
+// payment mean with an id designates.
+var meanTypes = map[string]string{"creditCard": "CREDIT_CARD", "bankAccount": "BANK_ACCOUNT", "paypal": "PAYPAL"}
+
+// methodByMean finds the payment method whose paymentMeanId is id; s.mu
+// must be held.
+func (s *Server) methodByMean(id int64) *PaymentMethod {
+	for _, m := range s.methods {
+		if m.MeanID != 0 && m.MeanID == id {
+			return m
+		}
+	}
+	return nil
 }
 
 // payable checks an order can take a payment; s.mu must be held.
@@ -850,20 +884,26 @@ func (s *Server) payWithMean(w http.ResponseWriter, _ *http.Request, id int64, b
 	o.PayAttempts++
 	mean := in.PaymentMean
 	switch {
+	case meanTypes[mean] != "" && in.PaymentMeanID == nil:
+		// "Id of registered payment mean, mandatory for bankAccount,
+		// creditCard and paypal" (the schema).
+		writeError(w, http.StatusBadRequest, "Client::BadRequest", "[paymentMeanId] Property is mandatory for "+mean)
+		return
 	case mean == "paypal" || mean == "PAYPAL":
 		writeError(w, http.StatusForbidden, "Client::Forbidden", "This order can't be paid with paypal")
 		return
 	case mean == "bankAccount":
 		writeError(w, http.StatusForbidden, "Client::Forbidden", "This order can't be paid with 'bankAccount'")
 		return
-	case mean == "creditCard" && in.PaymentMeanID == nil:
-		writeError(w, http.StatusBadRequest, "Client::BadRequest", "[paymentMeanId] Property is mandatory for creditCard")
-		return
 	case !slices.Contains(s.means, mean):
 		writeError(w, http.StatusNotFound, "Client::NotFound", "paymentMean not found")
 		return
-	case mean == "creditCard" && s.methods[*in.PaymentMeanID] == nil:
+	case mean == "creditCard" && (s.methodByMean(*in.PaymentMeanID) == nil || s.methodByMean(*in.PaymentMeanID).Type != meanTypes[mean]):
+		// paymentMeanId, not paymentMethodId: the legacy mean's id.
 		writeError(w, http.StatusNotFound, "Client::NotFound", "paymentMean not found")
+		return
+	case mean == "creditCard" && s.methodByMean(*in.PaymentMeanID).Status != "VALID":
+		writeError(w, http.StatusForbidden, "Client::Forbidden", fmt.Sprintf("Payment mean %d is %s", *in.PaymentMeanID, s.methodByMean(*in.PaymentMeanID).Status))
 		return
 	case mean == "fidelityAccount" && o.PriceWithTax != 0:
 		writeError(w, http.StatusForbidden, "Client::Forbidden", "This order can't be paid with 'fidelityAccount'")

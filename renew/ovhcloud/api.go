@@ -251,9 +251,14 @@ func (c *Client) CurrentCredential(ctx context.Context) (Credential, error) {
 	return cr, nil
 }
 
-// PaymentMethod is one of the account's payment methods.
+// PaymentMethod is one of the account's payment methods
+// (me.payment.PaymentMethod).
 type PaymentMethod struct {
-	ID          int64
+	ID int64 // paymentMethodId: what POST /me/order/{id}/pay takes
+	// MeanID is paymentMeanId, the legacy payment mean id that
+	// payWithRegisteredPaymentMean takes (RENEWBOT_PAYMENT=creditCard:ID);
+	// 0 when the method has none.
+	MeanID      int64
 	Type        string // paymentType: CREDIT_CARD, BANK_ACCOUNT, PAYPAL...
 	Label       string
 	Description string
@@ -266,6 +271,7 @@ type PaymentMethod struct {
 func (c *Client) PaymentMethod(ctx context.Context, id int64) (PaymentMethod, error) {
 	var w struct {
 		PaymentMethodID int64  `json:"paymentMethodId"`
+		PaymentMeanID   *int64 `json:"paymentMeanId"`
 		PaymentType     string `json:"paymentType"`
 		Label           string `json:"label"`
 		Description     string `json:"description"`
@@ -276,11 +282,30 @@ func (c *Client) PaymentMethod(ctx context.Context, id int64) (PaymentMethod, er
 	if err := c.get(ctx, "/me/payment/method/{id}", fmt.Sprintf("/me/payment/method/%d", id), &w); err != nil {
 		return PaymentMethod{}, err
 	}
-	return PaymentMethod{
+	pm := PaymentMethod{
 		ID: w.PaymentMethodID, Type: w.PaymentType, Label: w.Label, Description: w.Description,
 		Status: w.Status, Default: w.Default, Expiration: time.Time(w.ExpirationDate),
-	}, nil
+	}
+	if w.PaymentMeanID != nil {
+		pm.MeanID = *w.PaymentMeanID
+	}
+	return pm, nil
 }
+
+// PaymentMethods lists the ids of every payment method of the account
+// (GET /me/payment/method).
+func (c *Client) PaymentMethods(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	if err := c.get(ctx, "/me/payment/method", "/me/payment/method", &ids); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// MeanTypes are the paymentType of the payment methods whose paymentMeanId
+// a registered payment mean takes: payWithRegisteredPaymentMean needs the
+// id for these three.
+var MeanTypes = map[string]string{"creditCard": "CREDIT_CARD", "bankAccount": "BANK_ACCOUNT", "paypal": "PAYPAL"}
 
 // date reads OVHcloud's dates: RFC 3339, a bare YYYY-MM-DD, or null.
 type date time.Time

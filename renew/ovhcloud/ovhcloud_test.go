@@ -254,7 +254,7 @@ func TestPayments(t *testing.T) {
 	o2, _ := e.c.CreateOrder(ctx, ovhfake.WebFrontID, renew.OrderInput{Period: renew.Period{Months: 1}, Services: []int64{ovhfake.WebFrontID}})
 	wantAPIError(t, e.c.PayWithMean(ctx, o2.ID, "paypal", 42), 403, "This order can't be paid with paypal")
 	wantAPIError(t, e.c.PayWithMean(ctx, o2.ID, "SEPA_DIRECT_DEBIT", 0), 404, "paymentMean not found")
-	if err := e.c.PayWithMean(ctx, o2.ID, "creditCard", 42); err != nil {
+	if err := e.c.PayWithMean(ctx, o2.ID, "creditCard", ovhfake.CardMeanID); err != nil {
 		t.Fatal(err)
 	}
 	o3, _ := e.c.CreateOrder(ctx, ovhfake.WebFrontID, renew.OrderInput{Period: renew.Period{Months: 1}, Services: []int64{ovhfake.WebFrontID}})
@@ -265,7 +265,7 @@ func TestPayments(t *testing.T) {
 	for _, c := range e.fake.CallsTo("POST", "/me/order/*/payWithRegisteredPaymentMean") {
 		bodies = append(bodies, string(c.Body))
 	}
-	want := `{"paymentMean":"paypal","paymentMeanId":42}|{"paymentMean":"SEPA_DIRECT_DEBIT"}|{"paymentMean":"creditCard","paymentMeanId":42}|{"paymentMean":"ovhAccount"}`
+	want := `{"paymentMean":"paypal","paymentMeanId":42}|{"paymentMean":"SEPA_DIRECT_DEBIT"}|{"paymentMean":"creditCard","paymentMeanId":5551042}|{"paymentMean":"ovhAccount"}`
 	if strings.Join(bodies, "|") != want {
 		t.Fatalf("bodies:\n%s\nwant:\n%s", strings.Join(bodies, "|"), want)
 	}
@@ -285,7 +285,7 @@ func TestCredentialAndPaymentMethod(t *testing.T) {
 		t.Fatalf("credential = %+v, %v", cr, err)
 	}
 	pm, err := e.c.PaymentMethod(ctx, ovhfake.CardID)
-	if err != nil || pm.ID != 42 || pm.Type != "CREDIT_CARD" || !pm.Default || pm.Status != "VALID" || pm.Expiration.Year() != 2028 {
+	if err != nil || pm.ID != 42 || pm.MeanID != ovhfake.CardMeanID || pm.Type != "CREDIT_CARD" || !pm.Default || pm.Status != "VALID" || pm.Expiration.Year() != 2028 {
 		t.Fatalf("payment method = %+v, %v", pm, err)
 	}
 	// A credential without the rule gets OVHcloud's refusal.
