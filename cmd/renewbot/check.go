@@ -46,6 +46,7 @@ func check(ctx context.Context, stdout io.Writer) error {
 		mark(false, "Slack auth.test", bot.SlackErrorCode(err))
 	} else {
 		mark(true, "Slack auth.test", fmt.Sprintf("bot %s in workspace %s", auth.User, auth.Team))
+		checkChannels(ctx, c, api, auth.User, mark)
 	}
 
 	ovh, err := ovhcloud.New(ovhConfig(c))
@@ -67,6 +68,44 @@ func check(ctx context.Context, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "renewbot is ready.")
 	return nil
+}
+
+// checkChannels checks the bot is a member of the channels it posts in
+// without being asked there: the audit and reminder channels, and
+// RENEWBOT_CHANNELS. With chat:write alone (no chat:write.public), Slack
+// refuses its messages elsewhere (not_in_channel). conversations.info
+// needs channels:read (public channels) and groups:read (private ones).
+func checkChannels(ctx context.Context, c Config, api *slack.Client, botName string, mark func(bool, string, string)) {
+	type use struct{ id, what string }
+	var uses []use
+	if c.AuditChannel != "" {
+		uses = append(uses, use{c.AuditChannel, "audit"})
+	}
+	if c.ReminderChannel != "" {
+		uses = append(uses, use{c.ReminderChannel, "reminders"})
+	}
+	for _, ch := range c.Channels {
+		uses = append(uses, use{ch, "RENEWBOT_CHANNELS"})
+	}
+	if botName == "" {
+		botName = "renewbot"
+	}
+	for _, u := range uses {
+		what := fmt.Sprintf("Slack channel %s (%s)", u.id, u.what)
+		info, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: u.id})
+		switch code := bot.SlackErrorCode(err); {
+		case err == nil && info.IsMember:
+			mark(true, what, "the bot is a member")
+		case err == nil:
+			mark(false, what, fmt.Sprintf("the bot is not a member, so Slack refuses its messages there: type /invite @%s in the channel", botName))
+		case code == "channel_not_found":
+			mark(false, what, fmt.Sprintf("no such channel, or a private channel the bot is not in: type /invite @%s in the channel", botName))
+		case code == "missing_scope":
+			mark(false, what, "the Slack app lacks the channels:read and groups:read scopes this check needs: add them (manifest.yml) and reinstall the app")
+		default:
+			mark(false, what, "conversations.info: "+code)
+		}
+	}
 }
 
 func checkOVH(ctx context.Context, c Config, ovh *ovhcloud.Client, mark func(bool, string, string)) {

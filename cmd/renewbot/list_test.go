@@ -75,6 +75,7 @@ func TestListPages(t *testing.T) {
 // The digest is posted once per service and threshold, even across runs.
 func TestRemindOnceAcrossRestarts(t *testing.T) {
 	h := newHarness(t, map[string]string{"RENEWBOT_REMINDER_CHANNEL": "C0REMIND1"})
+	h.slack.Join("C0REMIND1")
 	h.stop() // the store is SQLite: one process at a time
 	out := func() string {
 		var b strings.Builder
@@ -117,6 +118,7 @@ func TestRemindOnceAcrossRestarts(t *testing.T) {
 
 func TestRemindDryRunPrintsAndChangesNothing(t *testing.T) {
 	h := newHarness(t, map[string]string{"RENEWBOT_REMINDER_CHANNEL": "C0REMIND1"})
+	h.slack.Join("C0REMIND1")
 	h.stop()
 	var out strings.Builder
 	if err := run(context.Background(), []string{"remind", "--dry-run"}, &out, io.Discard); err != nil {
