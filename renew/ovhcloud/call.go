@@ -153,7 +153,7 @@ func (c *Client) syncTime(ctx context.Context) error {
 func (c *Client) attempt(ctx context.Context, method, route, path string, body, out any) (time.Duration, error) {
 	retryAfter, err := c.send(ctx, method, route, path, body, out)
 	var api *renew.APIError
-	if c.oauth2 != nil && errors.As(err, &api) && api.Status == http.StatusUnauthorized && api.Class == "" && api.Code != "invalid_client" {
+	if c.oauth2 != nil && errors.As(err, &api) && api.Status == http.StatusUnauthorized && api.Code != "invalid_client" {
 		c.oauth2.reset()
 		return c.send(ctx, method, route, path, body, out)
 	}
