@@ -161,3 +161,26 @@ func TestCheckAccessToken(t *testing.T) {
 		t.Errorf("check with a revoked token: %v\n%s", err, out.String())
 	}
 }
+
+// A service account whose IAM policy lacks the pay action: OVHcloud
+// refuses the pay call, nothing is paid, and the approver learns which IAM
+// action an admin must allow.
+func TestServiceAccountPayNotAllowedNamesTheIAMAction(t *testing.T) {
+	h := newFakes(t)
+	serviceAccount(h)
+	var allow []string
+	for _, r := range ovhfake.Routes() {
+		if r.IAM != "account:apiovh:me/order/pay" {
+			allow = append(allow, r.IAM)
+		}
+	}
+	h.ovh.SetIAM(allow...)
+	h.start()
+	t.Cleanup(h.stop)
+	m := h.orderFor(alice, "web-front", "1 year")
+	h.click(bob, m.TS, "approve", h.find(m, "approve", "").Value)
+	h.ephemeral(bob, "An admin must grant `account:apiovh:me/order/pay`")
+	if o := h.ovh.Orders(); len(o) != 1 || o[0].Paid() {
+		t.Fatalf("orders = %+v, want one, unpaid", o)
+	}
+}
