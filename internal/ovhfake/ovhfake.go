@@ -8,6 +8,15 @@
 // an order's status from notPaid to delivered on a clock it can be given.
 // It does not import package testing, so the binary can embed it.
 //
+// It refuses what OVHcloud refuses: its login layer answers refused
+// credentials and calls not granted with an errorCode and no class
+// (INVALID_CREDENTIAL, INVALID_SIGNATURE, NOT_GRANTED_CALL, QUERY_TIME_OUT);
+// OAuth2 service accounts get tokens from its token endpoint (TokenPath)
+// and IAM refusals (SetIAM); an unpaid order is forgotten once it expires
+// (404); prices are written as doubles, sometimes a few ULPs off, and
+// orders' sometimes with priceInUcents (ExactPrices, SetSeed).
+// docs/ovhcloud-api.md lists its routes (Routes).
+//
 // All routes live under BasePath ("/1.0"): give go-ovh the URL that Start
 // returns, e.g. "http://127.0.0.1:PORT/1.0".
 package ovhfake
