@@ -62,6 +62,8 @@ func errText(err error, p *renew.Policy) string {
 	case errors.Is(err, renew.ErrPaymentUnknown):
 		return "The payment call did not come back, so I can't tell yet whether OVHcloud took the payment. " +
 			"Nothing will be paid again before the order status says it was not paid; the message will show the outcome."
+	case OVHLoginText(err) != "":
+		return OVHLoginText(err)
 	case errors.As(err, &api):
 		msg := fmt.Sprintf("OVHcloud refused: %s", blocks.Escape(api.Message))
 		if api.Status >= 500 {
@@ -69,9 +71,6 @@ func errText(err error, p *renew.Policy) string {
 		}
 		if api.Message == "" {
 			msg = fmt.Sprintf("OVHcloud answered with an error (HTTP %d)", api.Status)
-		}
-		if api.Status == 403 && strings.Contains(api.Message, "not been granted") {
-			msg += ". The bot's OVHcloud credentials lack an access rule: see the README's access rules."
 		}
 		if api.QueryID != "" {
 			msg += fmt.Sprintf(" (query id `%s`, for OVHcloud support)", blocks.Escape(api.QueryID))

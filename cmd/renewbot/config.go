@@ -27,6 +27,7 @@ type Config struct {
 	OVHClientID          string        `envconfig:"OVH_CLIENT_ID"`
 	OVHClientSecret      string        `envconfig:"OVH_CLIENT_SECRET"`
 	OVHAccessToken       string        `envconfig:"OVH_ACCESS_TOKEN"`
+	OVHTokenURL          string        `envconfig:"OVH_OAUTH2_TOKEN_URL" desc:"OAuth2 token endpoint; only needed with OVH_ENDPOINT as a base URL"`
 	OVHTimeout           time.Duration `envconfig:"OVH_TIMEOUT" default:"20s" desc:"timeout of one OVHcloud call"`
 
 	Addr        string `envconfig:"RENEWBOT_ADDR" default:":8080" desc:"HTTP listen address"`

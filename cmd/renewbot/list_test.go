@@ -82,6 +82,7 @@ func TestListPages(t *testing.T) {
 // The digest is posted once per service and threshold, even across runs.
 func TestRemindOnceAcrossRestarts(t *testing.T) {
 	h := newHarness(t, map[string]string{"RENEWBOT_REMINDER_CHANNEL": "C0REMIND1"})
+	h.slack.Join("C0REMIND1")
 	h.stop() // the store is SQLite: one process at a time
 	out := func() string {
 		var b strings.Builder
@@ -126,6 +127,7 @@ func TestRemindOnceAcrossRestarts(t *testing.T) {
 // terminal, then one line that says what would happen.
 func TestRemindDryRunPrintsAndChangesNothing(t *testing.T) {
 	h := newHarness(t, map[string]string{"RENEWBOT_REMINDER_CHANNEL": "C0REMIND1"})
+	h.slack.Join("C0REMIND1")
 	h.stop()
 	ovhfake.AddEscapeService(h.ovh, time.Now().AddDate(0, 0, 5))
 	var out strings.Builder

@@ -368,6 +368,7 @@ func ovhConfig(c Config) ovhcloud.Config {
 		ClientID:          c.OVHClientID,
 		ClientSecret:      c.OVHClientSecret,
 		AccessToken:       c.OVHAccessToken,
+		TokenURL:          c.OVHTokenURL,
 		Timeout:           c.OVHTimeout,
 	}
 }
