@@ -89,7 +89,7 @@ func TestExpiredResponseURLFallsBack(t *testing.T) {
 	form := h.slack.Command(channel, alice, "nosuch.example.net")
 	clk.Advance(slackfake.ResponseURLLife + time.Minute)
 	h.post("/slack/commands", form)
-	h.ephemeral(alice, "I can't find that")
+	h.ephemeral(alice, "I can't find `nosuch.example.net`")
 	if n := len(h.slack.Calls("chat.postEphemeral")); n != 1 {
 		t.Fatalf("%d chat.postEphemeral calls, want the one answer the expired response_url could not take", n)
 	}
