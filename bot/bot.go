@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -148,7 +147,7 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 	cmd, err := ParseCommand(sc.Text)
 	if err != nil {
 		log.Info("malformed command", "error", err)
-		return &Reply{ResponseType: slack.ResponseTypeEphemeral, Text: strings.TrimPrefix(err.Error(), "usage: ") + "\n\n" + blocks.HelpText()}
+		return ephemeral(usageText(err))
 	}
 	if cmd.Kind == KindHelp {
 		return &Reply{ResponseType: slack.ResponseTypeEphemeral, Text: blocks.HelpText(), Blocks: blocks.Help()}
@@ -161,7 +160,7 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 	var ack string
 	switch cmd.Kind {
 	case KindRenew:
-		ack = fmt.Sprintf("Looking up `%s` on OVHcloud…", blocks.Escape(cmd.Service))
+		ack = lookingUp(cmd)
 		job = func(ctx context.Context) { b.propose(ctx, to, cmd) }
 	case KindList:
 		ack = "Reading the account's services…"
@@ -183,12 +182,38 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 	return ephemeral(ack)
 }
 
-// propose runs /renew SERVICE [PERIOD] for to.User in to.Channel.
+// lookingUp is the ack of /renew SERVICE [PERIOD]: the service as most
+// likely meant (a period split off), and the period.
+func lookingUp(cmd Command) string {
+	rs := cmd.Readings()
+	r := rs[len(rs)-1]
+	if r.Period.IsZero() {
+		return fmt.Sprintf("Looking up `%s` on OVHcloud…", blocks.Escape(r.Service))
+	}
+	return fmt.Sprintf("Looking up `%s` (%s) on OVHcloud…", blocks.Escape(r.Service), r.Period)
+}
+
+// propose runs /renew SERVICE [PERIOD] for to.User in to.Channel: with
+// the whole text as the service's name first, then with a period split
+// off its end, until one names a service.
 func (b *Bot) propose(ctx context.Context, to Target, cmd Command) {
 	log := b.log.With("user", to.User, "channel", to.Channel, "service", cmd.Service)
-	r, err := b.renewer.Propose(ctx, renew.ProposeInput{Channel: to.Channel, User: to.User, Query: cmd.Service, Period: cmd.Period})
+	var (
+		r   *renew.Request
+		err error
+	)
+	for _, rd := range cmd.Readings() {
+		r, err = b.renewer.Propose(ctx, renew.ProposeInput{Channel: to.Channel, User: to.User, Query: rd.Service, Period: rd.Period})
+		if !errors.Is(err, renew.ErrNotFound) {
+			break
+		}
+	}
 	if err != nil {
 		log.Info("renew refused", "error", err)
+		if errors.Is(err, renew.ErrNotFound) {
+			b.tell(ctx, to, notFoundText(cmd.Service, cmd.NotPeriod))
+			return
+		}
 		b.tell(ctx, to, b.explain(ctx, err))
 		return
 	}
@@ -246,7 +271,7 @@ func (b *Bot) status(ctx context.Context, sc slack.SlashCommand, to Target) {
 		return
 	}
 	bs := blocks.Status(reqs, b.view())
-	b.reply(ctx, to, Message{Text: fmt.Sprintf("%d open renewal requests", len(reqs)), Blocks: bs})
+	b.reply(ctx, to, Message{Text: count(len(reqs), "open renewal request"), Blocks: bs})
 }
 
 // historyLimit is how many events /renew history shows.
@@ -256,22 +281,33 @@ func (b *Bot) history(ctx context.Context, sc slack.SlashCommand, cmd Command, t
 	events, err := b.renewer.History(ctx, sc.ChannelID, cmd.Service, historyLimit)
 	if err != nil {
 		b.log.Info("history refused", "channel", sc.ChannelID, "error", err)
+		if errors.Is(err, renew.ErrNotFound) {
+			b.tell(ctx, to, notFoundText(cmd.Service, ""))
+			return
+		}
 		b.tell(ctx, to, errText(err, b.renewer.Policy))
 		return
 	}
-	names := map[string]string{}
+	reqs := map[string]*renew.Request{}
 	for _, ev := range events {
-		if _, ok := names[ev.RequestID]; ok {
+		if _, ok := reqs[ev.RequestID]; ok {
 			continue
 		}
-		if r, err := b.renewer.Get(ctx, ev.RequestID); err == nil {
-			names[ev.RequestID] = r.Service.DisplayName
-			if names[ev.RequestID] == "" {
-				names[ev.RequestID] = r.Service.Name
-			}
+		r, err := b.renewer.Get(ctx, ev.RequestID)
+		if err != nil {
+			r = nil // its events show what they recorded
 		}
+		reqs[ev.RequestID] = r
 	}
-	b.reply(ctx, to, Message{Text: fmt.Sprintf("%d renewal events", len(events)), Blocks: blocks.History(events, names)})
+	b.reply(ctx, to, Message{Text: count(len(events), "renewal event"), Blocks: blocks.History(events, reqs)})
+}
+
+// count writes a number of things: "1 renewal event", "2 renewal events".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // reply answers one user, ephemerally, with blocks.

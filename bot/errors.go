@@ -75,6 +75,8 @@ func errText(err error, p *renew.Policy) string {
 	case errors.Is(err, renew.ErrPaymentUnknown):
 		return "The payment call did not come back, so I can't tell yet whether OVHcloud took the payment. " +
 			"Nothing will be paid again before the order status says it was not paid; the message will show the outcome."
+	case OVHLoginText(err) != "":
+		return OVHLoginText(err)
 	case errors.As(err, &api):
 		msg := fmt.Sprintf("OVHcloud refused: %s", blocks.Escape(api.Message))
 		if api.Status >= 500 {
@@ -82,9 +84,6 @@ func errText(err error, p *renew.Policy) string {
 		}
 		if api.Message == "" {
 			msg = fmt.Sprintf("OVHcloud answered with an error (HTTP %d)", api.Status)
-		}
-		if api.Status == 403 && strings.Contains(api.Message, "not been granted") {
-			msg += ". The bot's OVHcloud credentials lack an access rule: see the README's access rules."
 		}
 		if api.QueryID != "" {
 			msg += fmt.Sprintf(" (query id `%s`, for OVHcloud support)", blocks.Escape(api.QueryID))
@@ -148,6 +147,18 @@ func stateWords(s renew.State) string {
 		return "checking whether its payment went through"
 	}
 	return string(s)
+}
+
+// notFoundText answers a SERVICE that names nothing on the account, the
+// same however it was written: a name, a display name, or an id OVHcloud
+// answers 404 for. notPeriod is a last word that looked like a period.
+func notFoundText(service, notPeriod string) string {
+	s := fmt.Sprintf("I can't find `%s` on this OVHcloud account.", blocks.Escape(service))
+	if notPeriod != "" {
+		s += fmt.Sprintf(" If `%s` is a period, write it like `1y`, `3m` or `P1Y`.", blocks.Escape(notPeriod))
+	}
+	return s + "\nType `/renew SERVICE` with the service's name (like `vps-1.example.net`), its display name " +
+		"(quoted when it has spaces) or its numeric id; `/renew list` shows what expires soon."
 }
 
 func deniedText(d *renew.DeniedError, p *renew.Policy) string {

@@ -50,8 +50,8 @@ type WebAPI interface {
 	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
 }
 
-// Modals is a Poster that can open a Slack modal (views.open). The console
-// cannot: there, Cancel asks no reason.
+// Modals is a Poster that can open a Slack modal (views.open), as
+// SlackPoster and the console do. Without it, Cancel asks no reason.
 type Modals interface {
 	OpenView(ctx context.Context, triggerID string, view slack.ModalViewRequest) error
 }
@@ -127,7 +127,9 @@ func (p *SlackPoster) Update(ctx context.Context, channel, ts string, m Message)
 	})
 }
 
-// Ephemeral answers one user.
+// Ephemeral answers one user: through the response_url when there is one,
+// else, or when Slack no longer takes that response_url, with
+// chat.postEphemeral in the channel.
 func (p *SlackPoster) Ephemeral(ctx context.Context, to Target, m Message) error {
 	if to.ResponseURL != "" {
 		msg := &slack.WebhookMessage{Text: m.Text, ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: to.Replace}
@@ -138,9 +140,13 @@ func (p *SlackPoster) Ephemeral(ctx context.Context, to Target, m Message) error
 		if hc == nil {
 			hc = &http.Client{Timeout: 10 * time.Second}
 		}
-		return p.retry(ctx, "response_url", func() error {
+		err := p.retry(ctx, "response_url", func() error {
 			return slack.PostWebhookCustomHTTPContext(ctx, to.ResponseURL, hc, msg)
 		})
+		if err == nil || !spentResponseURL(err) || to.Channel == "" || to.User == "" {
+			return err
+		}
+		p.log().Info("response_url spent or expired, answering with chat.postEphemeral", "user", to.User, "channel", to.Channel)
 	}
 	return p.retry(ctx, "chat.postEphemeral", func() error {
 		_, err := p.API.PostEphemeralContext(ctx, to.Channel, to.User, msgOptions(m)...)
@@ -211,6 +217,14 @@ func retryAfter(err error, backoff time.Duration) (time.Duration, bool) {
 		return backoff, true
 	}
 	return 0, false
+}
+
+// spentResponseURL reports whether a response_url was refused for good:
+// Slack takes five posts to one within thirty minutes, then answers 404
+// (expired_url, used_url).
+func spentResponseURL(err error) bool {
+	var sc slack.StatusCodeError
+	return errors.As(err, &sc) && (sc.Code == http.StatusNotFound || sc.Code == http.StatusGone)
 }
 
 // SlackErrorCode returns Slack's error code ("not_in_channel",

@@ -90,6 +90,7 @@ func newSocketRig(t *testing.T, workers, queue int) *socketRig {
 	t.Helper()
 	r := &socketRig{t: t, slack: slackfake.New(), ovh: ovhfake.SampleAccount(time.Now()), logs: &lockedBuffer{}}
 	t.Cleanup(r.slack.Close)
+	r.slack.Join(opsChannel) // the bot was invited there
 	r.sm = r.slack.SocketMode()
 	t.Cleanup(r.sm.Close)
 	ovhURL := r.ovh.Start()

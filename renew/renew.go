@@ -10,6 +10,7 @@ package renew
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -63,6 +64,14 @@ var (
 	// ErrRenewedElsewhere: the service's expiry moved since the
 	// strategies were shown; see RenewedElsewhereError.
 	ErrRenewedElsewhere = errors.New("service renewed elsewhere")
+	// ErrCredential: OVHcloud's login layer refused the bot's credentials
+	// (invalid, expired or revoked; a wrong secret or signature). Nothing
+	// the call asked for was done.
+	ErrCredential = errors.New("OVHcloud credentials refused")
+	// ErrNotGranted: the credentials are valid but not allowed to make
+	// this call (a missing access rule or IAM permission). Nothing the
+	// call asked for was done.
+	ErrNotGranted = errors.New("OVHcloud call not granted")
 )
 
 // BusyError says which request holds a service. It wraps ErrServiceBusy.
@@ -111,11 +120,22 @@ func (e *StaleApprovalError) Unwrap() error { return ErrStaleApproval }
 
 // APIError is a refusal from OVHcloud, carried through the domain so the
 // transport can show OVHcloud's own message and the query id support asks for.
+//
+// OVHcloud answers in two shapes: its API refuses with a Class
+// ({"class":"Client::NotFound","message":…}), its login layer with an error
+// code and no class ({"errorCode":"INVALID_CREDENTIAL","httpCode":"403
+// Forbidden","message":…}). errors.Is tells the kinds apart: ErrNotFound,
+// ErrCredential, ErrNotGranted.
 type APIError struct {
 	Status  int    // HTTP status
-	Class   string // e.g. Client::Forbidden
+	Class   string // e.g. Client::Forbidden; empty for login-layer refusals
+	Code    string // login layer's errorCode: INVALID_CREDENTIAL, NOT_GRANTED_CALL, INVALID_SIGNATURE…
 	Message string
 	QueryID string // X-Ovh-QueryID
+	// Grant names what would allow a call refused for lack of rights: the
+	// access rule an application key lacks ("POST /me/order/*/pay") or
+	// the IAM actions an OAuth2 login lacks ("account:apiovh:me/order/pay").
+	Grant string
 }
 
 func (e *APIError) Error() string {
@@ -126,9 +146,23 @@ func (e *APIError) Error() string {
 	return s
 }
 
-// Is lets errors.Is(err, ErrNotFound) hold for a 404 from OVHcloud.
+// credentialCodes are the login layer's refusals of the credentials
+// themselves, as OVHcloud's clients name them (python-ovh's exceptions).
+var credentialCodes = []string{"INVALID_CREDENTIAL", "NOT_CREDENTIAL", "INVALID_KEY", "INVALID_SIGNATURE"}
+
+// Is lets errors.Is hold for ErrNotFound (a 404 of the API), ErrCredential
+// (the credentials were refused: any 401, or one of the login layer's
+// credential codes) and ErrNotGranted (the call is not granted).
 func (e *APIError) Is(target error) bool {
-	return target == ErrNotFound && e.Status == 404
+	switch target {
+	case ErrNotFound:
+		return e.Status == 404 && e.Code == ""
+	case ErrCredential:
+		return e.Status == 401 || slices.Contains(credentialCodes, e.Code)
+	case ErrNotGranted:
+		return e.Code == "NOT_GRANTED_CALL" || e.Status == 403 && e.Grant != ""
+	}
+	return false
 }
 
 // AmbiguousError lists the services a query matched when it matched several.

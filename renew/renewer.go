@@ -730,6 +730,9 @@ func (rn *Renewer) Reconcile(ctx context.Context, id string) (*Request, error) {
 	}
 	status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
 	if err != nil {
+		if orderGone(r, err, rn.now()) {
+			return rn.expireGone(ctx, r)
+		}
 		return r, fmt.Errorf("order status: %w: %w", ErrPaymentUnknown, err)
 	}
 	switch {

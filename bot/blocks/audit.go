@@ -37,6 +37,10 @@ func EventLine(r *renew.Request, ev renew.Event) string {
 	case "priced":
 		return fmt.Sprintf("Dry run: OVHcloud priced it at %s with tax. Nothing will be paid.", money(r.Order.PriceWithTax))
 	case "approved":
+		var n, need int
+		if _, err := fmt.Sscanf(ev.Detail, "%d of %d", &n, &need); err == nil && need > 0 {
+			return fmt.Sprintf("%s approved (%d of %s).", who, n, plural(need, "approval"))
+		}
 		return fmt.Sprintf("%s approved (%s).", who, line(ev.Detail, 40))
 	case "paid":
 		return fmt.Sprintf(":white_check_mark: Paid %s (%s), approved by %s.", money(r.Order.PriceWithTax), order, approvedBy(r))
@@ -119,21 +123,21 @@ func Status(reqs []*renew.Request, v View) []slack.Block {
 	return bs
 }
 
-// History renders /renew history: the last events, newest first.
-func History(events []renew.Event, names map[string]string) []slack.Block {
+// History renders /renew history: the last events, newest first. reqs
+// holds the events' requests, by id, for what each event did in words;
+// an event whose request is missing shows its recorded detail.
+func History(events []renew.Event, reqs map[string]*renew.Request) []slack.Block {
 	if len(events) == 0 {
 		return []slack.Block{mrkdwnSection("No renewal history here yet.")}
 	}
 	var s strings.Builder
 	s.WriteString("*Last renewal events*\n")
 	for _, ev := range events {
-		lineText := fmt.Sprintf("• %s  %s  %s", ev.At.UTC().Format("2006-01-02 15:04"), line(names[ev.RequestID], 60), line(ev.Action, 30))
-		if ev.Actor != "" {
-			lineText += " by " + user(ev.Actor)
+		name := "request " + ev.RequestID[:min(8, len(ev.RequestID))]
+		if r := reqs[ev.RequestID]; r != nil {
+			name = label(r.Service)
 		}
-		if ev.Detail != "" {
-			lineText += ": " + esc(oneLine(ev.Detail), 150)
-		}
+		lineText := fmt.Sprintf("• %s  %s  %s", ev.At.UTC().Format("2006-01-02 15:04"), line(name, 60), eventText(ev, reqs[ev.RequestID]))
 		if runes(s.String())+runes(lineText) > 2900 {
 			s.WriteString("• …")
 			break
@@ -141,6 +145,72 @@ func History(events []renew.Event, names map[string]string) []slack.Block {
 		s.WriteString(lineText + "\n")
 	}
 	return []slack.Block{mrkdwnSection(s.String())}
+}
+
+// eventText says what an event of the audit trail did: "chosen by @alice:
+// 1 year, 1 service, 79.20 € without tax". Periods, amounts and counts
+// come from the request (r, nil when unknown) where it keeps them, so they
+// read as everywhere else; the event's recorded detail says the rest.
+func eventText(ev renew.Event, r *renew.Request) string {
+	what, ok := eventWords[ev.Action]
+	if !ok {
+		what = line(strings.ReplaceAll(ev.Action, "_", " "), 30)
+	}
+	if ev.Actor != "" {
+		what += " by " + user(ev.Actor)
+	}
+	detail := esc(oneLine(ev.Detail), 150)
+	switch ev.Action {
+	case "proposed":
+		if r != nil {
+			detail = plural(len(r.Options), "way to renew it", "ways to renew it")
+		}
+	case "chose":
+		if r != nil && r.Chosen != nil {
+			detail = fmt.Sprintf("%s, %s, %s without tax", r.Chosen.Period, plural(len(r.Chosen.Services), "service"), money(r.Chosen.Price))
+		}
+	case "ordered", "priced":
+		if r != nil && r.Order != nil {
+			detail = fmt.Sprintf("order %d, %s with tax", r.Order.ID, money(r.Order.PriceWithTax))
+		}
+	case "approved":
+		var n, need int
+		if _, err := fmt.Sscanf(ev.Detail, "%d of %d", &n, &need); err == nil && need > 0 {
+			detail = fmt.Sprintf("%d of %s", n, plural(need, "approval"))
+		}
+	case "paid":
+		if r != nil && r.Order != nil {
+			// The renewer records "order N, AMOUNT" and a note after it.
+			recorded := fmt.Sprintf("order %d, %s", r.Order.ID, r.Order.PriceWithTax)
+			if note, ok := strings.CutPrefix(ev.Detail, recorded); ok {
+				detail = fmt.Sprintf("order %d, %s with tax", r.Order.ID, money(r.Order.PriceWithTax)) + esc(oneLine(note), 100)
+			}
+		}
+	}
+	if detail != "" {
+		what += ": " + detail
+	}
+	return what
+}
+
+// eventWords names the actions of the audit trail in words.
+var eventWords = map[string]string{
+	"proposed":        "requested",
+	"chose":           "chosen",
+	"ordered":         "ordered",
+	"priced":          "priced (dry run)",
+	"approved":        "approved",
+	"paid":            "paid",
+	"delivered":       "delivered",
+	"payment_failed":  "payment failed",
+	"payment_unknown": "payment outcome unknown",
+	"order_failed":    "order failed",
+	"not_payable":     "not payable",
+	"over_limit":      "above the limit",
+	"order_expired":   "order expired",
+	"cancelled":       "cancelled",
+	"expired":         "expired",
+	"abandoned":       "abandoned",
 }
 
 // CancelModal asks for an optional reason before cancelling a request.

@@ -132,6 +132,59 @@ func goldenCases() map[string]func() ([]slack.Block, View) {
 			r.Error = "ovhcloud: 403 This order can't be paid with 'bankAccount' (query id EU.ext-1.7c2f.43)"
 			return Request(r, v), v
 		},
+		"history": func() ([]slack.Block, View) {
+			events, reqs := history()
+			return History(events, reqs), v
+		},
+	}
+}
+
+// history is a paid renewal of one option, step by step, newest first,
+// with the details the renewer records, and an event whose request is
+// gone.
+func history() ([]renew.Event, map[string]*renew.Request) {
+	r := paidRequest(renew.StatePaid, renew.OrderChecking)
+	r.Options = r.Options[2:]
+	at := func(min int) time.Time { return now.Add(time.Duration(min) * time.Minute) }
+	events := []renew.Event{
+		{RequestID: "0000000000000000gone", At: at(9), Action: "expired", Detail: "nobody approved within 24 hours"},
+		{RequestID: reqID, At: at(6), Actor: "U0CCCCCCC03", Action: "paid", Detail: "order 240012345, 45.44 €"},
+		{RequestID: reqID, At: at(5), Actor: "U0CCCCCCC03", Action: "approved", Detail: "1 of 1"},
+		{RequestID: reqID, At: at(2), Actor: "U0BBBBBBB02", Action: "ordered", Detail: "order 240012345, 45.44 € with tax"},
+		{RequestID: reqID, At: at(1), Actor: "U0BBBBBBB02", Action: "chose", Detail: "P1Y, 1 services, 37.87 €"},
+		{RequestID: reqID, At: at(0), Actor: "U0AAAAAAA01", Action: "proposed", Detail: "vps-1.example.net: 1 strategies"},
+	}
+	return events, map[string]*renew.Request{reqID: r}
+}
+
+// History says what happened in words, with periods and counts as
+// everywhere else.
+func TestHistoryWording(t *testing.T) {
+	events, reqs := history()
+	text := History(events, reqs)[0].(*slack.SectionBlock).Text.Text
+	for _, want := range []string{
+		"web-front  requested by <@U0AAAAAAA01>: 1 way to renew it\n",
+		"web-front  chosen by <@U0BBBBBBB02>: 1 year, 1 service, 37.87 € without tax\n",
+		"web-front  ordered by <@U0BBBBBBB02>: order 240012345, 45.44 € with tax\n",
+		"web-front  approved by <@U0CCCCCCC03>: 1 of 1 approval\n",
+		"web-front  paid by <@U0CCCCCCC03>: order 240012345, 45.44 € with tax\n",
+		"request 00000000  expired: nobody approved within 24 hours\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("history lacks %q:\n%s", want, text)
+		}
+	}
+	for _, bad := range []string{"P1Y", "1 services", "1 strategies", "chose by", "proposed by"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("history says %q:\n%s", bad, text)
+		}
+	}
+	r := reqs[reqID]
+	for detail, want := range map[string]string{"1 of 1": "(1 of 1 approval)", "1 of 2": "(1 of 2 approvals)"} {
+		ev := renew.Event{RequestID: reqID, Actor: "U0CCCCCCC03", Action: "approved", Detail: detail}
+		if got := EventLine(r, ev); got != "<@U0CCCCCCC03> approved "+want+"." {
+			t.Errorf("thread reply for an approval %s: %q", detail, got)
+		}
 	}
 }
 
@@ -686,7 +739,7 @@ func TestHelp(t *testing.T) {
 	}
 	for _, want := range []string{
 		"`/renew SERVICE [PERIOD]`", "`/renew list [DAYS]`", "`/renew status`",
-		"`/renew history [SERVICE]`", "`/renew help`", "`P1Y`", "`1y`", "`3m`",
+		"`/renew history [SERVICE]`", "`/renew help`", "`P1Y`", "`1y`", "`3m`", "`/renew \"example.com website\" 1y`",
 	} {
 		if !strings.Contains(HelpText(), want) {
 			t.Errorf("help lacks %s", want)

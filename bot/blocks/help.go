@@ -6,7 +6,8 @@ import "github.com/slack-go/slack"
 // message's blocks and its notification text, so the two never drift.
 const helpText = "*renewbot renews OVHcloud services with your team's approval.*\n" +
 	"• `/renew SERVICE [PERIOD]`: show the ways to renew a service and choose one. " +
-	"SERVICE is its name (`vps-1.example.net`, `example.com`), its display name or its numeric id. " +
+	"SERVICE is its name (`vps-1.example.net`, `example.com`), its display name or its numeric id; " +
+	"a display name with spaces may be quoted: `/renew \"example.com website\" 1y`. " +
 	"PERIOD keeps one renewal period only: `1y`, `3m`, `1 year`, `6 months` or ISO 8601 `P1Y`, `P3M`.\n" +
 	"• `/renew list [DAYS]`: services that expire within DAYS days (30 by default), soonest first.\n" +
 	"• `/renew status`: the open requests in this channel.\n" +

@@ -63,9 +63,11 @@ type Console struct {
 	seq      int       // outputs of the bot so far (its Poster calls)
 	last     time.Time // when the last one came
 	changed  chan struct{}
-	numbers  map[string]int // ts + element key -> its number, for good
+	numbers  map[string]int // ts + element key -> its number
 	next     int
-	live     map[int]clickable // what the numbers on screen click
+	clicks   map[int]string    // number -> the ts + element key it was given to, for good
+	triggers map[string]string // trigger id -> the user who acted
+	views    []openedView      // modals the bot opened, to show at the next prompt
 	prompted bool              // the prompt is the last thing printed
 }
 
@@ -113,7 +115,7 @@ func New(c Config) (*Console, error) {
 		out: c.Out, channel: c.Channel, channelName: c.ChannelName, ansi: c.ANSI, echo: c.Echo,
 		quiet: c.Quiet, wait: c.Wait, start: time.Now().Unix(),
 		names: map[string]string{}, msgs: map[string]*message{}, changed: make(chan struct{}),
-		numbers: map[string]int{}, live: map[int]clickable{},
+		numbers: map[string]int{}, clicks: map[int]string{}, triggers: map[string]string{},
 	}
 	id, err := con.addUser(c.User)
 	if err != nil {
@@ -209,8 +211,13 @@ func (c *Console) ephemeral(channel, user string, m bot.Message) *message {
 // heard counts an output of the bot's own (not a reply the console
 // prints, nor a message shown again), for settle. Callers hold mu.
 func (c *Console) heard(msg *message) {
-	c.seq++
+	c.tick()
 	msg.seq = c.seq
+}
+
+// tick counts an output of the bot's, for settle. Callers hold mu.
+func (c *Console) tick() {
+	c.seq++
 	c.last = time.Now()
 	close(c.changed)
 	c.changed = make(chan struct{})
@@ -227,26 +234,15 @@ func (c *Console) stamp() string {
 // mu.
 func (c *Console) show(msg *message, title string, m bot.Message, edit bool) {
 	msg.text, msg.blocks = m.Text, m.Blocks
-	for _, e := range msg.elems {
-		delete(c.live, e.N)
-	}
 	var body string
 	if len(m.Blocks) > 0 {
+		_, shown := Render(m.Blocks, Options{})
+		nums := c.number(msg.ts, shown)
 		body, msg.elems = Render(m.Blocks, Options{Users: c.names, ANSI: c.ansi, Number: func(e Element) int {
-			key := msg.ts + "\x00" + e.Key()
-			n, ok := c.numbers[key]
-			if !ok {
-				c.next++
-				n = c.next
-				c.numbers[key] = n
-			}
-			return n
+			return nums[e.Key()]
 		}})
 	} else {
 		body, msg.elems = Mrkdwn(m.Text, c.names, c.bold), nil
-	}
-	for _, e := range msg.elems {
-		c.live[e.N] = clickable{ts: msg.ts, elem: e}
 	}
 
 	var b strings.Builder
@@ -284,6 +280,40 @@ func (c *Console) show(msg *message, title string, m bot.Message, edit bool) {
 		b.WriteString(c.promptText())
 	}
 	_, _ = io.WriteString(c.out, b.String())
+}
+
+// number gives the elements of message ts, listed in display order, their
+// numbers. Numbers read in display order, and an element keeps its number
+// across edits of its message while that order holds: when an edit would
+// break it (an "Approve and pay" shown before a Cancel numbered earlier),
+// all the message's elements get new numbers. A number is never given to
+// another element, and only the numbers on screen click. Callers hold mu.
+func (c *Console) number(ts string, elems []Element) map[string]int {
+	keep, last, fresh := true, 0, false
+	for _, e := range elems {
+		n, ok := c.numbers[ts+"\x00"+e.Key()]
+		switch {
+		case !ok:
+			fresh = true
+		case fresh || n <= last:
+			keep = false // a new number would come before it, or an old one
+		default:
+			last = n
+		}
+	}
+	nums := make(map[string]int, len(elems))
+	for _, e := range elems {
+		key := ts + "\x00" + e.Key()
+		n, ok := c.numbers[key]
+		if !ok || !keep {
+			c.next++
+			n = c.next
+			c.numbers[key] = n
+			c.clicks[n] = key
+		}
+		nums[e.Key()] = n
+	}
+	return nums
 }
 
 // changes returns the lines of now that differ from before, and whether

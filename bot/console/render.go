@@ -43,6 +43,9 @@ type Options struct {
 	// ANSI renders bold and dim with terminal escapes; otherwise bold
 	// text loses its asterisks and dim text shows plainly.
 	ANSI bool
+	// Static shows buttons and options as [Label], without numbers: for
+	// a printout, where nothing can be clicked.
+	Static bool
 }
 
 // Render renders Block Kit blocks as text for a terminal, and lists their
@@ -157,7 +160,7 @@ func (r *renderer) item(b *slack.SectionBlock) {
 		r.start()
 	}
 	e := r.button(b.BlockID, b.Accessory.ButtonElement)
-	r.items = append(r.items, item{label: fmt.Sprintf("[%d] %s", e.N, e.Label), text: strings.Split(r.text(b.Text), "\n")})
+	r.items = append(r.items, item{label: r.label(e), text: strings.Split(r.text(b.Text), "\n")})
 	r.gap, r.afterSection = true, true
 }
 
@@ -245,7 +248,7 @@ func (r *renderer) elements(blockID string, els []slack.BlockElement) {
 		switch el := el.(type) {
 		case *slack.ButtonBlockElement:
 			e := r.button(blockID, el)
-			row = append(row, r.bold(fmt.Sprintf("[%d] %s", e.N, e.Label)))
+			row = append(row, r.bold(r.label(e)))
 		case *slack.SelectBlockElement:
 			flush()
 			r.options(blockID, string(el.Type), el.ActionID, r.plain(el.Placeholder), el.Options, el.OptionGroups, r.confirm(el.Confirm))
@@ -282,7 +285,7 @@ func (r *renderer) options(blockID, typ, actionID, placeholder string, opts []*s
 				continue
 			}
 			e := r.add(Element{ActionID: actionID, BlockID: blockID, Type: typ, Label: r.plain(o.Text), Value: o.Value, Option: o, Confirm: c})
-			s := indent + r.bold(fmt.Sprintf("[%d] %s", e.N, e.Label))
+			s := indent + r.bold(r.label(e))
 			if d := r.plain(o.Description); d != "" {
 				s += " " + r.dim("("+d+")")
 			}
@@ -297,6 +300,15 @@ func (r *renderer) options(blockID, typ, actionID, placeholder string, opts []*s
 		r.line("  " + r.plain(g.Label))
 		list("    ", g.Options)
 	}
+}
+
+// label is how an element reads: "[3] Choose", or "[Choose]" when
+// nothing can be clicked.
+func (r *renderer) label(e Element) string {
+	if r.o.Static {
+		return "[" + e.Label + "]"
+	}
+	return fmt.Sprintf("[%d] %s", e.N, e.Label)
 }
 
 func (r *renderer) add(e Element) Element {

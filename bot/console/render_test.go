@@ -128,3 +128,19 @@ func TestUserID(t *testing.T) {
 		}
 	}
 }
+
+// A printout shows buttons without numbers: nothing can be clicked there.
+func TestRenderStatic(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "blocks", "testdata", "digest_reminders.golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bs slack.Blocks
+	if err := json.Unmarshal(raw, &bs); err != nil {
+		t.Fatal(err)
+	}
+	text, _ := Render(bs.BlockSet, Options{Static: true})
+	if !strings.Contains(text, "  [Renew…]   suspended-box") || strings.Contains(text, "[1]") {
+		t.Errorf("static render:\n%s", text)
+	}
+}

@@ -23,7 +23,7 @@ type Handler interface {
 
 // Usage lists what the console understands.
 const Usage = `  /renew list              the services that expire soon
-  /renew web-front         renew a service (try web-front, example.com, storage-1)
+  /renew web-front         renew a service (try web-front 1y, storage-1, example.com website)
   /renew help              what renewbot can do
   1, 2, 3…                 click the button or menu option with that number
   as bob                   act as someone else: a teammate must approve
@@ -54,9 +54,12 @@ func (c *Console) Run(ctx context.Context, h Handler, in io.Reader) error {
 		close(lines)
 	}()
 
-	var confirming *clickable // a click waiting for its confirm answer
+	var ask *dialog // a question waiting for its answer
 	for {
-		c.prompt(confirming)
+		if ask == nil {
+			ask = c.opened()
+		}
+		c.prompt(ask)
 		var line string
 		select {
 		case <-ctx.Done():
@@ -71,20 +74,12 @@ func (c *Console) Run(ctx context.Context, h Handler, in io.Reader) error {
 		}
 		c.echoed(line)
 
-		if confirming != nil {
-			click := *confirming
-			confirming = nil
-			switch strings.ToLower(line) {
-			case "y", "yes", strings.ToLower(click.elem.Confirm.Yes):
-				c.click(ctx, h, click)
-				continue
-			case "n", "no", "", strings.ToLower(click.elem.Confirm.No):
-				c.note("%s: not clicked.", click.elem.Confirm.No)
+		if ask != nil {
+			var answered bool
+			ask, answered = c.answer(ctx, h, ask, line)
+			if answered {
 				continue
 			}
-			// Another command closes the dialog, as a click elsewhere
-			// closes Slack's, and runs.
-			c.note("%s: not clicked.", click.elem.Confirm.No)
 		}
 
 		word, rest, _ := strings.Cut(line, " ")
@@ -112,7 +107,7 @@ func (c *Console) Run(ctx context.Context, h Handler, in io.Reader) error {
 				case click.elem.Confirm != nil:
 					cf := click.elem.Confirm
 					c.note("%s\n%s\n[y] %s   [n] %s", c.bold(cf.Title), cf.Text, cf.Yes, cf.No)
-					confirming = &click
+					ask = &dialog{click: &click, yes: cf.Yes, no: cf.No, field: -1}
 				default:
 					c.click(ctx, h, click)
 				}
@@ -125,12 +120,69 @@ func (c *Console) Run(ctx context.Context, h Handler, in io.Reader) error {
 	}
 }
 
-// prompt shows who acts, or the confirm question's answers.
-func (c *Console) prompt(confirming *clickable) {
+// isCommand reports whether line is one of the console's commands, which
+// closes a dialog and runs, as a click elsewhere closes Slack's.
+func isCommand(line string) bool {
+	word, _, _ := strings.Cut(line, " ")
+	switch strings.ToLower(word) {
+	case "/renew", "renew", "as", "show", "help", "?", "quit", "exit", "q":
+		return true
+	}
+	_, err := strconv.Atoi(line)
+	return err == nil || strings.HasPrefix(word, "/")
+}
+
+// answer takes line as the answer to ask. It returns the next question,
+// if any, and whether line was an answer: a console command is not, and
+// closes the dialog.
+func (c *Console) answer(ctx context.Context, h Handler, ask *dialog, line string) (*dialog, bool) {
+	if ask.field >= 0 {
+		f := ask.fields[ask.field]
+		ask.values[f.block] = map[string]slack.BlockAction{f.action: {Type: slack.ActionType(f.typ), Value: line}}
+		return c.proceed(ctx, h, ask), true
+	}
+	switch strings.ToLower(line) {
+	case "y", "yes", strings.ToLower(ask.yes):
+		if ask.click != nil {
+			c.click(ctx, h, *ask.click)
+			return nil, true
+		}
+		return c.proceed(ctx, h, ask), true
+	case "n", "no", "", strings.ToLower(ask.no): // Enter: the safe answer
+		c.note("%s: %s", ask.no, ask.closed())
+		return nil, true
+	}
+	if isCommand(line) {
+		c.note("%s: %s", ask.no, ask.closed())
+		return nil, false
+	}
+	// Anything else is asked again, in one line.
+	c.note("Type y for %s, or n for %s.", ask.yes, ask.no)
+	return ask, true
+}
+
+// proceed asks a dialog's next input, or submits the dialog once each has
+// its answer.
+func (c *Console) proceed(ctx context.Context, h Handler, ask *dialog) *dialog {
+	ask.field++
+	if ask.field < len(ask.fields) {
+		c.note("%s", ask.fields[ask.field].question)
+		return ask
+	}
+	c.submit(ctx, h, ask)
+	return nil
+}
+
+// prompt shows who acts, or what the open dialog waits for.
+func (c *Console) prompt(ask *dialog) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p := c.promptText()
-	if confirming != nil {
+	switch {
+	case ask == nil:
+	case ask.field >= 0:
+		p = c.bold(ask.fields[ask.field].prompt+">") + " "
+	default:
 		p = c.bold("y/n>") + " "
 	}
 	_, _ = io.WriteString(c.out, p)
@@ -165,7 +217,7 @@ func (c *Console) command(ctx context.Context, h Handler, text string) {
 		UserName:    strings.TrimPrefix(c.userName(user), "@"),
 		Command:     "/renew",
 		Text:        text,
-		TriggerID:   c.trigger(),
+		TriggerID:   c.trigger(user),
 	}
 	c.mu.Unlock()
 
@@ -196,12 +248,24 @@ func (c *Console) reply(user string, r *bot.Reply) {
 	c.ephemeral(c.channel, user, m)
 }
 
-// clickable returns what number n clicks on the current screen.
+// clickable returns what number n clicks: the element it was given to,
+// while its message shows it with that number. A number the screen no
+// longer shows clicks nothing, even when its button is shown under a new
+// one.
 func (c *Console) clickable(n int) (clickable, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cl, ok := c.live[n]
-	return cl, ok
+	ts, key, _ := strings.Cut(c.clicks[n], "\x00")
+	msg, ok := c.msgs[ts]
+	if !ok {
+		return clickable{}, false
+	}
+	for _, e := range msg.elems {
+		if e.Key() == key && e.N == n {
+			return clickable{ts: ts, elem: e}, true
+		}
+	}
+	return clickable{}, false
 }
 
 // click sends the block_actions callback Slack would send for a click on
@@ -226,7 +290,7 @@ func (c *Console) click(ctx context.Context, h Handler, cl clickable) {
 	}
 	cb := slack.InteractionCallback{
 		Type:      slack.InteractionTypeBlockActions,
-		TriggerID: c.trigger(),
+		TriggerID: c.trigger(user),
 		ActionTs:  actionTS,
 		Team:      slack.Team{ID: TeamID, Domain: "console"},
 		User:      slack.User{ID: user, TeamID: TeamID, Name: strings.TrimPrefix(c.userName(user), "@")},
@@ -260,9 +324,12 @@ func (c *Console) click(ctx context.Context, h Handler, cl clickable) {
 	c.settle(ctx, since, began, true)
 }
 
-// trigger makes a trigger id. Callers hold mu.
-func (c *Console) trigger() string {
-	return fmt.Sprintf("console.%d.%d", c.start, c.seq)
+// trigger makes a trigger id for an action of user, with which the bot
+// may open a modal for them. Callers hold mu.
+func (c *Console) trigger(user string) string {
+	id := fmt.Sprintf("console.%d.%d", c.start, len(c.triggers)+1)
+	c.triggers[id] = user
+	return id
 }
 
 // switchUser makes name the acting user.
@@ -274,7 +341,8 @@ func (c *Console) switchUser(name string) {
 		fmt.Fprintf(c.out, "You are %s (%s). Type as bob to act as bob.\n", c.userName(c.user), c.user)
 		return
 	}
-	id, err := c.addUser(name)
+	// The prompt shows users as @alice: "as @bob" is "as bob".
+	id, err := c.addUser(strings.TrimPrefix(name, "@"))
 	if err != nil {
 		fmt.Fprintf(c.out, "%s.\n", upper(err.Error()))
 		return

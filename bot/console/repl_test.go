@@ -70,15 +70,36 @@ func (f *fakeBot) Command(ctx context.Context, sc slack.SlashCommand) *bot.Reply
 	return &bot.Reply{ResponseType: slack.ResponseTypeEphemeral, Text: "Looking up `web-front` on OVHcloud…"}
 }
 
+// cancelModal is the bot's cancel dialog, as blocks.CancelModal makes it.
+func cancelModal() slack.ModalViewRequest {
+	input := slack.NewPlainTextInputBlockElement(plainText("Why? (optional, shown to the channel)"), "reason_input")
+	reason := slack.NewInputBlock("reason", plainText("Reason"), nil, input)
+	reason.Optional = true
+	return slack.ModalViewRequest{
+		Type: slack.VTModal, CallbackID: "cancel_request", PrivateMetadata: "R1",
+		Title: plainText("Cancel the renewal"), Submit: plainText("Cancel renewal"), Close: plainText("Keep it"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewSectionBlock(mrkdwn("Cancel the renewal of *web-front*? Nothing will be paid."), nil, nil), reason,
+		}},
+	}
+}
+
 func (f *fakeBot) Interaction(ctx context.Context, cb slack.InteractionCallback) *bot.Reply {
 	f.mu.Lock()
 	f.clicks = append(f.clicks, cb)
 	ts := f.ts
 	f.mu.Unlock()
+	if cb.Type == slack.InteractionTypeViewSubmission {
+		reason := cb.View.State.Values["reason"]["reason_input"].Value
+		go func() { _ = f.c.Update(context.Background(), f.c.Channel(), ts, f.request("cancelled: "+reason)) }()
+		return nil
+	}
 	act := cb.ActionCallback.BlockActions[0]
 	go func() {
 		ctx := context.Background()
 		switch act.ActionID {
+		case "cancel":
+			_ = f.c.OpenView(ctx, cb.TriggerID, cancelModal())
 		case "choose", "choose_select":
 			_ = f.c.Update(ctx, cb.Channel.ID, ts, f.request("ordering"))
 			time.Sleep(120 * time.Millisecond) // a passing state outlasts the quiet period
@@ -113,7 +134,7 @@ func TestRun(t *testing.T) {
 		"n", // not yet
 		"4",
 		"as carol", // another command closes the dialog
-		"as bob",
+		"as @bob",  // as the prompt shows users
 		"4",
 		"yes",
 		"bogus",
@@ -135,12 +156,13 @@ func TestRun(t *testing.T) {
 		"│ Choose a renewal:\n│   [2] 7.00 € (1 month)\n│ [3] Cancel",
 		"There is no [9] on screen.",
 		"renewbot · message 1, edited: Renewal of web-front: ordering…",
-		"│ [4] Approve and pay   [3] Cancel", // Cancel keeps its number
+		"│ [4] Approve and pay   [5] Cancel", // numbered in the order shown
 		"@alice> 4\nApprove and pay?\nPay 95.04 €?\n[y] Pay   [n] Not yet\ny/n> y\n",
 		"renewbot, only visible to @alice: A teammate has to approve.",
 		"You are now @bob (U0BOB0001).",
 		"y/n> n\nNot yet: not clicked.\n@bob> ",
 		"y/n> as carol\nNot yet: not clicked.\nYou are now @carol (U0CAROL01).",
+		"@carol> as @bob\nYou are now @bob (U0BOB0001).\n@bob> ",
 		"renewbot · message 1, edited\n│ web-front\n│ ─────────\n│ paid by @bob\n@bob> bogus",
 		"I don't know \"bogus\"",
 		"Only /renew works here.",
@@ -172,6 +194,97 @@ func TestRun(t *testing.T) {
 	}
 	if u := f.clicks[2].User.ID; u != "U0BOB0001" || f.clicks[2].ActionCallback.BlockActions[0].ActionID != "approve" {
 		t.Errorf("last click by %s on %s, want bob's approve", u, f.clicks[2].ActionCallback.BlockActions[0].ActionID)
+	}
+}
+
+// Numbers read in the order shown, and a button keeps its number while
+// that order holds; a number no longer shown clicks nothing.
+func TestNumbersFollowDisplayOrder(t *testing.T) {
+	var out syncWriter
+	c, _ := New(Config{Out: &out})
+	f := &fakeBot{c: c}
+	ctx := context.Background()
+	ts, _ := c.Post(ctx, c.Channel(), f.request("proposed"))
+	if got := out.String(); !strings.Contains(got, "[1] Choose") || !strings.Contains(got, "[2] 7.00 €") || !strings.Contains(got, "[3] Cancel") {
+		t.Fatalf("proposed:\n%s", got)
+	}
+	_ = c.Update(ctx, c.Channel(), ts, f.request("awaiting approval"))
+	if got := out.String(); !strings.Contains(got, "│ [4] Approve and pay   [5] Cancel\n") {
+		t.Fatalf("awaiting approval, want Approve [4] before Cancel [5]:\n%s", got)
+	}
+	_ = c.Update(ctx, c.Channel(), ts, f.request("awaiting approval, 1 of 2"))
+	c.showAll()
+	if got := out.String(); strings.Count(got, "[4] Approve and pay   [5] Cancel") != 2 || strings.Contains(got, "[6]") {
+		t.Fatalf("an edit with the same buttons renumbered them:\n%s", got)
+	}
+	for n, want := range map[int]string{4: "approve", 5: "cancel"} {
+		if cl, ok := c.clickable(n); !ok || cl.elem.ActionID != want {
+			t.Errorf("[%d] clicks %+v, %v; want %s", n, cl.elem, ok, want)
+		}
+	}
+	for _, n := range []int{1, 2, 3, 6} {
+		if cl, ok := c.clickable(n); ok {
+			t.Errorf("[%d] clicks %s, a button no longer shown or never given", n, cl.elem.ActionID)
+		}
+	}
+}
+
+// Cancel asks what Slack's dialog asks: a confirmation, then an optional
+// reason, and sends the view_submission Slack would.
+func TestCancelAsksLikeTheDialog(t *testing.T) {
+	var out syncWriter
+	c, _ := New(Config{Out: &out, Echo: true, Quiet: 50 * time.Millisecond, Wait: 5 * time.Second})
+	f := &fakeBot{c: c}
+	script := "/renew web-front\n3\nmaybe\nn\n3\ny\nmoved to another host\n"
+	if err := c.Run(context.Background(), f, strings.NewReader(script)); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	t.Log(got)
+	for _, want := range []string{
+		"@alice> 3\nCancel the renewal\nCancel the renewal of web-front? Nothing will be paid.\n[y] Cancel renewal   [n] Keep it\ny/n> maybe\n" +
+			"Type y for Cancel renewal, or n for Keep it.\ny/n> n\nKeep it: nothing changed.\n@alice> 3\n",
+		"y/n> y\nWhy? (optional, shown to the channel) Press Enter for none.\nreason> moved to another host\n",
+		"│ cancelled: moved to another host",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	var subs []slack.InteractionCallback
+	for _, cb := range f.clicks {
+		if cb.Type == slack.InteractionTypeViewSubmission {
+			subs = append(subs, cb)
+		}
+	}
+	if len(subs) != 1 {
+		t.Fatalf("%d view submissions, want 1: the first dialog was kept", len(subs))
+	}
+	v := subs[0].View
+	if v.CallbackID != "cancel_request" || v.PrivateMetadata != "R1" || subs[0].User.ID != "U0ALICE01" ||
+		v.State == nil || v.State.Values["reason"]["reason_input"].Value != "moved to another host" {
+		t.Errorf("submission = %+v by %s", v, subs[0].User.ID)
+	}
+}
+
+// A wrong answer to a confirm dialog is answered once, and the dialog
+// waits on.
+func TestWrongAnswerAnsweredOnce(t *testing.T) {
+	var out syncWriter
+	c, _ := New(Config{Out: &out, Echo: true, Quiet: 50 * time.Millisecond, Wait: 5 * time.Second})
+	f := &fakeBot{c: c}
+	if err := c.Run(context.Background(), f, strings.NewReader("/renew web-front\n1\n4\nmaybe\nn\n4\n\n")); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if want := "y/n> maybe\nType y for Pay, or n for Not yet.\ny/n> n\nNot yet: not clicked.\n@alice> "; !strings.Contains(got, want) {
+		t.Errorf("output lacks %q:\n%s", want, got)
+	}
+	if want := "y/n> \nNot yet: not clicked.\n@alice> "; !strings.Contains(got, want) {
+		t.Errorf("Enter at y/n> is not the safe answer, no:\n%s", got)
+	}
+	if strings.Contains(got, "I don't know") {
+		t.Errorf("a wrong answer at y/n> was answered twice:\n%s", got)
 	}
 }
 

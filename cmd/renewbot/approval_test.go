@@ -188,6 +188,7 @@ func TestOrderAboveALoweredLimitIsNeverPaid(t *testing.T) {
 
 func TestRequestExpires(t *testing.T) {
 	h := newHarness(t, map[string]string{"RENEWBOT_REQUEST_TTL": "1s", "RENEWBOT_SWEEP_EVERY": "100ms", "RENEWBOT_AUDIT_CHANNEL": "C0AUDIT01"})
+	h.slack.Join("C0AUDIT01")
 	m := h.orderFor(alice, "web-front", "1 year")
 	approve := h.find(m, "approve", "")
 	m = h.message(1, "Expired")
@@ -213,6 +214,7 @@ func TestRequestExpires(t *testing.T) {
 
 func TestAuditChannelAndStatus(t *testing.T) {
 	h := newHarness(t, map[string]string{"RENEWBOT_AUDIT_CHANNEL": "C0AUDIT01"})
+	h.slack.Join("C0AUDIT01")
 	m := h.orderFor(alice, "web-front", "1 year")
 	h.command(carol, "status")
 	st := h.ephemeral(carol, "open in this channel")

@@ -27,6 +27,7 @@ type Config struct {
 	OVHClientID          string        `envconfig:"OVH_CLIENT_ID"`
 	OVHClientSecret      string        `envconfig:"OVH_CLIENT_SECRET"`
 	OVHAccessToken       string        `envconfig:"OVH_ACCESS_TOKEN"`
+	OVHTokenURL          string        `envconfig:"OVH_OAUTH2_TOKEN_URL" desc:"OAuth2 token endpoint; only needed with OVH_ENDPOINT as a base URL"`
 	OVHTimeout           time.Duration `envconfig:"OVH_TIMEOUT" default:"20s" desc:"timeout of one OVHcloud call"`
 
 	Addr        string `envconfig:"RENEWBOT_ADDR" default:":8080" desc:"HTTP listen address"`
@@ -63,7 +64,7 @@ type IDList []string
 
 // Decode implements envconfig.Decoder.
 func (l *IDList) Decode(v string) error {
-	ids, err := splitIDs(v, "UWS", "user ids (U…, W…) or user group ids (S…)")
+	ids, err := splitIDs(v, "UWS", "a user id (U…, W…) or a user group id (S…) like U0123ABCD")
 	*l = ids
 	return err
 }
@@ -73,7 +74,7 @@ type ChannelList []string
 
 // Decode implements envconfig.Decoder.
 func (l *ChannelList) Decode(v string) error {
-	ids, err := splitIDs(v, "CGD", "channel ids (C…, G…, D…)")
+	ids, err := splitIDs(v, "CGD", "a channel id like C0123ABCD (C…, G… or D…)")
 	*l = ids
 	return err
 }
@@ -92,7 +93,7 @@ func splitIDs(v, prefixes, what string) ([]string, error) {
 			}
 		}
 		if !ok {
-			return nil, fmt.Errorf("%q is not one of %s", f, what)
+			return nil, fmt.Errorf("%q is not %s", f, what)
 		}
 		out = append(out, f)
 	}
@@ -228,12 +229,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("LOG_FORMAT: expected text or json, got %q", c.LogFormat)
 	}
 	if c.ReminderChannel != "" {
-		if _, err := splitIDs(c.ReminderChannel, "CG", "a channel id (C…, G…)"); err != nil {
+		if _, err := splitIDs(c.ReminderChannel, "CG", "a channel id like C0123ABCD (C… or G…)"); err != nil {
 			return fmt.Errorf("RENEWBOT_REMINDER_CHANNEL: %w", err)
 		}
 	}
 	if c.AuditChannel != "" {
-		if _, err := splitIDs(c.AuditChannel, "CG", "a channel id (C…, G…)"); err != nil {
+		if _, err := splitIDs(c.AuditChannel, "CG", "a channel id like C0123ABCD (C… or G…)"); err != nil {
 			return fmt.Errorf("RENEWBOT_AUDIT_CHANNEL: %w", err)
 		}
 	}

@@ -16,29 +16,28 @@ import (
 // consoleUser is who acts when the console starts.
 const consoleUser = "alice"
 
-// runConsole is `renewbot console`: the bot on a terminal, against the
-// sandbox OVHcloud unless OVH_ENDPOINT says otherwise, with nothing to
-// configure. Lines come from stdin; the bot's messages go to stdout and
-// its logs to stderr.
+// runConsole is `renewbot console`: the bot on a terminal, with nothing
+// to configure. It is a sandbox, always: the sample OVHcloud account
+// simulated in the process and a temporary SQLite file, whatever
+// OVH_ENDPOINT and RENEWBOT_DATABASE_URL say, so that it can neither
+// spend money nor touch the team's requests (nor compete for their
+// background lease). Lines come from stdin; the bot's messages go to
+// stdout and its logs to stderr.
 func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		return fmt.Errorf("console takes no arguments; its settings come from the environment (see renewbot help)")
 	}
-	c, err := consoleConfig()
+	c, ignored, err := consoleConfig()
 	if err != nil {
 		return err
 	}
-	database := "RENEWBOT_DATABASE_URL"
-	if c.DatabaseURL == "" {
-		// A fresh database each run, so the sandbox always starts clean.
-		dir, err := os.MkdirTemp("", "renewbot-console-")
-		if err != nil {
-			return fmt.Errorf("console: temporary database: %w", err)
-		}
-		defer os.RemoveAll(dir)
-		c.DatabaseURL = "sqlite:" + filepath.Join(dir, "renewbot.db")
-		database = "a temporary SQLite file, removed when you leave"
+	// A fresh database each run, so the sandbox always starts clean.
+	dir, err := os.MkdirTemp("", "renewbot-console-")
+	if err != nil {
+		return fmt.Errorf("console: temporary database: %w", err)
 	}
+	defer os.RemoveAll(dir)
+	c.DatabaseURL = "sqlite:" + filepath.Join(dir, "renewbot.db")
 	if err := c.validate(); err != nil {
 		return err
 	}
@@ -64,7 +63,7 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	defer a.store.Close()
 	go a.background(bg, c.Sweep)
 
-	banner(stdout, c, database)
+	banner(stdout, c, ignored)
 	err = con.Run(ctx, a.bot, stdin)
 
 	// Following a paid order's status is optional; a payment in flight
@@ -78,44 +77,50 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return err
 }
 
-// consoleConfig reads the environment like serve does, with the console's
-// defaults: the sandbox, a temporary database (DatabaseURL left empty),
-// and quiet logs, since they share the terminal. Slack's variables are
-// not needed: the console is its own Slack.
-func consoleConfig() (Config, error) {
-	c, err := loadEnv()
+// consoleConfig reads the environment like serve does, with what the
+// console never takes from it: OVHcloud is the sandbox and the database a
+// temporary file (set by runConsole). ignored names the variables set but
+// left unused for that reason. Logs are quiet, since they share the
+// terminal, and Slack's variables are not needed: the console is its own
+// Slack.
+func consoleConfig() (c Config, ignored []string, err error) {
+	c, err = loadEnv()
 	if err != nil {
-		return c, err
+		return c, nil, err
 	}
-	if os.Getenv("OVH_ENDPOINT") == "" {
-		c.OVHEndpoint = "sandbox"
+	if v := os.Getenv("OVH_ENDPOINT"); v != "" && v != "sandbox" {
+		ignored = append(ignored, "OVH_ENDPOINT")
 	}
-	if os.Getenv("RENEWBOT_DATABASE_URL") == "" {
-		c.DatabaseURL = ""
+	if os.Getenv("RENEWBOT_DATABASE_URL") != "" {
+		ignored = append(ignored, "RENEWBOT_DATABASE_URL")
 	}
+	c.OVHEndpoint = "sandbox"
+	c.OVHApplicationKey, c.OVHApplicationSecret, c.OVHConsumerKey = "", "", ""
+	c.OVHClientID, c.OVHClientSecret, c.OVHAccessToken = "", "", ""
+	c.DatabaseURL = ""
+	c.SlackBotToken, c.SlackAppToken = "", "" // nor the team's Slack
 	if os.Getenv("LOG_LEVEL") == "" {
 		c.LogLevel = "warn"
 	}
 	// One channel, the console's: a RENEWBOT_CHANNELS list for Slack
 	// would refuse every command.
 	c.Channels = nil
-	return c, nil
+	return c, ignored, nil
 }
 
 // banner says where the console runs and what to type.
-func banner(w io.Writer, c Config, database string) {
+func banner(w io.Writer, c Config, ignored []string) {
 	var b strings.Builder
 	b.WriteString("renewbot console: the Slack flow in your terminal, through the same bot.\n")
-	if c.sandbox() {
-		b.WriteString("OVHcloud: sandbox, a sample account simulated in this process. Nothing is ordered or paid for real.\n")
-	} else {
-		fmt.Fprintf(&b, "OVHcloud: %s, a REAL account: orders are real, and approved ones are paid.\n", c.OVHEndpoint)
-	}
+	b.WriteString("OVHcloud: sandbox, a sample account simulated in this process. Nothing is ordered or paid for real.\n")
 	if c.DryRun {
 		b.WriteString("Dry run: orders are priced, never paid.\n")
 	}
-	fmt.Fprintf(&b, "Database: %s.\n\n", database)
-	b.WriteString(console.Usage)
+	b.WriteString("Database: a temporary SQLite file, removed when you leave.\n")
+	if len(ignored) > 0 {
+		fmt.Fprintf(&b, "Ignored: %s. The console is always a sandbox; the real bot is `renewbot` with Slack.\n", strings.Join(ignored, " and "))
+	}
+	b.WriteString("\n" + console.Usage)
 	id, _ := console.UserID(consoleUser)
 	fmt.Fprintf(&b, "\nYou are @%s (%s) in #console.\n", consoleUser, id)
 	_, _ = io.WriteString(w, b.String())

@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -143,6 +148,9 @@ func TestConsoleSandboxFlow(t *testing.T) {
 	if !strings.Contains(out, "Sandbox") {
 		t.Errorf("the list does not say sandbox:\n%s", out)
 	}
+	if strings.Contains(out, "channel>") {
+		t.Errorf("the sandbox shows a test fixture to a newcomer:\n%s", out)
+	}
 
 	out = s.step("/renew web-front", "web-front", "vps-1.example.net", "1 year", "79.20", "Choose")
 	if !strings.Contains(out, "only visible to @alice") {
@@ -170,47 +178,173 @@ func TestConsoleSandboxFlow(t *testing.T) {
 	}
 }
 
-// The calls OVHcloud gets from the console are the flow's, checked on a
-// fake account served over HTTP: the sandbox's own fake lives inside
-// build, out of a test's reach.
+// Cancel asks what Slack's dialog asks: a confirmation, then an optional
+// reason, which the message and the history show.
+func TestConsoleCancelAsksAReason(t *testing.T) {
+	s := startConsole(t, nil)
+	out := s.step("/renew web-front 1y", "Choose")
+	out = s.step(button(t, out, "Renew for 1 year", "Choose"), "Approve and pay")
+	cancel := button(t, out, "Approve and pay", "Cancel")
+	s.step(cancel, "Cancel the renewal of web-front? Nothing will be paid.", "[y] Cancel renewal   [n] Keep it", "y/n> ")
+	s.step("n", "Keep it: nothing changed.")
+	s.step(cancel, "[y] Cancel renewal")
+	s.step("y", "Why? (optional, shown to the channel) Press Enter for none.", "reason> ")
+	out = s.step("moved to another host", "Cancelled by @alice", "Reason: moved to another host")
+	if strings.Contains(out, "Approve and pay") {
+		t.Errorf("the cancelled message still offers Approve and pay:\n%s", out)
+	}
+	s.step("/renew history", "cancelled by @alice: moved to another host")
+}
+
+// A display name with spaces can be typed as it is, or quoted, with or
+// without a period after it; the same parser serves Slack.
+func TestConsoleNamesWithSpaces(t *testing.T) {
+	s := startConsole(t, nil)
+	out := s.step("/renew example.com website", "Service       www.example.com", "Display name  example.com website", "Choose")
+	if strings.Contains(out, "not a period") {
+		t.Errorf("a display name with a space was read as a period:\n%s", out)
+	}
+	for _, cmd := range []string{`/renew "example.com website" 1y`, "/renew example.com website 1y", "/renew “example.com website”"} {
+		s.step(cmd, "Service       www.example.com", "Renew for 1 year", "Choose")
+	}
+	// The whole text is tried as a name first, but a shorter name still
+	// wins over nothing: the domain is not its hosting.
+	s.step("/renew example.com 2y", "Domain name .com", "Renew for 2 years")
+	s.step(`/renew "example.com website`, "The quote before `example.com website` is not closed.", "Put a name with spaces between quotes")
+}
+
+// Approvers given as a Slack user group cannot be read in the console,
+// which has no Slack: the approval is refused, and nothing is paid.
+func TestConsoleGroupApproversAreRefused(t *testing.T) {
+	ovh := watchSandbox(t)
+	var slackCalls atomic.Int64
+	team := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slackCalls.Add(1)
+		http.Error(w, "not here", http.StatusTeapot)
+	}))
+	t.Cleanup(team.Close)
+	s := startConsole(t, map[string]string{"RENEWBOT_APPROVERS": "S0TEAM001", "SLACK_BOT_TOKEN": "xoxb-team-token", "SLACK_API_URL": team.URL + "/api/"})
+	out := s.step("/renew web-front 1m", "Choose")
+	out = s.step(button(t, out, "Renew for 1 month", "Choose"), "Approve and pay")
+	approve := button(t, out, "Order", "Approve and pay")
+	s.step("as bob", "@bob> ")
+	s.step(approve, "Approve and pay?")
+	s.step("y", "I can't check who may approve right now")
+	if n := len((*ovh).CallsTo("POST", "/me/order/*/pay")); n != 0 {
+		t.Errorf("%d payments, want none", n)
+	}
+	if n := slackCalls.Load(); n != 0 {
+		t.Errorf("the console called the team's Slack %d times", n)
+	}
+}
+
+// The calls OVHcloud gets from the console are the flow's, checked on the
+// sandbox's own account.
 func TestConsoleCallsOVHcloud(t *testing.T) {
-	ovh := ovhfake.SampleAccount(time.Now())
-	url := ovh.Start()
-	t.Cleanup(ovh.Close)
-	s := startConsole(t, map[string]string{
-		"OVH_ENDPOINT":           url,
-		"OVH_APPLICATION_KEY":    "console-app-key",
-		"OVH_APPLICATION_SECRET": "console-app-secret",
-		"OVH_CONSUMER_KEY":       "console-consumer-key",
-	})
-	if banner := s.out.String(); !strings.Contains(banner, "REAL account") {
-		t.Errorf("the banner does not warn that OVHcloud is real:\n%s", banner)
-	}
+	ovh := watchSandbox(t)
+	s := startConsole(t, nil)
 	out := s.step("/renew web-front 1y", "1 year", "79.20")
-	if strings.Contains(out, "Sandbox") {
-		t.Errorf("a message says sandbox while OVHcloud is not:\n%s", out)
-	}
 	out = s.step(button(t, out, "Renew for 1 year", "Choose"), "Approve and pay")
 	approve := button(t, out, "Order", "Approve and pay")
 	s.step("as bob", "@bob> ")
 	s.step(approve, "Approve and pay?")
 	s.step("y", "Paid")
 
-	renews := ovh.CallsTo("POST", "/service/*/renew")
+	renews := (*ovh).CallsTo("POST", "/service/*/renew")
 	if len(renews) != 1 || renews[0].Path != "/service/10001/renew" || body(renews[0]) != `{"dryRun":false,"duration":"P1Y","services":[10001]}` {
 		t.Errorf("renew calls = %+v, want one POST /service/10001/renew for P1Y", renews)
 	}
-	if n := len(ovh.CallsTo("GET", "/me/order/*/status")); n < 1 {
+	if n := len((*ovh).CallsTo("GET", "/me/order/*/status")); n < 1 {
 		t.Error("the order status was not checked before paying")
 	}
-	pays := ovh.CallsTo("POST", "/me/order/*/pay")
+	pays := (*ovh).CallsTo("POST", "/me/order/*/pay")
 	if len(pays) != 1 || pays[0].Path != "/me/order/123456789/pay" || body(pays[0]) != `{"paymentMethod":{"id":42}}` {
 		t.Errorf("pay calls = %+v, want one POST /me/order/123456789/pay with the default method", pays)
 	}
 }
 
-// A database named in the environment is kept; the temporary one is gone
-// when the console ends.
+// watchSandbox makes the next sandbox account the one returned, for the
+// test to read the calls it gets once the console made it.
+func watchSandbox(t *testing.T) **ovhfake.Server {
+	t.Helper()
+	var fake *ovhfake.Server
+	before := sandboxAccount
+	sandboxAccount = func(now time.Time) *ovhfake.Server {
+		fake = ovhfake.SampleAccount(now)
+		return fake
+	}
+	t.Cleanup(func() { sandboxAccount = before })
+	return &fake
+}
+
+// The console is a sandbox whatever the environment says: with the team's
+// database and a real OVHcloud endpoint configured, it opens neither, and
+// a whole paid renewal happens on the sample account and a temporary file.
+func TestConsoleIsAlwaysASandbox(t *testing.T) {
+	var ovhCalls atomic.Int64
+	real := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ovhCalls.Add(1)
+		http.Error(w, "not here", http.StatusTeapot)
+	}))
+	t.Cleanup(real.Close)
+	pg, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	var pgConns atomic.Int64
+	go func() {
+		for {
+			c, err := pg.Accept()
+			if err != nil {
+				return
+			}
+			pgConns.Add(1)
+			c.Close()
+		}
+	}()
+	team := t.TempDir()
+	for _, database := range []string{"sqlite:" + filepath.Join(team, "renewbot.db"), "postgres://renewbot:secret@" + pg.Addr().String() + "/renewbot"} {
+		t.Run(strings.Split(database, ":")[0], func(t *testing.T) {
+			sandbox := watchSandbox(t)
+			s := startConsole(t, map[string]string{
+				"RENEWBOT_DATABASE_URL":  database,
+				"OVH_ENDPOINT":           real.URL,
+				"OVH_APPLICATION_KEY":    "team-app-key",
+				"OVH_APPLICATION_SECRET": "team-app-secret",
+				"OVH_CONSUMER_KEY":       "team-consumer-key",
+			})
+			banner := s.out.String()
+			for _, want := range []string{"OVHcloud: sandbox", "Database: a temporary SQLite file", "Ignored: OVH_ENDPOINT and RENEWBOT_DATABASE_URL"} {
+				if !strings.Contains(banner, want) {
+					t.Errorf("the banner lacks %q:\n%s", want, banner)
+				}
+			}
+			out := s.step("/renew web-front 1m", "Sandbox", "7.00")
+			out = s.step(button(t, out, "Renew for 1 month", "Choose"), "Approve and pay")
+			approve := button(t, out, "Order", "Approve and pay")
+			s.step("as bob", "@bob> ")
+			s.step(approve, "Approve and pay?")
+			s.step("y", "Paid")
+			s.quit()
+
+			if n := len((*sandbox).CallsTo("POST", "/me/order/*/pay")); n != 1 {
+				t.Errorf("%d payments on the sandbox, want 1", n)
+			}
+		})
+	}
+	if n := ovhCalls.Load(); n != 0 {
+		t.Errorf("the console called the configured OVHcloud endpoint %d times", n)
+	}
+	if n := pgConns.Load(); n != 0 {
+		t.Errorf("the console connected %d times to the configured PostgreSQL", n)
+	}
+	if left, err := os.ReadDir(team); err != nil || len(left) != 0 {
+		t.Errorf("the configured SQLite database's directory holds %v (%v), want nothing", left, err)
+	}
+}
+
+// The temporary database is gone when the console ends.
 func TestConsoleDatabase(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
@@ -224,15 +358,50 @@ func TestConsoleDatabase(t *testing.T) {
 	for _, e := range left {
 		t.Errorf("%s left behind in the temporary directory", e.Name())
 	}
+}
 
-	path := tmp + "/kept.db"
-	s = startConsole(t, map[string]string{"RENEWBOT_DATABASE_URL": "sqlite:" + path})
-	if !strings.Contains(s.out.String(), "Database: RENEWBOT_DATABASE_URL") {
-		t.Errorf("the banner does not say which database:\n%s", s.out)
+// The README's console transcript is what the console prints for the
+// same input: its lines appear in the same order in a real run, dates
+// aside; "…" stands for lines left out.
+func TestReadmeTranscript(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	start := strings.Index(readme, "```\n@alice> /renew web-front\n")
+	if start < 0 {
+		t.Fatal("no console transcript in the README")
+	}
+	block := readme[start+4:]
+	block = block[:strings.Index(block, "```")]
+	prompt := regexp.MustCompile(`^(@\w+|y/n|reason)> (.*)$`)
+	var input []string
+	for _, l := range strings.Split(block, "\n") {
+		if m := prompt.FindStringSubmatch(l); m != nil && m[2] != "" {
+			input = append(input, m[2])
+		}
+	}
+
+	s := startConsole(t, nil)
+	for _, l := range input {
+		s.step(l)
 	}
 	s.quit()
-	if _, err := os.Stat(path); err != nil {
-		t.Errorf("the configured database is gone: %v", err)
+	dates := regexp.MustCompile(`\d{4}-\d{2}-\d{2}( \d{2}:\d{2}( UTC)?)?`)
+	got := strings.Split(dates.ReplaceAllString(s.out.String(), "DATE"), "\n")
+	i := 0
+	for _, want := range strings.Split(strings.TrimRight(dates.ReplaceAllString(block, "DATE"), "\n"), "\n") {
+		if want == "│ …" || want == "…" {
+			continue
+		}
+		for i < len(got) && strings.TrimRight(got[i], " ") != want {
+			i++
+		}
+		if i == len(got) {
+			t.Fatalf("the README's transcript says %q, which a real run does not print there; the run printed:\n%s", want, s.out)
+		}
+		i++
 	}
 }
 

@@ -201,10 +201,22 @@ func TestOversizedBodyRefused(t *testing.T) {
 
 func TestUnknownServiceAndBadInput(t *testing.T) {
 	h := newHarness(t, nil)
+	// Not found reads the same however the service was named: a name, or
+	// an id OVHcloud answers 404 for.
 	h.command(alice, "no-such-thing")
-	h.ephemeral(alice, "can't find")
+	h.ephemeral(alice, "I can't find `no-such-thing` on this OVHcloud account.")
+	h.command(alice, "1")
+	h.ephemeral(alice, "I can't find `1` on this OVHcloud account.")
+	h.command(alice, "web-front 1x")
+	h.ephemeral(alice, "I can't find `web-front 1x` on this OVHcloud account. If `1x` is a period, write it like `1y`")
+	for _, r := range h.slack.Responses(alice) {
+		if strings.Contains(r.Text, "OVHcloud refused") || strings.Contains(r.Text, "query id") {
+			t.Errorf("an unknown service was answered with OVHcloud's own words: %q", r.Text)
+		}
+	}
 
-	if ack := h.command(alice, "web-front soon"); !strings.Contains(ack, "not a period") || !strings.Contains(ack, "/renew SERVICE") {
+	// A command that cannot be read: one line and a hint, not the help.
+	if ack := h.command(alice, "list soon"); ack != "`soon` is not a number of days from 0 to 3660.\nUsage: `/renew list [DAYS]`, like `/renew list 7`." {
 		t.Errorf("malformed command answered %q", ack)
 	}
 	for _, text := range []string{"", "help"} {

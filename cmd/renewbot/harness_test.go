@@ -94,6 +94,15 @@ func newFakes(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{t: t, slack: slackfake.New(), ovh: ovhfake.SampleAccount(time.Now()), logs: &syncBuffer{}}
 	t.Cleanup(h.slack.Close)
+	// The team invited the bot to its channel (/invite @renewbot): Slack
+	// refuses its messages anywhere else (not_in_channel).
+	h.slack.Join(channel)
+	t.Cleanup(func() {
+		// Whatever the test did, the bot never sent Slack blocks it refuses.
+		for _, r := range h.slack.Refusals() {
+			t.Errorf("Slack refused the bot's %s: %s %v", r.Method, r.Error, r.Messages)
+		}
+	})
 	ovhURL := h.ovh.Start()
 	t.Cleanup(h.ovh.Close)
 	addr := freeAddr(t)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +13,15 @@ import (
 
 func TestListAndRenewButton(t *testing.T) {
 	h := newHarness(t, nil)
+	// A display name typed by a customer is shown as typed, never read
+	// as a mention or markup.
+	ovhfake.AddEscapeService(h.ovh, time.Now().AddDate(0, 0, 20))
 	h.command(alice, "list")
 	l := h.ephemeral(alice, "web-front")
 	text := blockText(l.Raw)
+	if !strings.Contains(text, "&lt;!channel&gt; &amp; &lt;b&gt;") || strings.Contains(text, "<!channel>") {
+		t.Errorf("/renew list does not escape the display name <!channel> & <b>:\n%s", text)
+	}
 	for _, want := range []string{"legacy-app", "suspended-box", "db-primary", "storage-1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/renew list lacks %s:\n%s", want, text)
@@ -75,6 +82,7 @@ func TestListPages(t *testing.T) {
 // The digest is posted once per service and threshold, even across runs.
 func TestRemindOnceAcrossRestarts(t *testing.T) {
 	h := newHarness(t, map[string]string{"RENEWBOT_REMINDER_CHANNEL": "C0REMIND1"})
+	h.slack.Join("C0REMIND1")
 	h.stop() // the store is SQLite: one process at a time
 	out := func() string {
 		var b strings.Builder
@@ -115,15 +123,31 @@ func TestRemindOnceAcrossRestarts(t *testing.T) {
 	})
 }
 
+// remind --dry-run prints the digest as it would read, as text for a
+// terminal, then one line that says what would happen.
 func TestRemindDryRunPrintsAndChangesNothing(t *testing.T) {
 	h := newHarness(t, map[string]string{"RENEWBOT_REMINDER_CHANNEL": "C0REMIND1"})
+	h.slack.Join("C0REMIND1")
 	h.stop()
+	ovhfake.AddEscapeService(h.ovh, time.Now().AddDate(0, 0, 5))
 	var out strings.Builder
 	if err := run(context.Background(), []string{"remind", "--dry-run"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "web-front") || !strings.Contains(out.String(), "in 24 days") {
-		t.Fatalf("dry run printed %q", out.String())
+	got := out.String()
+	for _, want := range []string{"Renewal reminder\n", "web-front (vps-1.example.net)", "in 24 days", "<!channel> & <b> (vps-4.example.net)", "[Renew…]"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, got)
+		}
+	}
+	for _, bad := range []string{"&lt;", "&amp;", "&gt;", "*", "[1]"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("dry run prints %q, unreadable in a terminal:\n%s", bad, got)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	if last := lines[len(lines)-1]; !regexp.MustCompile(`^Dry run: \d+ reminders due \(thresholds 1, 7, 30 days\); this digest would be posted in C0REMIND1\. Nothing was posted or remembered\.$`).MatchString(last) {
+		t.Errorf("the dry run's last line is %q, want its summary", last)
 	}
 	if n := len(h.slack.Calls("chat.postMessage")); n != 0 {
 		t.Fatalf("a dry run posted %d messages", n)

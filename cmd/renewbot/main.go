@@ -28,7 +28,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/renewbot/renewbot/bot"
-	"github.com/renewbot/renewbot/bot/blocks"
 	"github.com/renewbot/renewbot/bot/metrics"
 	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/renew"
@@ -191,7 +190,9 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 		Approvals:    c.Approvals,
 		MaxAmount:    int64(c.MaxAmount),
 		TTL:          c.RequestTTL,
-		Directory:    &bot.Groups{API: api, TTL: c.GroupsTTL},
+	}
+	if c.SlackBotToken != "" { // the console has no Slack to ask
+		policy.Directory = &bot.Groups{API: api, TTL: c.GroupsTTL}
 	}
 	rn := &renew.Renewer{
 		OVH:         ovh,
@@ -445,14 +446,19 @@ func ovhConfig(c Config) ovhcloud.Config {
 		ClientID:          c.OVHClientID,
 		ClientSecret:      c.OVHClientSecret,
 		AccessToken:       c.OVHAccessToken,
+		TokenURL:          c.OVHTokenURL,
 		Timeout:           c.OVHTimeout,
 	}
 }
 
+// sandboxAccount makes the account the sandbox serves. A test replaces
+// it to see the calls the sandbox gets.
+var sandboxAccount = ovhfake.SampleAccount
+
 // sandboxOVH is an OVHcloud client for OVH_ENDPOINT=sandbox: the real
 // adapter talking, in the process, to the fake account the tests use.
 func sandboxOVH(timeout time.Duration) ovhcloud.Config {
-	fake := ovhfake.SampleAccount(time.Now())
+	fake := sandboxAccount(time.Now())
 	fake.StatusStep = 20 * time.Second // checking, delivering, delivered
 	return ovhcloud.Config{
 		Endpoint:    ovhfake.SandboxURL,
@@ -478,7 +484,7 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	var out bot.Poster = discard{}
+	var out bot.Poster = &printer{out: stdout}
 	if !dry {
 		if err := c.validateSlack(); err != nil {
 			return err
@@ -505,10 +511,19 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		if len(due) == 0 {
-			_, err = fmt.Fprintf(stdout, "Nothing to remind (thresholds %v days): no digest would be posted.\n", []int(c.ReminderDays))
+			_, err = fmt.Fprintf(stdout, "Nothing to remind (thresholds %s days): no digest would be posted.\n", days(c.ReminderDays))
 			return err
 		}
-		_, err = fmt.Fprintln(stdout, blocks.DigestText(due))
+		// The digest as it would read, then what would happen.
+		if err := a.bot.PostDigest(ctx, c.ReminderChannel, due); err != nil {
+			return err
+		}
+		where := "in " + c.ReminderChannel
+		if c.ReminderChannel == "" {
+			where = "in RENEWBOT_REMINDER_CHANNEL (not set)"
+		}
+		_, err = fmt.Fprintf(stdout, "\nDry run: %s due (thresholds %s days); this digest would be posted %s. Nothing was posted or remembered.\n",
+			count(len(due), "reminder"), days(c.ReminderDays), where)
 		return err
 	}
 	posted, err := a.reminders.Once(ctx, func(ctx context.Context, rs []renew.Reminder) error {
@@ -517,13 +532,23 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "%d reminders posted in %s\n", len(posted), c.ReminderChannel)
+	_, err = fmt.Fprintf(stdout, "%s posted in %s\n", count(len(posted), "reminder"), c.ReminderChannel)
 	return err
 }
 
-// discard is a Poster for commands that post nothing.
-type discard struct{}
+// count writes a number of things: "1 reminder", "2 reminders".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
 
-func (discard) Post(context.Context, string, bot.Message) (string, error) { return "", nil }
-func (discard) Update(context.Context, string, string, bot.Message) error { return nil }
-func (discard) Ephemeral(context.Context, bot.Target, bot.Message) error  { return nil }
+// days writes thresholds as "30, 7, 1".
+func days(d Days) string {
+	s := make([]string, len(d))
+	for i, n := range d {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, ", ")
+}

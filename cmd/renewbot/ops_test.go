@@ -151,17 +151,39 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// A Slack that cannot be reached is said so, with the URL tried, in one
+// line.
+func TestCheckSaysSlackCannotBeReached(t *testing.T) {
+	newHarness(t, nil)
+	closed := freeAddr(t) // nothing listens there
+	t.Setenv("SLACK_API_URL", "http://"+closed+"/api/")
+	var out strings.Builder
+	err := run(context.Background(), []string{"check"}, &out, io.Discard)
+	if err == nil || err.Error() != "1 check failed" {
+		t.Errorf("check = %v, want 1 check failed", err)
+	}
+	want := "[FAIL] Slack auth.test: cannot reach Slack at http://" + closed + "/api/ (SLACK_API_URL): connection refused\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("check output lacks %q:\n%s", want, out.String())
+	}
+}
+
 func TestConfigErrorsNameTheVariable(t *testing.T) {
 	for env, want := range map[string]string{
-		"RENEWBOT_APPROVALS=two":          "RENEWBOT_APPROVALS: expected a whole number",
-		"RENEWBOT_MAX_AMOUNT=lots":        "RENEWBOT_MAX_AMOUNT:",
-		"RENEWBOT_APPROVERS=bob":          "RENEWBOT_APPROVERS:",
-		"RENEWBOT_REQUEST_TTL=forever":    "RENEWBOT_REQUEST_TTL: expected a duration",
-		"RENEWBOT_PAYMENT=cash":           "RENEWBOT_PAYMENT:",
-		"RENEWBOT_DATABASE_URL=mysql://x": "RENEWBOT_DATABASE_URL:",
-		"SLACK_BOT_TOKEN=":                "SLACK_BOT_TOKEN: required",
-		"OVH_APPLICATION_SECRET=":         "OVH_APPLICATION_SECRET",
-		"RENEWBOT_REMINDER_AT=9 o'clock":  "RENEWBOT_REMINDER_AT:",
+		"RENEWBOT_APPROVALS=two":           "RENEWBOT_APPROVALS: expected a whole number",
+		"RENEWBOT_MAX_AMOUNT=lots":         "RENEWBOT_MAX_AMOUNT:",
+		"RENEWBOT_APPROVERS=bob":           `RENEWBOT_APPROVERS: "bob" is not a user id (U…, W…) or a user group id (S…) like U0123ABCD`,
+		"RENEWBOT_REMINDER_CHANNEL=C1":     `RENEWBOT_REMINDER_CHANNEL: "C1" is not a channel id like C0123ABCD (C… or G…)`,
+		"RENEWBOT_CHANNELS=C0123ABCD,#ops": `RENEWBOT_CHANNELS: "#ops" is not a channel id like C0123ABCD (C…, G… or D…)`,
+		"RENEWBOT_DATABASE_URL=sqlite:/nonexistent-renewbot-dir/renewbot.db": "RENEWBOT_DATABASE_URL: cannot open the SQLite file /nonexistent-renewbot-dir/renewbot.db: " +
+			"its directory /nonexistent-renewbot-dir does not exist",
+		"RENEWBOT_DATABASE_URL=postgres://renewbot:s3cret@127.0.0.1:1/team": "RENEWBOT_DATABASE_URL: cannot connect to PostgreSQL at 127.0.0.1:1 (user renewbot, database team): connection refused",
+		"RENEWBOT_REQUEST_TTL=forever":                                      "RENEWBOT_REQUEST_TTL: expected a duration",
+		"RENEWBOT_PAYMENT=cash":                                             "RENEWBOT_PAYMENT:",
+		"RENEWBOT_DATABASE_URL=mysql://x":                                   "RENEWBOT_DATABASE_URL:",
+		"SLACK_BOT_TOKEN=":                                                  "SLACK_BOT_TOKEN: required",
+		"OVH_APPLICATION_SECRET=":                                           "OVH_APPLICATION_SECRET",
+		"RENEWBOT_REMINDER_AT=9 o'clock":                                    "RENEWBOT_REMINDER_AT:",
 	} {
 		t.Run(env, func(t *testing.T) {
 			base := map[string]string{
@@ -177,7 +199,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			err := run(ctx, nil, io.Discard, io.Discard)
-			if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), "s3cret") {
 				t.Fatalf("run = %v; want one line with %q", err, want)
 			}
 		})

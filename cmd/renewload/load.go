@@ -140,6 +140,9 @@ type loader struct {
 }
 
 func newLoader(base string, concurrency int, timeout time.Duration, slack *slackfake.Server, t *tracker) *loader {
+	for ch := range t.byChannel {
+		slack.Join(ch) // each user's channel invited the bot, or Slack refuses its messages
+	}
 	tr := &http.Transport{MaxIdleConns: concurrency, MaxIdleConnsPerHost: concurrency, IdleConnTimeout: time.Minute}
 	return &loader{base: base, client: &http.Client{Transport: tr, Timeout: timeout}, slack: slack, t: t}
 }

@@ -45,9 +45,13 @@ type Strategy struct {
 	Currency string  // default EUR
 }
 
-// PaymentMethod is one entry of /me/payment/method.
+// PaymentMethod is one entry of /me/payment/method (me.payment.PaymentMethod).
 type PaymentMethod struct {
-	ID          int64
+	ID int64 // paymentMethodId: what POST /me/order/{id}/pay takes
+	// MeanID is paymentMeanId, the legacy payment mean's id that
+	// payWithRegisteredPaymentMean takes (mandatory for bankAccount,
+	// creditCard and paypal); 0 is null.
+	MeanID      int64
 	Type        string // paymentType: CREDIT_CARD, BANK_ACCOUNT, PAYPAL...
 	Label       string
 	Description string

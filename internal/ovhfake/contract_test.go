@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +24,15 @@ type wirePrice struct {
 	Value        json.Number `json:"value"`
 	Text         string      `json:"text"`
 	CurrencyCode string      `json:"currencyCode"`
+}
+
+// wireOrderPrice is an order's price (me.order.Price): it may also carry
+// priceInUcents, a number or null.
+type wireOrderPrice struct {
+	Value         json.Number     `json:"value"`
+	Text          string          `json:"text"`
+	CurrencyCode  string          `json:"currencyCode"`
+	PriceInUcents json.RawMessage `json:"priceInUcents"` // nil when absent, "null" when null
 }
 
 type wireService struct {
@@ -103,26 +115,38 @@ type wireRenewDescription struct {
 }
 
 type wireOrder struct {
-	OrderID         int64     `json:"orderId"`
-	Date            string    `json:"date"`
-	ExpirationDate  string    `json:"expirationDate"`
-	PriceWithoutTax wirePrice `json:"priceWithoutTax"`
-	Tax             wirePrice `json:"tax"`
-	PriceWithTax    wirePrice `json:"priceWithTax"`
-	URL             string    `json:"url"`
-	PDFURL          string    `json:"pdfUrl"`
-	Password        string    `json:"password"`
-	RetractionDate  *string   `json:"retractionDate"`
+	OrderID         int64          `json:"orderId"`
+	Date            string         `json:"date"`
+	ExpirationDate  string         `json:"expirationDate"`
+	PriceWithoutTax wireOrderPrice `json:"priceWithoutTax"`
+	Tax             wireOrderPrice `json:"tax"`
+	PriceWithTax    wireOrderPrice `json:"priceWithTax"`
+	URL             string         `json:"url"`
+	PDFURL          string         `json:"pdfUrl"`
+	Password        string         `json:"password"`
+	RetractionDate  *string        `json:"retractionDate"`
 }
 
+// wirePaymentMethod is me.payment.PaymentMethod, every property of the
+// schema (me.json).
 type wirePaymentMethod struct {
-	PaymentMethodID int64  `json:"paymentMethodId"`
-	PaymentType     string `json:"paymentType"`
-	Label           string `json:"label"`
-	Description     string `json:"description"`
-	Status          string `json:"status"`
-	Default         bool   `json:"default"`
-	ExpirationDate  string `json:"expirationDate"`
+	BillingContactID *int64  `json:"billingContactId"`
+	CreationDate     string  `json:"creationDate"`
+	Default          bool    `json:"default"`
+	Description      *string `json:"description"`
+	ExpirationDate   *string `json:"expirationDate"`
+	Icon             struct {
+		Data *string `json:"data"`
+		Name string  `json:"name"`
+		URL  *string `json:"url"`
+	} `json:"icon"`
+	Label           *string `json:"label"`
+	LastUpdate      string  `json:"lastUpdate"`
+	PaymentMeanID   *int64  `json:"paymentMeanId"`
+	PaymentMethodID int64   `json:"paymentMethodId"`
+	PaymentSubType  *string `json:"paymentSubType"`
+	PaymentType     string  `json:"paymentType"`
+	Status          string  `json:"status"`
 }
 
 type wireCredential struct {
@@ -154,6 +178,7 @@ func sample(t testing.TB) (*Server, *Clock, string) {
 	clk := NewClock(t0)
 	s := SampleAccount(t0)
 	s.Now = clk.Now
+	s.ExactPrices = true // TestPricesAreSometimesDoubles covers the other writings
 	base := s.Start()
 	t.Cleanup(s.Close)
 	return s, clk, base
@@ -287,8 +312,8 @@ func TestServicesList(t *testing.T) {
 		{"?resourceName=nope.example.net", nil},
 		{"?routes=/domain,/hosting/web", []int64{DomainID, HostingID}},
 		{"?routes=/dedicated/server&orderBy=serviceId&sort=desc", []int64{ManyID, DedicatedID}},
-		{"?routes=/vps&orderBy=expirationDate", []int64{SuspendedID, ExpiredID, AutoRenewID, WebFrontID, EscapeID, APIBackID}},
-		{"", []int64{WebFrontID, APIBackID, AutoRenewID, DomainID, DedicatedID, ExpiredID, SuspendedID, EscapeID, ManyID, LicenceID, HostingID}},
+		{"?routes=/vps&orderBy=expirationDate", []int64{SuspendedID, ExpiredID, AutoRenewID, WebFrontID, APIBackID}},
+		{"", []int64{WebFrontID, APIBackID, AutoRenewID, DomainID, DedicatedID, ExpiredID, SuspendedID, ManyID, LicenceID, HostingID}},
 	} {
 		var ids []int64
 		strict(t, call(t, base, "GET", "/services"+tc.query, nil), &ids)
@@ -305,7 +330,8 @@ func TestServicesList(t *testing.T) {
 }
 
 func TestServiceShape(t *testing.T) {
-	_, _, base := sample(t)
+	s, _, base := sample(t)
+	AddEscapeService(s, t0.AddDate(0, 0, 30))
 	r := call(t, base, "GET", "/services/10001", nil)
 	var svc wireService
 	strict(t, r, &svc)
@@ -421,7 +447,7 @@ func TestRenewOrder(t *testing.T) {
 	}
 	var again wireOrder
 	strict(t, call(t, base, "GET", fmt.Sprintf("/me/order/%d", o.OrderID), nil), &again)
-	if again != o {
+	if !reflect.DeepEqual(again, o) {
 		t.Fatalf("GET order = %+v, want %+v", again, o)
 	}
 	var second wireOrder
@@ -465,8 +491,9 @@ func TestPaymentMethods(t *testing.T) {
 	var m wirePaymentMethod
 	r := call(t, base, "GET", "/me/payment/method/42", nil)
 	strict(t, r, &m)
-	keys(t, r.body, "paymentMethodId", "paymentType", "label", "description", "status", "default", "expirationDate")
-	if m.PaymentMethodID != 42 || m.PaymentType != "CREDIT_CARD" || !m.Default || m.Status != "VALID" {
+	keys(t, r.body, "billingContactId", "creationDate", "default", "description", "expirationDate", "icon", "label",
+		"lastUpdate", "paymentMeanId", "paymentMethodId", "paymentSubType", "paymentType", "status")
+	if m.PaymentMethodID != 42 || m.PaymentMeanID == nil || *m.PaymentMeanID != CardMeanID || m.PaymentType != "CREDIT_CARD" || !m.Default || m.Status != "VALID" {
 		t.Fatalf("method = %+v", m)
 	}
 	wantError(t, call(t, base, "GET", "/me/payment/method/7", nil), 404, "Client::NotFound", "paymentMethodId = 7")
@@ -562,13 +589,28 @@ func TestPaymentRefusals(t *testing.T) {
 		t.Fatalf("order = %+v", o)
 	}
 
-	// An order past its expirationDate cannot be paid.
+	// An order past its expirationDate cannot be paid; once OVHcloud
+	// forgets it, every route of it answers 404.
+	s.KeepExpiredOrders = time.Hour
 	late := newOrder(t, base)
 	clk.Advance(24 * time.Hour)
 	wantError(t, pay(late, CardID), 403, "Client::Forbidden", "expired")
-	if st, _ := s.OrderStatus(late); st != "notPaid" {
+	if st := status(t, base, late); st != "notPaid" {
 		t.Fatalf("expired order status = %q", st)
 	}
+	clk.Advance(time.Hour)
+	for _, r := range []response{
+		call(t, base, "GET", fmt.Sprintf("/me/order/%d/status", late), nil),
+		call(t, base, "GET", fmt.Sprintf("/me/order/%d", late), nil),
+		pay(late, CardID),
+	} {
+		wantError(t, r, 404, "Client::NotFound", fmt.Sprintf("orderId = %d", late))
+	}
+	// A paid order is never forgotten.
+	if st := status(t, base, id); st == "" {
+		t.Fatal("a paid order was forgotten")
+	}
+	s.KeepExpiredOrders = 0
 
 	// A cancelled order cannot be paid either.
 	cancelled := newOrder(t, base)
@@ -601,6 +643,10 @@ func TestPayWithRegisteredPaymentMean(t *testing.T) {
 		{map[string]any{"paymentMean": "bitcoin"}, 400, "Invalid value"},
 		{map[string]any{"paymentMean": "creditCard"}, 400, "paymentMeanId"},
 		{map[string]any{"paymentMean": "creditCard", "paymentMeanId": 7}, 404, "paymentMean not found"},
+		// The paymentMethodId is not the paymentMeanId.
+		{map[string]any{"paymentMean": "creditCard", "paymentMeanId": CardID}, 404, "paymentMean not found"},
+		{map[string]any{"paymentMean": "creditCard", "paymentMeanId": BankMeanID}, 404, "paymentMean not found"},
+		{map[string]any{"paymentMean": "bankAccount"}, 400, "paymentMeanId"},
 		{map[string]any{"paymentMean": "fidelityAccount", "paymentMeanId": 42}, 403, "fidelityAccount"},
 	} {
 		wantError(t, call(t, base, "POST", path, tc.body), tc.status, classFor(tc.status), tc.msg)
@@ -608,12 +654,12 @@ func TestPayWithRegisteredPaymentMean(t *testing.T) {
 	if st := status(t, base, id); st != "notPaid" {
 		t.Fatalf("a refused payment changed the status to %q", st)
 	}
-	r := call(t, base, "POST", path, map[string]any{"paymentMean": "creditCard", "paymentMeanId": 42})
+	r := call(t, base, "POST", path, map[string]any{"paymentMean": "creditCard", "paymentMeanId": CardMeanID})
 	if r.status != 200 {
 		t.Fatalf("pay = %d %s", r.status, r.body)
 	}
 	wantError(t, call(t, base, "POST", path, map[string]any{"paymentMean": "ovhAccount"}), 403, "Client::Forbidden", "already paid")
-	if o, _ := s.Order(id); o.PaidWith != "mean:creditCard:42" {
+	if o, _ := s.Order(id); o.PaidWith != "mean:creditCard:5551042" {
 		t.Fatalf("paid with %q", o.PaidWith)
 	}
 
@@ -655,7 +701,7 @@ func TestAuth(t *testing.T) {
 		t.Fatalf("bearer = %d", r.status)
 	}
 	s.Auth = Auth{AccessToken: "good", ApplicationKey: "ak", ApplicationSecret: "secret", ConsumerKey: "ck"}
-	wantError(t, callWith(t, base, "GET", "/services", nil, bearer("bad")), 401, "Client::Unauthorized", "Invalid token")
+	wantLoginError(t, callWith(t, base, "GET", "/services", nil, bearer("bad")), 401, "INVALID_CREDENTIAL")
 	if r := callWith(t, base, "GET", "/services", nil, bearer("good")); r.status != 200 {
 		t.Fatalf("bearer good = %d", r.status)
 	}
@@ -682,13 +728,15 @@ func TestAuth(t *testing.T) {
 	if r := callWith(t, base, "POST", "/service/10001/renew", body, sign("secret", "ak")); r.status != 200 {
 		t.Fatalf("signed POST = %d %s", r.status, r.body)
 	}
-	wantError(t, callWith(t, base, "GET", "/services", nil, sign("wrong", "ak")), 400, "Client::BadRequest", "Invalid signature")
-	wantError(t, callWith(t, base, "GET", "/services", nil, sign("secret", "other")), 403, "Client::Forbidden", "Invalid application key")
+	wantLoginError(t, callWith(t, base, "GET", "/services", nil, sign("wrong", "ak")), 400, "INVALID_SIGNATURE")
+	wantError(t, callWith(t, base, "GET", "/services", nil, sign("secret", "other")), 403, "Client::Forbidden", "This application key is invalid")
+	s.Auth.ConsumerKey = "another"
+	wantLoginError(t, callWith(t, base, "GET", "/services", nil, sign("secret", "ak")), 403, "INVALID_CREDENTIAL")
 
 	// The credential's rules are enforced, and described.
 	s.Auth = Auth{}
 	s.SetCredential(Credential{ID: 1, ApplicationID: 2, Status: "validated", Rules: []Rule{{"GET", "/services*"}}})
-	wantError(t, call(t, base, "GET", "/me/payment/method", nil), 403, "Client::Forbidden", "This call has not been granted")
+	wantLoginError(t, call(t, base, "GET", "/me/payment/method", nil), 403, "NOT_GRANTED_CALL")
 	if r := call(t, base, "GET", "/services/10001", nil); r.status != 200 {
 		t.Fatalf("granted call = %d", r.status)
 	}
@@ -698,6 +746,197 @@ func TestAuth(t *testing.T) {
 	keys(t, r.body, "credentialId", "applicationId", "status", "rules", "creation", "expiration", "lastUse", "allowedIPs")
 	if c.CredentialID != 1 || c.Status != "validated" || len(c.Rules) != 1 || c.Rules[0].Path != "/services*" || c.Expiration != nil {
 		t.Fatalf("credential = %+v", c)
+	}
+}
+
+// A credential that expired, was revoked or never validated is refused by
+// the login layer, /auth/currentCredential included; a signed call out of
+// the clock's window too.
+func TestLoginLayerRefusals(t *testing.T) {
+	s, clk, base := sample(t)
+	for _, status := range []string{"expired", "refused", "pendingValidation"} {
+		s.SetCredential(Credential{ID: 1, ApplicationID: 2, Status: status, Rules: NeededRules()})
+		wantLoginError(t, call(t, base, "GET", "/auth/currentCredential", nil), 403, "INVALID_CREDENTIAL")
+	}
+	s.SetCredential(Credential{ID: 1, ApplicationID: 2, Status: "validated", Rules: NeededRules(), Expiration: t0.Add(time.Hour)})
+	if r := call(t, base, "GET", "/services", nil); r.status != 200 {
+		t.Fatalf("a credential before its expiry = %d %s", r.status, r.body)
+	}
+	clk.Advance(time.Hour)
+	wantLoginError(t, call(t, base, "GET", "/services", nil), 403, "INVALID_CREDENTIAL")
+
+	s.SetCredential(Credential{ID: 1, ApplicationID: 2, Status: "validated", Rules: NeededRules()})
+	s.Auth = Auth{MaxClockSkew: time.Minute}
+	// call signs with the timestamp 1764168000, not the fake's clock.
+	wantLoginError(t, call(t, base, "GET", "/services", nil), 400, "QUERY_TIME_OUT")
+}
+
+// wantLoginError checks an answer of OVHcloud's login layer: exactly
+// errorCode, httpCode and message, no class, and a query id.
+func wantLoginError(t testing.TB, r response, status int, code string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d (body %s)", r.status, status, r.body)
+	}
+	var e struct {
+		ErrorCode string `json:"errorCode"`
+		HTTPCode  string `json:"httpCode"`
+		Message   string `json:"message"`
+	}
+	decodeStrict(t, r.body, &e)
+	keys(t, r.body, "errorCode", "httpCode", "message")
+	if e.ErrorCode != code || e.HTTPCode != fmt.Sprintf("%d %s", status, http.StatusText(status)) || e.Message == "" {
+		t.Fatalf("login error = %+v, want %s with httpCode %d", e, code, status)
+	}
+	if r.header.Get("X-Ovh-QueryID") == "" {
+		t.Fatal("no X-Ovh-QueryID on an error")
+	}
+}
+
+// The OAuth2 token exchange answers RFC 6749's shapes, and the token it
+// issues logs in as a service account until it expires.
+func TestOAuth2TokenExchange(t *testing.T) {
+	s, clk, base := sample(t)
+	s.Auth = Auth{ClientID: "sa", ClientSecret: "secret"}
+	root := strings.TrimSuffix(base, BasePath)
+	exchange := func(form url.Values, basic ...string) response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", root+TokenPath, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if len(basic) == 2 {
+			req.SetBasicAuth(basic[0], basic[1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return response{resp.StatusCode, resp.Header, b}
+	}
+	type oauthErr struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	for _, tc := range []struct {
+		form  url.Values
+		basic []string
+		code  string
+	}{
+		{url.Values{"grant_type": {"client_credentials"}}, []string{"sa", "wrong"}, "invalid_client"},
+		{url.Values{"grant_type": {"client_credentials"}, "client_id": {"other"}, "client_secret": {"secret"}}, nil, "invalid_client"},
+		{url.Values{"grant_type": {"password"}}, []string{"sa", "secret"}, "unsupported_grant_type"},
+	} {
+		r := exchange(tc.form, tc.basic...)
+		var e oauthErr
+		decodeStrict(t, r.body, &e)
+		if r.status < 400 || e.Error != tc.code || e.Description == "" {
+			t.Fatalf("%v: %d %+v, want %s", tc.form, r.status, e, tc.code)
+		}
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		ExpiresIn   int    `json:"expires_in"`
+		Scope       string `json:"scope"`
+	}
+	strict(t, exchange(url.Values{"grant_type": {"client_credentials"}, "scope": {"all"}}, "sa", "secret"), &tok)
+	if tok.AccessToken == "" || tok.TokenType != "Bearer" || tok.ExpiresIn != 3600 || tok.Scope != "all" {
+		t.Fatalf("token = %+v", tok)
+	}
+	bearer := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok.AccessToken) }
+	var d struct {
+		AllowedRoutes []struct {
+			Method string `json:"method"`
+			Path   string `json:"path"`
+		} `json:"allowedRoutes"`
+		Description *string  `json:"description"`
+		Method      string   `json:"method"`
+		Roles       []string `json:"roles"`
+		User        *string  `json:"user"`
+	}
+	r := callWith(t, base, "GET", "/auth/details", nil, bearer)
+	strict(t, r, &d)
+	keys(t, r.body, "allowedRoutes", "description", "method", "roles", "user")
+	if d.Method != "oauth2_client_credentials" || d.User == nil || *d.User != "sa" || d.AllowedRoutes != nil {
+		t.Fatalf("details = %+v", d)
+	}
+	clk.Advance(TokenTTL)
+	wantLoginError(t, callWith(t, base, "GET", "/services", nil, bearer), 401, "INVALID_CREDENTIAL")
+}
+
+// IAM refuses an OAuth2 or token login what its policy lacks with the API's
+// class shape, its details naming the action (as go-ovh reads them).
+func TestIAMRefusalShape(t *testing.T) {
+	s, _, base := sample(t)
+	s.SetIAM("account:apiovh:services/get")
+	bearer := func(r *http.Request) { r.Header.Set("Authorization", "Bearer tok") }
+	if r := callWith(t, base, "GET", "/services/10001", nil, bearer); r.status != 200 {
+		t.Fatalf("allowed call = %d %s", r.status, r.body)
+	}
+	r := callWith(t, base, "POST", "/me/order/1/pay", map[string]any{"paymentMethod": map[string]any{"id": 42}}, bearer)
+	wantError(t, r, 403, "Client::Forbidden", "User not granted for this request")
+	var e wireError
+	decodeStrict(t, r.body, &e)
+	if e.Details["unauthorizedActionsByIAM"] != "account:apiovh:me/order/pay" {
+		t.Fatalf("details = %v", e.Details)
+	}
+	// An application key is governed by its access rules, not IAM.
+	if r := call(t, base, "GET", "/me/payment/method", nil); r.status != 200 {
+		t.Fatalf("application key = %d %s", r.status, r.body)
+	}
+}
+
+// Prices are doubles: by default the fake sometimes writes a value a few
+// ULPs off, and gives an order's price priceInUcents, null or nothing,
+// the same way for the same seed. Every writing still means the amount.
+func TestPricesAreSometimesDoubles(t *testing.T) {
+	run := func(seed uint64) (values []string, ucents map[string]int) {
+		s, _, base := sample(t)
+		s.ExactPrices = false
+		s.SetSeed(seed)
+		ucents = map[string]int{}
+		for range 30 {
+			var o wireOrder
+			strict(t, call(t, base, "POST", "/service/10001/renew", map[string]any{"dryRun": true, "duration": "P1Y", "services": []int64{10001}}), &o)
+			for _, p := range []wireOrderPrice{o.PriceWithoutTax, o.Tax, o.PriceWithTax} {
+				values = append(values, string(p.Value))
+				f, err := p.Value.Float64()
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := map[string]float64{"79.20 €": 79.2, "15.84 €": 15.84, "95.04 €": 95.04}[p.Text]
+				if math.Abs(f-want) > 1e-9 {
+					t.Fatalf("value %s for %s", p.Value, p.Text)
+				}
+				switch {
+				case p.PriceInUcents == nil:
+					ucents["absent"]++
+				case string(p.PriceInUcents) == "null":
+					ucents["null"]++
+				default:
+					ucents["number"]++
+					if n, _ := strconv.ParseFloat(string(p.PriceInUcents), 64); n != want*1e8 && math.Abs(n-want*1e8) > 1 {
+						t.Fatalf("priceInUcents %s for %s", p.PriceInUcents, p.Text)
+					}
+				}
+			}
+		}
+		return values, ucents
+	}
+	a, kinds := run(7)
+	b, _ := run(7)
+	if !slices.Equal(a, b) {
+		t.Fatal("the same seed wrote different prices")
+	}
+	noisy := 0
+	for _, v := range a {
+		if len(v) > 6 {
+			noisy++
+		}
+	}
+	if noisy == 0 || noisy == len(a) || kinds["absent"] == 0 || kinds["null"] == 0 || kinds["number"] == 0 {
+		t.Fatalf("%d of %d values off by a few ULPs, priceInUcents %v: want some of each", noisy, len(a), kinds)
 	}
 }
 

@@ -8,6 +8,15 @@
 // an order's status from notPaid to delivered on a clock it can be given.
 // It does not import package testing, so the binary can embed it.
 //
+// It refuses what OVHcloud refuses: its login layer answers refused
+// credentials and calls not granted with an errorCode and no class
+// (INVALID_CREDENTIAL, INVALID_SIGNATURE, NOT_GRANTED_CALL, QUERY_TIME_OUT);
+// OAuth2 service accounts get tokens from its token endpoint (TokenPath)
+// and IAM refusals (SetIAM); an unpaid order is forgotten once it expires
+// (404); prices are written as doubles, sometimes a few ULPs off, and
+// orders' sometimes with priceInUcents (ExactPrices, SetSeed).
+// docs/ovhcloud-api.md lists its routes (Routes).
+//
 // All routes live under BasePath ("/1.0"): give go-ovh the URL that Start
 // returns, e.g. "http://127.0.0.1:PORT/1.0".
 package ovhfake
@@ -17,6 +26,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -47,6 +57,22 @@ type Server struct {
 	// PaymentVisibleAfter keeps a paid order's status notPaid for that
 	// long after the payment, as OVHcloud may while it processes one.
 	PaymentVisibleAfter time.Duration
+	// KeepExpiredOrders is how long an unpaid order is still known after
+	// its expirationDate. Past it, OVHcloud has forgotten the order: its
+	// routes answer 404 (terraform-provider-ovh treats that as deleted).
+	// Zero (the default) forgets it as soon as it expires.
+	KeepExpiredOrders time.Duration
+	// OrderLife is how long a new renew order may be paid (its
+	// expirationDate; default one day, as in OVHcloud's example).
+	OrderLife time.Duration
+	// ExactPrices writes every price's value as its exact decimal and
+	// orders' without priceInUcents. By default some values are doubles
+	// a few ULPs off (45.440000000000005) and some orders carry
+	// priceInUcents or null, from a seeded generator (SetSeed).
+	ExactPrices bool
+
+	rngMu sync.Mutex
+	rng   *mrand.Rand
 
 	mu           sync.Mutex
 	services     map[int64]*Service
@@ -58,6 +84,8 @@ type Server struct {
 	methodOrder  []int64
 	means        []string
 	credential   Credential
+	iam          []string // allowed IAM actions; nil: all
+	tokens       map[string]issued
 	calls        []Call
 	faults       []*fault
 	latency      time.Duration
@@ -82,6 +110,7 @@ func New() *Server {
 		orders:      map[int64]*Order{},
 		nextOrderID: 123456789,
 		methods:     map[int64]*PaymentMethod{},
+		tokens:      map[string]issued{},
 		means:       []string{"creditCard", "ovhAccount", "fidelityAccount"},
 		credential: Credential{
 			ID:            987654,
@@ -89,6 +118,7 @@ func New() *Server {
 			Status:        "validated",
 			Rules:         NeededRules(),
 		},
+		rng:  mrand.New(mrand.NewPCG(13, 13)),
 		done: make(chan struct{}),
 	}
 }
@@ -178,6 +208,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f != nil && f.apply(s, rec, r) {
 		return
 	}
+	if r.URL.Path == TokenPath {
+		s.tokenExchange(rec, r, body)
+		return
+	}
 	if r.URL.Path != BasePath && !strings.HasPrefix(r.URL.Path, BasePath+"/") {
 		writeError(rec, http.StatusNotFound, "Client::NotFound", "Got an invalid (or empty) URL")
 		return
@@ -259,6 +293,29 @@ type apiError struct {
 	Class   string            `json:"class"`
 	Message string            `json:"message"`
 	Details map[string]string `json:"details"`
+}
+
+// loginError is the body OVHcloud's login layer answers with: an error
+// code and no class, e.g. {"errorCode":"INVALID_CREDENTIAL","httpCode":"403
+// Forbidden","message":"This credential is not valid"}.
+type loginError struct {
+	ErrorCode string `json:"errorCode"`
+	HTTPCode  string `json:"httpCode"`
+	Message   string `json:"message"`
+}
+
+// Login-layer refusals (ovh-api.md, "Learned since"; the codes are those
+// OVHcloud's own clients know: python-ovh's NotGrantedCall,
+// InvalidCredential...).
+const (
+	codeInvalidCredential = "INVALID_CREDENTIAL"
+	codeInvalidSignature  = "INVALID_SIGNATURE"
+	codeNotGranted        = "NOT_GRANTED_CALL"
+	codeQueryTimeOut      = "QUERY_TIME_OUT"
+)
+
+func writeLoginError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, loginError{ErrorCode: code, HTTPCode: fmt.Sprintf("%d %s", status, http.StatusText(status)), Message: message})
 }
 
 func writeError(w http.ResponseWriter, status int, class, message string) {

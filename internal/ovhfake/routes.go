@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"math"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,9 +16,86 @@ import (
 	"time"
 )
 
-// route dispatches a call by method and path (without BasePath).
-func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body []byte) {
+// handler answers one route; id is the route's {id} segment, if any.
+type handler func(w http.ResponseWriter, r *http.Request, id int64, body []byte)
+
+// Route is one route the fake serves, as OVHcloud's schema writes it.
+type Route struct {
+	Method  string // GET or POST
+	Pattern string // e.g. /me/order/{orderId}/pay, without BasePath
+	// IAM is the action an IAM policy must allow for an OAuth2 login to
+	// call it (the schema's iamActions); "" for /auth routes, which every
+	// login may call.
+	IAM string
+}
+
+type route struct {
+	Route
+	handle handler
+}
+
+// Routes lists every route the fake serves (docs/ovhcloud-api.md lists
+// the same, and a test keeps them in step).
+func Routes() []Route {
+	var out []Route
+	for _, r := range (&Server{}).routes() {
+		out = append(out, r.Route)
+	}
+	return out
+}
+
+func (s *Server) routes() []route {
+	r := func(method, pattern, iam string, h handler) route {
+		return route{Route{method, pattern, iam}, h}
+	}
+	return []route{
+		r("GET", "/auth/currentCredential", "", s.currentCredential),
+		r("GET", "/auth/details", "", s.authDetails),
+		r("GET", "/services", "account:apiovh:services/get", s.listServices),
+		r("GET", "/services/{serviceId}", "account:apiovh:services/get", s.getService),
+		r("GET", "/service", "account:apiovh:service/get", s.listServicesOld),
+		r("GET", "/service/{serviceId}", "account:apiovh:service/get", s.getServiceOld),
+		r("GET", "/service/{serviceId}/renew", "account:apiovh:service/renew/get", s.getStrategies),
+		r("POST", "/service/{serviceId}/renew", "account:apiovh:service/renew/create", s.createOrder),
+		r("GET", "/me/payment/method", "account:apiovh:me/payment/method/get", s.listPaymentMethods),
+		r("GET", "/me/payment/method/{paymentMethodId}", "account:apiovh:me/payment/method/get", s.getPaymentMethod),
+		r("GET", "/me/order/{orderId}", "account:apiovh:me/order/get", s.getOrder),
+		r("GET", "/me/order/{orderId}/status", "account:apiovh:me/order/status/get", s.getOrderStatus),
+		r("GET", "/me/order/{orderId}/availableRegisteredPaymentMean", "account:apiovh:me/order/availableRegisteredPaymentMean/get", s.availableMeans),
+		r("POST", "/me/order/{orderId}/pay", "account:apiovh:me/order/pay", s.pay),
+		r("POST", "/me/order/{orderId}/payWithRegisteredPaymentMean", "account:apiovh:me/order/payWithRegisteredPaymentMean", s.payWithMean),
+	}
+}
+
+// match finds the route of a path: its {…} segments match any segment.
+// It returns the matches by path, whatever their method.
+func (s *Server) match(path string) (matches []route, id string) {
 	seg := strings.Split(strings.Trim(path, "/"), "/")
+	for _, rt := range s.routes() {
+		ps := strings.Split(strings.Trim(rt.Pattern, "/"), "/")
+		if len(ps) != len(seg) {
+			continue
+		}
+		ok, v := true, ""
+		for i := range ps {
+			switch {
+			case strings.HasPrefix(ps[i], "{"):
+				v = seg[i]
+			case ps[i] != seg[i]:
+				ok = false
+			}
+		}
+		if ok {
+			matches = append(matches, rt)
+			id = v
+		}
+	}
+	return matches, id
+}
+
+// route dispatches a call by method and path (without BasePath): the
+// login layer first (credentials, then the call's grant), then the API.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body []byte) {
 	if path == "/auth/time" {
 		if r.Method != http.MethodGet {
 			writeError(w, http.StatusMethodNotAllowed, "", "Method not allowed")
@@ -27,75 +106,37 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string, body
 		fmt.Fprintf(w, "%d\n", s.now().Unix())
 		return
 	}
-	if !s.authenticate(w, r, body) {
+	who, ok := s.authenticate(w, r, body)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
-	rules := s.credential.Rules
 	s.deliverDue()
 	s.mu.Unlock()
-	if seg[0] != "auth" && !granted(rules, r.Method, path) {
-		writeError(w, http.StatusForbidden, "Client::Forbidden", "This call has not been granted")
-		return
-	}
-
-	type handler func(w http.ResponseWriter, r *http.Request, id int64, body []byte)
-	var h handler
-	var id int64
-	method := http.MethodGet
-	withID := func(i int, f handler) handler {
-		var ok bool
-		if id, ok = pathID(seg[i]); !ok {
-			return func(w http.ResponseWriter, _ *http.Request, _ int64, _ []byte) {
-				writeError(w, http.StatusBadRequest, "Client::BadRequest", fmt.Sprintf("Invalid value for id: %q is not a long", seg[i]))
-			}
-		}
-		return f
-	}
-	switch {
-	case path == "/auth/currentCredential":
-		h = s.currentCredential
-	case path == "/services":
-		h = s.listServices
-	case len(seg) == 2 && seg[0] == "services":
-		h = withID(1, s.getService)
-	case path == "/service":
-		h = s.listServicesOld
-	case len(seg) == 2 && seg[0] == "service":
-		h = withID(1, s.getServiceOld)
-	case len(seg) == 3 && seg[0] == "service" && seg[2] == "renew":
-		if r.Method == http.MethodPost {
-			method, h = http.MethodPost, withID(1, s.createOrder)
-		} else {
-			h = withID(1, s.getStrategies)
-		}
-	case path == "/me/payment/method":
-		h = s.listPaymentMethods
-	case len(seg) == 4 && path == "/me/payment/method/"+seg[3]:
-		h = withID(3, s.getPaymentMethod)
-	case len(seg) == 3 && seg[0] == "me" && seg[1] == "order":
-		h = withID(2, s.getOrder)
-	case len(seg) == 4 && seg[0] == "me" && seg[1] == "order":
-		switch seg[3] {
-		case "status":
-			h = withID(2, s.getOrderStatus)
-		case "availableRegisteredPaymentMean":
-			h = withID(2, s.availableMeans)
-		case "pay":
-			method, h = http.MethodPost, withID(2, s.pay)
-		case "payWithRegisteredPaymentMean":
-			method, h = http.MethodPost, withID(2, s.payWithMean)
-		}
-	}
-	if h == nil {
+	matches, seg := s.match(path)
+	if len(matches) == 0 {
 		writeError(w, http.StatusNotFound, "Client::NotFound", "Got an invalid (or empty) URL")
 		return
 	}
-	if r.Method != method {
+	i := slices.IndexFunc(matches, func(rt route) bool { return rt.Method == r.Method })
+	if i < 0 {
 		writeError(w, http.StatusMethodNotAllowed, "Client::MethodNotAllowed", "Method not allowed")
 		return
 	}
-	h(w, r, id, body)
+	rt := matches[i]
+	if !s.allowed(w, who, rt, r.Method, path) {
+		return
+	}
+	var id int64
+	if seg != "" {
+		var ok bool
+		if id, ok = pathID(seg); !ok {
+			name := rt.Pattern[strings.LastIndex(rt.Pattern, "{")+1 : strings.LastIndex(rt.Pattern, "}")]
+			writeError(w, http.StatusBadRequest, "Client::BadRequest", fmt.Sprintf("Invalid value for %s: %q is not a long", name, seg))
+			return
+		}
+	}
+	rt.handle(w, r, id, body)
 }
 
 // Dates as OVHcloud writes them: RFC 3339 with a numeric offset.
@@ -109,15 +150,16 @@ func date(t time.Time) *string {
 	return &s
 }
 
-// price is OVHcloud's order.Price.
+// price is OVHcloud's order.Price; an order's (me.order.Price) may also
+// carry priceInUcents, absent, null or a number.
 type price struct {
-	Value        json.Number `json:"value"`
-	Text         string      `json:"text"`
-	CurrencyCode string      `json:"currencyCode"`
+	Value         json.Number     `json:"value"`
+	Text          string          `json:"text"`
+	CurrencyCode  string          `json:"currencyCode"`
+	PriceInUcents json.RawMessage `json:"priceInUcents,omitempty"`
 }
 
 func newPrice(ucents int64, currency string) price {
-	v := decimal(ucents)
 	var text string
 	switch currency {
 	case "EUR":
@@ -127,7 +169,49 @@ func newPrice(ucents int64, currency string) price {
 	default:
 		text = fmt.Sprintf("%.2f %s", float64(ucents)/1e8, currency)
 	}
-	return price{Value: json.Number(v), Text: text, CurrencyCode: currency}
+	return price{Value: json.Number(decimal(ucents)), Text: text, CurrencyCode: currency}
+}
+
+// price writes an amount as OVHcloud does. value is a double: unless
+// ExactPrices is set, it is sometimes written a few ULPs off, as a double
+// computed by OVHcloud reads (45.440000000000005 for 45.44). An order's
+// price (order true) sometimes carries priceInUcents, sometimes null,
+// sometimes nothing. The choices come from a seeded generator (SetSeed),
+// so a run is repeatable.
+func (s *Server) price(ucents int64, currency string, order bool) price {
+	p := newPrice(ucents, currency)
+	if s.ExactPrices {
+		return p
+	}
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	if s.rng.IntN(3) == 0 {
+		v := float64(ucents) / 1e8
+		for range 1 + s.rng.IntN(3) {
+			if s.rng.IntN(2) == 0 {
+				v = math.Nextafter(v, math.Inf(1))
+			} else {
+				v = math.Nextafter(v, math.Inf(-1))
+			}
+		}
+		p.Value = json.Number(strconv.FormatFloat(v, 'f', -1, 64))
+	}
+	if order {
+		switch s.rng.IntN(3) {
+		case 0:
+			p.PriceInUcents = json.RawMessage(strconv.FormatInt(ucents, 10))
+		case 1:
+			p.PriceInUcents = json.RawMessage("null")
+		}
+	}
+	return p
+}
+
+// SetSeed reseeds the generator that picks how prices are written.
+func (s *Server) SetSeed(seed uint64) {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	s.rng = mrand.New(mrand.NewPCG(seed, seed))
 }
 
 // decimal writes micro-cents as a JSON number without a float: 3787000000
@@ -254,14 +338,14 @@ type routeVar struct {
 	Value string `json:"value"`
 }
 
-type route struct {
+type serviceRoute struct {
 	Path string     `json:"path"`
 	URL  string     `json:"url"`
 	Vars []routeVar `json:"vars"`
 }
 
-func routeOf(svc Service) route {
-	return route{
+func routeOf(svc Service) serviceRoute {
+	return serviceRoute{
 		Path: svc.RoutePath,
 		URL:  strings.ReplaceAll(svc.RoutePath, "{serviceName}", url.PathEscape(svc.Name)),
 		Vars: []routeVar{{Key: "serviceName", Value: svc.Name}},
@@ -325,12 +409,12 @@ func (s *Server) getService(w http.ResponseWriter, _ *http.Request, id int64, _ 
 		tags = []string{}
 	}
 	writeJSON(w, http.StatusOK, struct {
-		ServiceID       int64    `json:"serviceId"`
-		ParentServiceID *int64   `json:"parentServiceId"`
-		Resource        resource `json:"resource"`
-		Route           route    `json:"route"`
-		Billing         billing  `json:"billing"`
-		Tags            []string `json:"tags"`
+		ServiceID       int64        `json:"serviceId"`
+		ParentServiceID *int64       `json:"parentServiceId"`
+		Resource        resource     `json:"resource"`
+		Route           serviceRoute `json:"route"`
+		Billing         billing      `json:"billing"`
+		Tags            []string     `json:"tags"`
 	}{
 		ServiceID:       svc.ID,
 		ParentServiceID: parent,
@@ -384,11 +468,11 @@ func (s *Server) getServiceOld(w http.ResponseWriter, _ *http.Request, id int64,
 		PossibleModes     []string `json:"possibleModes"`
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Resource       resource `json:"resource"`
-		Route          route    `json:"route"`
-		ExpirationDate *string  `json:"expirationDate"`
-		Renew          renew    `json:"renew"`
-		State          string   `json:"state"`
+		Resource       resource     `json:"resource"`
+		Route          serviceRoute `json:"route"`
+		ExpirationDate *string      `json:"expirationDate"`
+		Renew          renew        `json:"renew"`
+		State          string       `json:"state"`
 	}{
 		Resource:       resource{svc.DisplayName, svc.Name, svc.State},
 		Route:          routeOf(svc),
@@ -439,7 +523,7 @@ func (s *Server) getStrategies(w http.ResponseWriter, r *http.Request, id int64,
 		}
 		out[i].Strategies = append(out[i].Strategies, strategy{
 			Services:        slices.Clone(st.Services),
-			Price:           newPrice(st.Price, st.Currency),
+			Price:           s.price(st.Price, st.Currency, false),
 			PriceInUcents:   st.Price,
 			ServicesDetails: details,
 		})
@@ -516,7 +600,7 @@ func (s *Server) createOrder(w http.ResponseWriter, _ *http.Request, id int64, b
 		Duration:        *in.Duration,
 		Services:        slices.Clone(in.Services),
 		Date:            now,
-		Expiration:      now.Add(24 * time.Hour),
+		Expiration:      now.Add(cmp.Or(s.OrderLife, 24*time.Hour)),
 		PriceWithoutTax: roundCents(chosen.Price),
 		Currency:        chosen.Currency,
 	}
@@ -524,7 +608,7 @@ func (s *Server) createOrder(w http.ResponseWriter, _ *http.Request, id int64, b
 	o.PriceWithTax = o.PriceWithoutTax + o.Tax
 	if in.DryRun != nil && *in.DryRun {
 		// Priced, not created: no id, nothing to pay.
-		writeJSON(w, http.StatusOK, orderJSON(o))
+		writeJSON(w, http.StatusOK, s.orderJSON(o))
 		return
 	}
 	o.Password = rand.Text()[:8]
@@ -532,7 +616,7 @@ func (s *Server) createOrder(w http.ResponseWriter, _ *http.Request, id int64, b
 	o.ID = s.nextOrderID
 	s.nextOrderID++
 	s.orders[o.ID] = o
-	out := orderJSON(o)
+	out := s.orderJSON(o)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }
@@ -560,14 +644,14 @@ type orderOut struct {
 	RetractionDate  *string `json:"retractionDate"`
 }
 
-func orderJSON(o *Order) orderOut {
+func (s *Server) orderJSON(o *Order) orderOut {
 	out := orderOut{
 		OrderID:         o.ID,
 		Date:            date(o.Date),
 		ExpirationDate:  date(o.Expiration),
-		PriceWithoutTax: newPrice(o.PriceWithoutTax, o.Currency),
-		Tax:             newPrice(o.Tax, o.Currency),
-		PriceWithTax:    newPrice(o.PriceWithTax, o.Currency),
+		PriceWithoutTax: s.price(o.PriceWithoutTax, o.Currency, true),
+		Tax:             s.price(o.Tax, o.Currency, true),
+		PriceWithTax:    s.price(o.PriceWithTax, o.Currency, true),
 		Password:        o.Password,
 	}
 	if o.ID != 0 {
@@ -577,9 +661,12 @@ func orderJSON(o *Order) orderOut {
 	return out
 }
 
-// lookupOrder finds an order; s.mu must be held.
+// lookupOrder finds an order OVHcloud still knows; s.mu must be held.
 func (s *Server) lookupOrder(w http.ResponseWriter, id int64) *Order {
 	o, ok := s.orders[id]
+	if ok && s.forgotten(o) {
+		ok = false
+	}
 	if !ok {
 		writeError(w, http.StatusNotFound, "Client::NotFound", fmt.Sprintf("The requested object (orderId = %d) does not exist", id))
 		return nil
@@ -587,11 +674,19 @@ func (s *Server) lookupOrder(w http.ResponseWriter, id int64) *Order {
 	return o
 }
 
+// forgotten reports whether OVHcloud no longer knows an order: unpaid,
+// not cancelled, and past its expirationDate by more than
+// KeepExpiredOrders. s.mu must be held.
+func (s *Server) forgotten(o *Order) bool {
+	return !o.Paid() && (o.forced == "" || o.forced == "notPaid") &&
+		!s.now().Before(o.Expiration.Add(s.KeepExpiredOrders))
+}
+
 func (s *Server) getOrder(w http.ResponseWriter, _ *http.Request, id int64, _ []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if o := s.lookupOrder(w, id); o != nil {
-		writeJSON(w, http.StatusOK, orderJSON(o))
+		writeJSON(w, http.StatusOK, s.orderJSON(o))
 	}
 }
 
@@ -653,15 +748,49 @@ func (s *Server) getPaymentMethod(w http.ResponseWriter, _ *http.Request, id int
 		writeError(w, http.StatusNotFound, "Client::NotFound", fmt.Sprintf("The requested object (paymentMethodId = %d) does not exist", id))
 		return
 	}
+	type icon struct {
+		Data *string `json:"data"`
+		Name string  `json:"name"`
+		URL  *string `json:"url"`
+	}
+	var meanID *int64
+	if c.MeanID != 0 {
+		meanID = &c.MeanID
+	}
+	created := time.Unix(s.started, 0).Add(-365 * 24 * time.Hour)
+	iconURL := "https://www.ovh.com/images/payment/" + strings.ToLower(c.Type) + ".png"
+	// me.payment.PaymentMethod, every property of the schema.
 	writeJSON(w, http.StatusOK, struct {
-		PaymentMethodID int64   `json:"paymentMethodId"`
-		PaymentType     string  `json:"paymentType"`
-		Label           string  `json:"label"`
-		Description     string  `json:"description"`
-		Status          string  `json:"status"`
-		Default         bool    `json:"default"`
-		ExpirationDate  *string `json:"expirationDate"`
-	}{c.ID, c.Type, c.Label, c.Description, c.Status, c.Default, date(c.Expiration)})
+		BillingContactID *int64  `json:"billingContactId"`
+		CreationDate     *string `json:"creationDate"`
+		Default          bool    `json:"default"`
+		Description      string  `json:"description"`
+		ExpirationDate   *string `json:"expirationDate"`
+		Icon             icon    `json:"icon"`
+		Label            string  `json:"label"`
+		LastUpdate       *string `json:"lastUpdate"`
+		PaymentMeanID    *int64  `json:"paymentMeanId"`
+		PaymentMethodID  int64   `json:"paymentMethodId"`
+		PaymentSubType   *string `json:"paymentSubType"`
+		PaymentType      string  `json:"paymentType"`
+		Status           string  `json:"status"`
+	}{nil, date(created), c.Default, c.Description, date(c.Expiration), icon{Name: c.Type, URL: &iconURL}, c.Label,
+		date(created), meanID, c.ID, nil, c.Type, c.Status})
+}
+
+// meanTypes are the paymentType of the payment methods a registered
+// payment mean with an id designates.
+var meanTypes = map[string]string{"creditCard": "CREDIT_CARD", "bankAccount": "BANK_ACCOUNT", "paypal": "PAYPAL"}
+
+// methodByMean finds the payment method whose paymentMeanId is id; s.mu
+// must be held.
+func (s *Server) methodByMean(id int64) *PaymentMethod {
+	for _, m := range s.methods {
+		if m.MeanID != 0 && m.MeanID == id {
+			return m
+		}
+	}
+	return nil
 }
 
 // payable checks an order can take a payment; s.mu must be held.
@@ -755,20 +884,26 @@ func (s *Server) payWithMean(w http.ResponseWriter, _ *http.Request, id int64, b
 	o.PayAttempts++
 	mean := in.PaymentMean
 	switch {
+	case meanTypes[mean] != "" && in.PaymentMeanID == nil:
+		// "Id of registered payment mean, mandatory for bankAccount,
+		// creditCard and paypal" (the schema).
+		writeError(w, http.StatusBadRequest, "Client::BadRequest", "[paymentMeanId] Property is mandatory for "+mean)
+		return
 	case mean == "paypal" || mean == "PAYPAL":
 		writeError(w, http.StatusForbidden, "Client::Forbidden", "This order can't be paid with paypal")
 		return
 	case mean == "bankAccount":
 		writeError(w, http.StatusForbidden, "Client::Forbidden", "This order can't be paid with 'bankAccount'")
 		return
-	case mean == "creditCard" && in.PaymentMeanID == nil:
-		writeError(w, http.StatusBadRequest, "Client::BadRequest", "[paymentMeanId] Property is mandatory for creditCard")
-		return
 	case !slices.Contains(s.means, mean):
 		writeError(w, http.StatusNotFound, "Client::NotFound", "paymentMean not found")
 		return
-	case mean == "creditCard" && s.methods[*in.PaymentMeanID] == nil:
+	case mean == "creditCard" && (s.methodByMean(*in.PaymentMeanID) == nil || s.methodByMean(*in.PaymentMeanID).Type != meanTypes[mean]):
+		// paymentMeanId, not paymentMethodId: the legacy mean's id.
 		writeError(w, http.StatusNotFound, "Client::NotFound", "paymentMean not found")
+		return
+	case mean == "creditCard" && s.methodByMean(*in.PaymentMeanID).Status != "VALID":
+		writeError(w, http.StatusForbidden, "Client::Forbidden", fmt.Sprintf("Payment mean %d is %s", *in.PaymentMeanID, s.methodByMean(*in.PaymentMeanID).Status))
 		return
 	case mean == "fidelityAccount" && o.PriceWithTax != 0:
 		writeError(w, http.StatusForbidden, "Client::Forbidden", "This order can't be paid with 'fidelityAccount'")

@@ -7,19 +7,21 @@ import (
 
 // Sample account ids, for tests that need to name them.
 const (
-	WebFrontID   int64 = 10001 // vps-1.example.net "web-front": 24 days, manual, P1M/P3M/P6M/P1Y
-	APIBackID    int64 = 10002 // vps-2.example.net "api-back": 40 days, manual
-	AutoRenewID  int64 = 10003 // vps-3.example.net "db-primary": automatic renewal
-	DomainID     int64 = 12345 // example.com, renewable alone or with its hosting
-	HostingID    int64 = 67890 // www.example.com, Hosting Perso 2014 of example.com
-	DedicatedID  int64 = 20001 // ns3012345.ip-51-68-1.eu "storage-1"
-	ExpiredID    int64 = 30001 // vps-old.example.net "legacy-app": expired 3 days ago
-	SuspendedID  int64 = 30002 // vps-susp.example.net "suspended-box": suspended
-	EscapeID     int64 = 40001 // vps-4.example.net, display name "<!channel> & <b>"
-	ManyID       int64 = 50001 // ns3098765.ip-51-68-2.eu "big-storage": 30 strategies
-	LicenceID    int64 = 50002 // win-50001.licence.example, option of ManyID
-	CardID       int64 = 42    // default payment method, a credit card
-	BankID       int64 = 43    // a bank account, not default (refused by /pay)
+	WebFrontID   int64 = 10001   // vps-1.example.net "web-front": 24 days, manual, P1M/P3M/P6M/P1Y
+	APIBackID    int64 = 10002   // vps-2.example.net "api-back": 40 days, manual
+	AutoRenewID  int64 = 10003   // vps-3.example.net "db-primary": automatic renewal
+	DomainID     int64 = 12345   // example.com, renewable alone or with its hosting
+	HostingID    int64 = 67890   // www.example.com, Hosting Perso 2014 of example.com
+	DedicatedID  int64 = 20001   // ns3012345.ip-51-68-1.eu "storage-1"
+	ExpiredID    int64 = 30001   // vps-old.example.net "legacy-app": expired 3 days ago
+	SuspendedID  int64 = 30002   // vps-susp.example.net "suspended-box": suspended
+	EscapeID     int64 = 40001   // vps-4.example.net, display name "<!channel> & <b>": AddEscapeService, not in the sample
+	ManyID       int64 = 50001   // ns3098765.ip-51-68-2.eu "big-storage": 30 strategies
+	LicenceID    int64 = 50002   // win-50001.licence.example, option of ManyID
+	CardID       int64 = 42      // default payment method, a credit card
+	CardMeanID   int64 = 5551042 // its paymentMeanId, for payWithRegisteredPaymentMean
+	BankID       int64 = 43      // a bank account, not default (refused by /pay)
+	BankMeanID   int64 = 5551043 // its paymentMeanId
 	FirstOrderID int64 = 123456789
 )
 
@@ -38,10 +40,9 @@ func euros(cents int64) int64 { return cents * 1_000_000 }
 //	20001 ns3012345.ip-51-68-1.eu "storage-1" dedicated server, 15 days; P1M 59.99 ... P1Y 683.88
 //	30001 vps-old.example.net "legacy-app"  expired 3 days ago (toSuspend); P1M 5.00
 //	30002 vps-susp.example.net "suspended-box" suspended, expired 20 days ago; P1M 5.00
-//	40001 vps-4.example.net  "<!channel> & <b>"  for escaping tests; P1M 6.00
 //	50001 ns3098765.ip-51-68-2.eu "big-storage" 45 days; 30 strategies: 15 periods
 //	      (P1M..P11M, P1Y..P4Y), alone or with its Windows licence 50002
-//	payment methods: 42 CREDIT_CARD (default), 43 BANK_ACCOUNT
+//	payment methods: 42 CREDIT_CARD (default; paymentMeanId 5551042), 43 BANK_ACCOUNT (5551043)
 //
 // Orders get ids from 123456789. The fake's clock stays time.Now: set
 // Now to move it.
@@ -115,9 +116,6 @@ func SampleAccount(now time.Time) *Server {
 	s.update(SuspendedID, func(svc *Service) { svc.State, svc.Lifecycle = "suspended", "rupture" })
 	s.SetStrategies(SuspendedID, Strategy{Period: "P1M", Services: []int64{SuspendedID}, Price: euros(500)})
 
-	vps(EscapeID, "vps-4.example.net", "<!channel> & <b>", 30, "manual")
-	s.SetStrategies(EscapeID, Strategy{Period: "P1M", Services: []int64{EscapeID}, Price: euros(600)})
-
 	s.AddService(Service{
 		ID: ManyID, Name: "ns3098765.ip-51-68-2.eu", DisplayName: "big-storage", Type: "Dedicated server",
 		Product: "24sk50", ProductText: "KS-5",
@@ -147,14 +145,28 @@ func SampleAccount(now time.Time) *Server {
 	s.SetStrategies(LicenceID, Strategy{Period: "P1M", Services: []int64{ManyID, LicenceID}, Price: euros(10999)})
 
 	s.AddPaymentMethod(PaymentMethod{
-		ID: CardID, Type: "CREDIT_CARD", Label: "************4242", Description: "Company Visa",
+		ID: CardID, MeanID: CardMeanID, Type: "CREDIT_CARD", Label: "************4242", Description: "Company Visa",
 		Default: true, Expiration: midnight.AddDate(2, 0, 0),
 	})
 	s.AddPaymentMethod(PaymentMethod{
-		ID: BankID, Type: "BANK_ACCOUNT", Label: "FR76 **** **** **** **** ***1 234", Description: "SEPA mandate",
+		ID: BankID, MeanID: BankMeanID, Type: "BANK_ACCOUNT", Label: "FR76 **** **** **** **** ***1 234", Description: "SEPA mandate",
 	})
 	s.SetNextOrderID(FirstOrderID)
 	return s
+}
+
+// AddEscapeService adds, for tests, 40001 vps-4.example.net whose display
+// name "<!channel> & <b>" would notify a channel and break markup if shown
+// unescaped; it expires at expires, renewable for P1M at 6.00. It is not
+// in the sample account: the sandbox would show it to newcomers.
+func AddEscapeService(s *Server, expires time.Time) {
+	s.AddService(Service{
+		ID: EscapeID, Name: "vps-4.example.net", DisplayName: "<!channel> & <b>", Type: "VPS",
+		Product: "vps-value-1-2-40", ProductText: "VPS Value 1-2-40",
+		RoutePath: "/vps/{serviceName}", Expiration: expires,
+		RenewMode: "manual", RenewPeriod: "P1M",
+	})
+	s.SetStrategies(EscapeID, Strategy{Period: "P1M", Services: []int64{EscapeID}, Price: euros(600)})
 }
 
 // update changes a service in place.

@@ -45,7 +45,7 @@ func (s *Server) Command(channel, user, text string) url.Values {
 		"command":      {"/renew"},
 		"text":         {text},
 		"response_url": {s.ResponseURL(user)},
-		"trigger_id":   {"trigger-" + user},
+		"trigger_id":   {s.newTrigger()},
 		"api_app_id":   {AppID},
 	}
 }
@@ -76,7 +76,7 @@ func (s *Server) interaction(channel, ts, user string, action map[string]any) ur
 		"api_app_id":   AppID,
 		"token":        "deprecated",
 		"container":    map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
-		"trigger_id":   "trigger-" + user,
+		"trigger_id":   s.newTrigger(),
 		"channel":      map[string]any{"id": channel, "name": "ops"},
 		"message":      map[string]any{"type": "message", "ts": ts, "text": ""},
 		"response_url": s.ResponseURL(user),

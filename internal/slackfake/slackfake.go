@@ -1,12 +1,19 @@
 // Package slackfake is a fake Slack for tests: slack-go's slacktest server
 // with the methods it lacks (chat.update, usergroups.users.list,
-// chat.getPermalink, views.open, response_url endpoints) and a record of
-// every message, so tests can assert what a channel and a user would see.
-// It also signs requests the way Slack signs them.
+// chat.getPermalink, views.open, conversations.info, response_url
+// endpoints) and a record of every message, so tests can assert what a
+// channel and a user would see. It also signs requests the way Slack signs
+// them.
+//
+// It refuses what Slack refuses: messages in a channel the bot has not
+// joined (not_in_channel; see Join), a trigger_id used twice or after 3 s,
+// a response_url used more than 5 times or after 30 minutes (on its own
+// clock, SetClock), and blocks that break Block Kit's limits (invalid_blocks).
 package slackfake
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -70,15 +77,21 @@ type Fault struct {
 type Server struct {
 	*slacktest.Server
 
-	mu        sync.Mutex
-	seq       int64
-	messages  map[string]*Message // channel/ts
-	order     []string
-	responses []Response
-	calls     []Call
-	groups    map[string][]string
-	views     []string
-	faults    map[string]*Fault
+	mu           sync.Mutex
+	clock        func() time.Time // see SetClock
+	members      map[string]bool  // channels the bot is in
+	private      map[string]bool
+	triggers     map[string]*handle
+	responseURLs map[string]*handle
+	refusals     []Refusal
+	seq          int64
+	messages     map[string]*Message // channel/ts
+	order        []string
+	responses    []Response
+	calls        []Call
+	groups       map[string][]string
+	views        []string
+	faults       map[string]*Fault
 
 	done    chan struct{} // closed by Close: releases hung calls
 	closing sync.Once
@@ -87,11 +100,15 @@ type Server struct {
 // New starts a fake Slack. Stop it with Close.
 func New() *Server {
 	s := &Server{
-		messages: map[string]*Message{},
-		groups:   map[string][]string{},
-		faults:   map[string]*Fault{},
-		seq:      1764147600, // a fixed epoch: ts values are deterministic
-		done:     make(chan struct{}),
+		members:      map[string]bool{},
+		private:      map[string]bool{},
+		triggers:     map[string]*handle{},
+		responseURLs: map[string]*handle{},
+		messages:     map[string]*Message{},
+		groups:       map[string][]string{},
+		faults:       map[string]*Fault{},
+		seq:          1764147600, // a fixed epoch: ts values are deterministic
+		done:         make(chan struct{}),
 	}
 	s.Server = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", s.api("chat.postMessage", s.postMessage))
@@ -100,6 +117,7 @@ func New() *Server {
 		c.Handle("/chat.getPermalink", s.api("chat.getPermalink", s.permalink))
 		c.Handle("/usergroups.users.list", s.api("usergroups.users.list", s.groupUsers))
 		c.Handle("/views.open", s.api("views.open", s.viewsOpen))
+		c.Handle("/conversations.info", s.api("conversations.info", s.conversationsInfo))
 		c.Handle("/response/", s.response)
 		c.Handle("/auth.test", s.api("auth.test", s.authTest))
 		c.Handle("/bots.info", s.api("bots.info", s.botsInfo))
@@ -137,11 +155,6 @@ func (s *Server) Close() {
 
 // APIURL is the Web API base to give slack.OptionAPIURL (ends with "/").
 func (s *Server) APIURL() string { return s.GetAPIURL() }
-
-// ResponseURL returns a response_url for user, as Slack puts in payloads.
-func (s *Server) ResponseURL(user string) string {
-	return strings.TrimSuffix(s.GetAPIURL(), "/api/") + "/response/" + user + "/" + strconv.FormatInt(time.Now().UnixNano(), 36)
-}
 
 // SetGroup sets a user group's members.
 func (s *Server) SetGroup(id string, users ...string) {
@@ -206,7 +219,20 @@ func (s *Server) api(method string, h func(url.Values, string) (any, error)) htt
 		}
 		out, err := h(form, string(body))
 		if err != nil {
-			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": err.Error()})
+			resp := map[string]any{"ok": false, "error": err.Error()}
+			var ae apiError
+			if errors.As(err, &ae) && len(ae.messages) > 0 {
+				resp["errors"] = ae.messages
+				msgs := make([]string, len(ae.messages))
+				for i, m := range ae.messages {
+					msgs[i] = "[ERROR] " + m
+				}
+				resp["response_metadata"] = map[string]any{"messages": msgs}
+				s.mu.Lock()
+				s.refusals = append(s.refusals, Refusal{Method: method, Error: ae.code, Messages: ae.messages})
+				s.mu.Unlock()
+			}
+			_ = json.NewEncoder(w).Encode(resp)
 			return
 		}
 		_ = json.NewEncoder(w).Encode(out)
@@ -222,10 +248,43 @@ func decodeBlocks(raw string) (slack.Blocks, error) {
 	return b, err
 }
 
+// apiError is a Web API refusal: Slack's error code and, for blocks, what
+// is wrong with them (the answer's errors and response_metadata).
+type apiError struct {
+	code     string
+	messages []string
+}
+
+func (e apiError) Error() string { return e.code }
+
+// Refusal is a call the fake refused for its content (blocks, a view):
+// tests read why.
+type Refusal struct {
+	Method   string // e.g. chat.postMessage, response_url
+	Error    string // e.g. invalid_blocks
+	Messages []string
+}
+
+// Refusals returns the calls refused for their content, oldest first.
+func (s *Server) Refusals() []Refusal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Refusal(nil), s.refusals...)
+}
+
+// checkMessage refuses a message Slack would refuse: blocks beyond Block
+// Kit's limits.
+func checkMessage(form url.Values) error {
+	if code, errs := checkBlocks([]byte(form.Get("blocks")), false); code != "" {
+		return apiError{code, errs}
+	}
+	return nil
+}
+
 func (s *Server) postMessage(form url.Values, _ string) (any, error) {
 	ch := form.Get("channel")
-	if ch == "" {
-		return nil, fmt.Errorf("channel_not_found")
+	if err := checkMessage(form); err != nil {
+		return nil, err
 	}
 	blocks, err := decodeBlocks(form.Get("blocks"))
 	if err != nil {
@@ -233,6 +292,9 @@ func (s *Server) postMessage(form url.Values, _ string) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if code := s.canPost(ch); code != "" {
+		return nil, apiError{code: code}
+	}
 	s.seq++
 	ts := fmt.Sprintf("%d.%06d", s.seq, 100)
 	m := &Message{Channel: ch, TS: ts, ThreadTS: form.Get("thread_ts"), Text: form.Get("text"), Blocks: blocks, Raw: form.Get("blocks")}
@@ -243,6 +305,9 @@ func (s *Server) postMessage(form url.Values, _ string) (any, error) {
 
 func (s *Server) update(form url.Values, _ string) (any, error) {
 	ch, ts := form.Get("channel"), form.Get("ts")
+	if err := checkMessage(form); err != nil {
+		return nil, err
+	}
 	blocks, err := decodeBlocks(form.Get("blocks"))
 	if err != nil {
 		return nil, fmt.Errorf("invalid_blocks")
@@ -259,9 +324,15 @@ func (s *Server) update(form url.Values, _ string) (any, error) {
 }
 
 func (s *Server) postEphemeral(form url.Values, _ string) (any, error) {
+	if err := checkMessage(form); err != nil {
+		return nil, err
+	}
 	blocks, _ := decodeBlocks(form.Get("blocks"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if code := s.canPost(form.Get("channel")); code != "" {
+		return nil, apiError{code: code}
+	}
 	s.responses = append(s.responses, Response{User: form.Get("user"), ResponseType: "ephemeral", Text: form.Get("text"), Blocks: blocks, Raw: form.Get("blocks")})
 	s.seq++
 	return map[string]any{"ok": true, "message_ts": fmt.Sprintf("%d.000200", s.seq)}, nil
@@ -282,15 +353,35 @@ func (s *Server) groupUsers(form url.Values, _ string) (any, error) {
 	return map[string]any{"ok": true, "users": users}, nil
 }
 
-func (s *Server) viewsOpen(_ url.Values, body string) (any, error) {
+// viewsOpen opens a modal: its trigger_id must be fresh and unused, its
+// view within Block Kit's limits.
+func (s *Server) viewsOpen(form url.Values, body string) (any, error) {
+	var in struct {
+		TriggerID string          `json:"trigger_id"`
+		View      json.RawMessage `json:"view"`
+	}
+	if err := json.Unmarshal([]byte(body), &in); err != nil {
+		// A form post instead of JSON.
+		in.TriggerID, in.View = form.Get("trigger_id"), json.RawMessage(form.Get("view"))
+	}
+	if code, errs := checkView(in.View); code != "" {
+		return nil, apiError{code, errs}
+	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if code := s.useTrigger(in.TriggerID); code != "" {
+		return nil, apiError{code: code}
+	}
 	s.views = append(s.views, body)
-	s.mu.Unlock()
 	return map[string]any{"ok": true, "view": map[string]any{"id": "V123"}}, nil
 }
 
+// response serves posts to a response_url: at most ResponseURLPosts,
+// within ResponseURLLife; after that Slack answers 404 (the body names
+// why). Blocks are held to Block Kit's limits (400 invalid_blocks).
 func (s *Server) response(w http.ResponseWriter, r *http.Request) {
-	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/response/"), "/")
+	key := strings.TrimPrefix(r.URL.Path, "/response/")
+	parts := strings.Split(key, "/")
 	var msg struct {
 		Text            string          `json:"text"`
 		ResponseType    string          `json:"response_type"`
@@ -302,9 +393,25 @@ func (s *Server) response(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid_payload", http.StatusBadRequest)
 		return
 	}
-	blocks, _ := decodeBlocks(string(msg.Blocks))
 	s.mu.Lock()
 	s.calls = append(s.calls, Call{Method: "response_url", Body: string(body)})
+	s.mu.Unlock()
+	if code, errs := checkBlocks(msg.Blocks, false); code != "" {
+		s.mu.Lock()
+		s.refusals = append(s.refusals, Refusal{Method: "response_url", Error: code, Messages: errs})
+		s.mu.Unlock()
+		http.Error(w, code, http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	if why := s.useResponseURL(key); why != "" {
+		s.mu.Unlock()
+		http.Error(w, why, http.StatusNotFound)
+		return
+	}
+	s.mu.Unlock()
+	blocks, _ := decodeBlocks(string(msg.Blocks))
+	s.mu.Lock()
 	s.responses = append(s.responses, Response{User: parts[0], ResponseType: msg.ResponseType, ReplaceOriginal: msg.ReplaceOriginal, Text: msg.Text, Blocks: blocks, Raw: string(msg.Blocks)})
 	s.mu.Unlock()
 	_, _ = w.Write([]byte("ok"))

@@ -132,6 +132,7 @@ func TestSocketModeEnvelopesAndAcks(t *testing.T) {
 	}
 
 	// The rest of the fake still answers on the same URL.
+	s.Join("C1")
 	if _, _, err := client.PostMessage("C1", slack.MsgOptionText("hi", false)); err != nil {
 		t.Fatal(err)
 	}

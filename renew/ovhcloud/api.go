@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/renewbot/renewbot/renew"
@@ -79,22 +78,6 @@ func (c *Client) Service(ctx context.Context, id int64) (renew.Service, error) {
 	}, nil
 }
 
-// price is OVHcloud's order.Price; value is kept as written, never as a
-// float.
-type price struct {
-	Value        json.Number `json:"value"`
-	Text         string      `json:"text"`
-	CurrencyCode string      `json:"currencyCode"`
-}
-
-func (p price) money(what string) (renew.Money, error) {
-	u, err := renew.ParseUcents(p.Value.String())
-	if err != nil {
-		return renew.Money{}, fmt.Errorf("ovhcloud: %s: %w", what, err)
-	}
-	return renew.Money{Ucents: u, Currency: p.CurrencyCode, Text: p.Text}, nil
-}
-
 // Strategies lists the ways to renew a service
 // (GET /service/{id}/renew?includeOptions=false), one per period and
 // combination of services, priced with priceInUcents.
@@ -123,15 +106,13 @@ func (c *Client) Strategies(ctx context.Context, id int64) ([]renew.Strategy, er
 			return nil, fmt.Errorf("ovhcloud: service %d: renewPeriod: %w", id, err)
 		}
 		for _, s := range d.Strategies {
-			money := renew.Money{Currency: s.Price.CurrencyCode, Text: s.Price.Text}
+			p := s.Price
 			if s.PriceInUcents != nil {
-				// The integer OVHcloud recommends comparing amounts with.
-				u, err := strconv.ParseInt(s.PriceInUcents.String(), 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("ovhcloud: service %d: priceInUcents %q: %w", id, s.PriceInUcents, err)
-				}
-				money.Ucents = u
-			} else if money, err = s.Price.money(fmt.Sprintf("service %d: price", id)); err != nil {
+				// A strategy carries the exact amount beside its price.
+				p.PriceInUcents = s.PriceInUcents
+			}
+			money, err := p.money(fmt.Sprintf("service %d: price", id))
+			if err != nil {
 				return nil, err
 			}
 			st := renew.Strategy{Period: period, Services: s.Services, Price: money}
@@ -270,9 +251,14 @@ func (c *Client) CurrentCredential(ctx context.Context) (Credential, error) {
 	return cr, nil
 }
 
-// PaymentMethod is one of the account's payment methods.
+// PaymentMethod is one of the account's payment methods
+// (me.payment.PaymentMethod).
 type PaymentMethod struct {
-	ID          int64
+	ID int64 // paymentMethodId: what POST /me/order/{id}/pay takes
+	// MeanID is paymentMeanId, the legacy payment mean id that
+	// payWithRegisteredPaymentMean takes (RENEWBOT_PAYMENT=creditCard:ID);
+	// 0 when the method has none.
+	MeanID      int64
 	Type        string // paymentType: CREDIT_CARD, BANK_ACCOUNT, PAYPAL...
 	Label       string
 	Description string
@@ -285,6 +271,7 @@ type PaymentMethod struct {
 func (c *Client) PaymentMethod(ctx context.Context, id int64) (PaymentMethod, error) {
 	var w struct {
 		PaymentMethodID int64  `json:"paymentMethodId"`
+		PaymentMeanID   *int64 `json:"paymentMeanId"`
 		PaymentType     string `json:"paymentType"`
 		Label           string `json:"label"`
 		Description     string `json:"description"`
@@ -295,11 +282,30 @@ func (c *Client) PaymentMethod(ctx context.Context, id int64) (PaymentMethod, er
 	if err := c.get(ctx, "/me/payment/method/{id}", fmt.Sprintf("/me/payment/method/%d", id), &w); err != nil {
 		return PaymentMethod{}, err
 	}
-	return PaymentMethod{
+	pm := PaymentMethod{
 		ID: w.PaymentMethodID, Type: w.PaymentType, Label: w.Label, Description: w.Description,
 		Status: w.Status, Default: w.Default, Expiration: time.Time(w.ExpirationDate),
-	}, nil
+	}
+	if w.PaymentMeanID != nil {
+		pm.MeanID = *w.PaymentMeanID
+	}
+	return pm, nil
 }
+
+// PaymentMethods lists the ids of every payment method of the account
+// (GET /me/payment/method).
+func (c *Client) PaymentMethods(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	if err := c.get(ctx, "/me/payment/method", "/me/payment/method", &ids); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// MeanTypes are the paymentType of the payment methods whose paymentMeanId
+// a registered payment mean takes: payWithRegisteredPaymentMean needs the
+// id for these three.
+var MeanTypes = map[string]string{"creditCard": "CREDIT_CARD", "bankAccount": "BANK_ACCOUNT", "paypal": "PAYPAL"}
 
 // date reads OVHcloud's dates: RFC 3339, a bare YYYY-MM-DD, or null.
 type date time.Time

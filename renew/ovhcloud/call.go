@@ -1,6 +1,7 @@
 package ovhcloud
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,7 +85,7 @@ func retryable(err error) bool {
 	var te *transportError
 	// An unreadable answer (a proxy's page, a truncated body) is worth
 	// another try: only GETs are retried, and they change nothing.
-	return errors.As(err, &te) || errors.Is(err, errUnreadable)
+	return errors.As(err, &te) || errors.Is(err, errUnreadable) || errors.Is(err, errNoToken)
 }
 
 // errUnreadable marks an answer whose JSON could not be decoded.
@@ -145,8 +146,22 @@ func (c *Client) syncTime(ctx context.Context) error {
 	})
 }
 
-// attempt sends one HTTP request and decodes its answer into out.
+// attempt sends one HTTP request and decodes its answer into out. An
+// OAuth2 access token OVHcloud refuses (401: expired or revoked early) is
+// renewed and the request sent once more: the login layer refused it, so
+// nothing was done, even for a POST.
 func (c *Client) attempt(ctx context.Context, method, route, path string, body, out any) (time.Duration, error) {
+	retryAfter, err := c.send(ctx, method, route, path, body, out)
+	var api *renew.APIError
+	if c.oauth2 != nil && errors.As(err, &api) && api.Status == http.StatusUnauthorized && api.Code != "invalid_client" {
+		c.oauth2.reset()
+		return c.send(ctx, method, route, path, body, out)
+	}
+	return retryAfter, err
+}
+
+// send sends one HTTP request and decodes its answer into out.
+func (c *Client) send(ctx context.Context, method, route, path string, body, out any) (time.Duration, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("ovhcloud: %s %s: %w", method, route, err)
 	}
@@ -155,6 +170,13 @@ func (c *Client) attempt(ctx context.Context, method, route, path string, body, 
 	c.signMu.Unlock()
 	if err != nil {
 		return 0, fmt.Errorf("ovhcloud: %s %s: %w", method, route, err)
+	}
+	if c.oauth2 != nil {
+		tok, err := c.oauth2.token()
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
@@ -165,17 +187,83 @@ func (c *Client) attempt(ctx context.Context, method, route, path string, body, 
 		return 0, &transportError{method, route, err}
 	}
 	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"))
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.LimitReader(resp.Body, maxBody), resp.Body}
-	// go-ovh turns a non-2xx answer into *ovh.APIError with the query id.
-	err = c.api.UnmarshalResponse(resp, out)
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	resp.Body.Close()
 	c.observe(method, route, resp.StatusCode, time.Since(start))
 	if err != nil {
 		return retryAfter, mapError(method, route, err)
 	}
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		// Read here rather than by go-ovh, whose APIError drops the login
+		// layer's errorCode.
+		return retryAfter, apiError(method, path, resp, raw)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
+	if err := c.api.UnmarshalResponse(resp, out); err != nil {
+		return 0, mapError(method, route, err)
+	}
 	return 0, nil
+}
+
+// apiError reads OVHcloud's refusal of method path. Its API answers
+// {"class", "message", "details"}; its login layer {"errorCode",
+// "httpCode", "message"}, without a class (ovh-api.md, "Learned since").
+func apiError(method, path string, resp *http.Response, body []byte) *renew.APIError {
+	var w struct {
+		Class     string         `json:"class"`
+		ErrorCode string         `json:"errorCode"`
+		Message   string         `json:"message"`
+		Details   map[string]any `json:"details"`
+	}
+	e := &renew.APIError{Status: resp.StatusCode, QueryID: resp.Header.Get("X-Ovh-QueryID")}
+	if json.Unmarshal(body, &w) == nil {
+		e.Class, e.Code, e.Message = w.Class, w.ErrorCode, w.Message
+	} else {
+		e.Message = string(body) // a proxy's page
+	}
+	e.Message = strings.TrimSpace(e.Message)
+	if len(e.Message) > 500 {
+		e.Message = e.Message[:500] + "…"
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(e.Status)
+	}
+	switch {
+	case e.Code == "NOT_GRANTED_CALL":
+		e.Grant = grantFor(method, path)
+	case e.Status == http.StatusForbidden && iamActions(w.Details) != "":
+		// An OAuth2 login is refused by IAM: go-ovh's own APIError reads
+		// these details the same way.
+		e.Grant = iamActions(w.Details)
+	case e.Code == "" && e.Message == "This application key is invalid":
+		// OVHcloud refuses an unknown application key with a class, not
+		// with the login layer's INVALID_KEY; for the user it is the same.
+		e.Code = "INVALID_KEY"
+	}
+	return e
+}
+
+// grantFor names the access rule (of NeededRules, as the README lists
+// them) that grants method on path.
+func grantFor(method, path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	for _, r := range NeededRules {
+		if strings.EqualFold(r.Method, method) && globMatch(r.Path, path) {
+			return r.Method + " " + r.Path
+		}
+	}
+	return method + " " + path
+}
+
+// iamActions lists the IAM actions a refusal names as missing.
+func iamActions(details map[string]any) string {
+	var out []string
+	for _, k := range []string{"unauthorizedActionsByIAM", "unauthorizedActionsByAuthentication"} {
+		if s, ok := details[k].(string); ok && strings.TrimSpace(s) != "" {
+			out = append(out, strings.TrimSpace(s))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // mapError turns go-ovh's errors into the domain's.

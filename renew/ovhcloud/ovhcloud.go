@@ -42,6 +42,12 @@ type Config struct {
 	ClientSecret      string
 	AccessToken       string
 
+	// TokenURL is where an OAuth2 client exchanges its id and secret for
+	// an access token. Default: the named endpoint's (go-ovh's table:
+	// https://www.ovh.com/auth/oauth2/token for ovh-eu…); required when
+	// Endpoint is a base URL (a proxy, a test fake).
+	TokenURL string
+
 	// Timeout bounds one HTTP attempt (default 10s).
 	Timeout time.Duration
 	// HTTPClient sends the calls (default a fresh http.Client); its
@@ -75,8 +81,13 @@ type Client struct {
 	// go-ovh's NewRequest writes to its own http.Client on every call and
 	// fetches the server time once: serialise it.
 	signMu sync.Mutex
+	kind   kind
 	signed bool        // calls are signed with an application key
 	synced atomic.Bool // the /auth/time delta is known
+
+	// oauth2 gets and renews an OAuth2 client's access tokens; nil for
+	// the other logins.
+	oauth2 *tokenSource
 }
 
 // New checks cfg and returns a client. It makes no call.
@@ -134,19 +145,58 @@ func New(cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("OVH_ENDPOINT: %w", err)
 		}
 	case kindOAuth2:
-		if !slices.Contains([]string{ovh.OvhEU, ovh.OvhCA, ovh.OvhUS}, endpoint) {
-			return nil, fmt.Errorf("OVH_CLIENT_ID and OVH_CLIENT_SECRET work only with OVH_ENDPOINT ovh-eu, ovh-ca or ovh-us, not %q", cfg.Endpoint)
+		if cfg.TokenURL == "" {
+			cfg.TokenURL = tokenURLs[endpoint]
 		}
-		api, err = ovh.NewOAuth2Client(endpoint, cfg.ClientID, cfg.ClientSecret)
-		if err != nil {
-			return nil, fmt.Errorf("ovhcloud: %w", err)
+		if cfg.TokenURL == "" {
+			return nil, fmt.Errorf("OVH_CLIENT_ID and OVH_CLIENT_SECRET work only with OVH_ENDPOINT ovh-eu, ovh-ca or ovh-us, not %q (or give OVH_OAUTH2_TOKEN_URL)", cfg.Endpoint)
+		}
+		if u, err := url.Parse(cfg.TokenURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("OVH_OAUTH2_TOKEN_URL: %q is not an http(s) URL", cfg.TokenURL)
+		}
+		// The token exchange is done here rather than by go-ovh, whose
+		// token source uses http.DefaultClient and a fixed URL: it goes
+		// through HTTPClient's transport and honours TokenURL. go-ovh
+		// then only builds requests, with no credentials of its own.
+		api = &ovh.Client{}
+		if err := api.SetEndpoint(endpoint); err != nil {
+			return nil, fmt.Errorf("OVH_ENDPOINT: %w", err)
 		}
 	}
 	api.Client = inner
 	api.Timeout = cfg.Timeout
 	api.UserAgent = "renewbot"
-	return &Client{api: api, http: hc, cfg: cfg, signed: kind == kindApplication}, nil
+	c := &Client{api: api, http: hc, cfg: cfg, kind: kind, signed: kind == kindApplication}
+	if kind == kindOAuth2 {
+		c.oauth2 = newTokenSource(cfg, inner)
+	}
+	return c, nil
 }
+
+// tokenURLs are OVHcloud's OAuth2 token endpoints by API endpoint, as
+// go-ovh v1.9.0 knows them (its tokensURLs, unexported).
+var tokenURLs = map[string]string{
+	ovh.OvhEU: "https://www.ovh.com/auth/oauth2/token",
+	ovh.OvhCA: "https://ca.ovh.com/auth/oauth2/token",
+	ovh.OvhUS: "https://us.ovhcloud.com/auth/oauth2/token",
+}
+
+// Login says which kind of credentials the client uses: "application
+// key", "OAuth2 client" or "access token".
+func (c *Client) Login() string {
+	switch c.kind {
+	case kindApplication:
+		return "application key"
+	case kindOAuth2:
+		return "OAuth2 client"
+	}
+	return "access token"
+}
+
+// SignedWithApplicationKey reports whether calls are signed with an
+// application key, whose access rules GET /auth/currentCredential lists;
+// the other logins are granted calls by IAM policies.
+func (c *Client) SignedWithApplicationKey() bool { return c.kind == kindApplication }
 
 // endpointURL resolves a region name or checks a base URL.
 func endpointURL(e string) (string, error) {

@@ -87,7 +87,7 @@ func TestServiceIDs(t *testing.T) {
 		t.Fatalf("ServiceIDs = %v, %v", ids, err)
 	}
 	all, err := e.c.ServiceIDs(ctx, "")
-	if err != nil || len(all) != 11 {
+	if err != nil || len(all) != 10 {
 		t.Fatalf("all ServiceIDs = %v, %v", all, err)
 	}
 	if ids, err := e.c.ServiceIDs(ctx, "<!channel> & <b>"); err != nil || len(ids) != 0 {
@@ -122,6 +122,7 @@ func TestService(t *testing.T) {
 	if exp.Format(time.RFC3339) != "2026-12-20T00:00:00+01:00" || renew.DaysBetween(t0, exp) != 24 {
 		t.Fatalf("expiration %v, %d days", exp, renew.DaysBetween(t0, exp))
 	}
+	ovhfake.AddEscapeService(e.fake, t0.AddDate(0, 0, 30))
 	esc, err := e.c.Service(context.Background(), ovhfake.EscapeID)
 	if err != nil || esc.DisplayName != "<!channel> & <b>" {
 		t.Fatalf("escape service %q, %v", esc.DisplayName, err)
@@ -254,7 +255,7 @@ func TestPayments(t *testing.T) {
 	o2, _ := e.c.CreateOrder(ctx, ovhfake.WebFrontID, renew.OrderInput{Period: renew.Period{Months: 1}, Services: []int64{ovhfake.WebFrontID}})
 	wantAPIError(t, e.c.PayWithMean(ctx, o2.ID, "paypal", 42), 403, "This order can't be paid with paypal")
 	wantAPIError(t, e.c.PayWithMean(ctx, o2.ID, "SEPA_DIRECT_DEBIT", 0), 404, "paymentMean not found")
-	if err := e.c.PayWithMean(ctx, o2.ID, "creditCard", 42); err != nil {
+	if err := e.c.PayWithMean(ctx, o2.ID, "creditCard", ovhfake.CardMeanID); err != nil {
 		t.Fatal(err)
 	}
 	o3, _ := e.c.CreateOrder(ctx, ovhfake.WebFrontID, renew.OrderInput{Period: renew.Period{Months: 1}, Services: []int64{ovhfake.WebFrontID}})
@@ -265,7 +266,7 @@ func TestPayments(t *testing.T) {
 	for _, c := range e.fake.CallsTo("POST", "/me/order/*/payWithRegisteredPaymentMean") {
 		bodies = append(bodies, string(c.Body))
 	}
-	want := `{"paymentMean":"paypal","paymentMeanId":42}|{"paymentMean":"SEPA_DIRECT_DEBIT"}|{"paymentMean":"creditCard","paymentMeanId":42}|{"paymentMean":"ovhAccount"}`
+	want := `{"paymentMean":"paypal","paymentMeanId":42}|{"paymentMean":"SEPA_DIRECT_DEBIT"}|{"paymentMean":"creditCard","paymentMeanId":5551042}|{"paymentMean":"ovhAccount"}`
 	if strings.Join(bodies, "|") != want {
 		t.Fatalf("bodies:\n%s\nwant:\n%s", strings.Join(bodies, "|"), want)
 	}
@@ -285,12 +286,12 @@ func TestCredentialAndPaymentMethod(t *testing.T) {
 		t.Fatalf("credential = %+v, %v", cr, err)
 	}
 	pm, err := e.c.PaymentMethod(ctx, ovhfake.CardID)
-	if err != nil || pm.ID != 42 || pm.Type != "CREDIT_CARD" || !pm.Default || pm.Status != "VALID" || pm.Expiration.Year() != 2028 {
+	if err != nil || pm.ID != 42 || pm.MeanID != ovhfake.CardMeanID || pm.Type != "CREDIT_CARD" || !pm.Default || pm.Status != "VALID" || pm.Expiration.Year() != 2028 {
 		t.Fatalf("payment method = %+v, %v", pm, err)
 	}
 	// A credential without the rule gets OVHcloud's refusal.
 	e.fake.SetCredential(ovhfake.Credential{ID: 1, Status: "validated", Rules: []ovhfake.Rule{{Method: "GET", Path: "/services*"}}})
-	wantAPIError(t, e.c.PayOrder(ctx, 1, 42), 403, "This call has not been granted")
+	wantLoginError(t, e.c.PayOrder(ctx, 1, 42), 403, "NOT_GRANTED_CALL", renew.ErrNotGranted)
 }
 
 func TestGetRetried(t *testing.T) {
@@ -462,13 +463,67 @@ func TestAccessToken(t *testing.T) {
 		c.ApplicationKey, c.ApplicationSecret, c.ConsumerKey, c.AccessToken = "", "", "", "wrong"
 	})
 	_, err := bad.c.Service(context.Background(), ovhfake.WebFrontID)
-	wantAPIError(t, err, 401, "Invalid token")
+	wantLoginError(t, err, 401, "INVALID_CREDENTIAL", renew.ErrCredential)
+}
+
+// wantLoginError checks a refusal of OVHcloud's login layer reached the
+// domain with its errorCode, and is the kind of refusal want says.
+func wantLoginError(t *testing.T, err error, status int, code string, want error) *renew.APIError {
+	t.Helper()
+	var api *renew.APIError
+	if !errors.As(err, &api) {
+		t.Fatalf("err = %v (%T), want *renew.APIError", err, err)
+	}
+	if api.Status != status || api.Code != code || api.Class != "" || api.Message == "" || api.QueryID == "" {
+		t.Fatalf("APIError = %+v, want %d %s with a message and a query id", api, status, code)
+	}
+	for _, kind := range []error{renew.ErrCredential, renew.ErrNotGranted, renew.ErrNotFound} {
+		if errors.Is(err, kind) != (kind == want) {
+			t.Fatalf("errors.Is(%v, %v) = %v", err, kind, !(kind == want))
+		}
+	}
+	return api
 }
 
 func TestBadSecretRefused(t *testing.T) {
 	e := setup(t, func(c *Config) { c.ApplicationSecret = "wrong" })
 	_, err := e.c.Service(context.Background(), ovhfake.WebFrontID)
-	wantAPIError(t, err, 400, "Invalid signature")
+	wantLoginError(t, err, 400, "INVALID_SIGNATURE", renew.ErrCredential)
+}
+
+// The login layer's refusals keep their errorCode, and a call that is not
+// granted names the access rule to add.
+func TestLoginLayerRefusals(t *testing.T) {
+	ctx := context.Background()
+	e := setup(t)
+	e.fake.SetCredential(ovhfake.Credential{ID: 1, ApplicationID: 2, Status: "expired", Rules: ovhfake.NeededRules()})
+	_, err := e.c.CurrentCredential(ctx)
+	wantLoginError(t, err, 403, "INVALID_CREDENTIAL", renew.ErrCredential)
+
+	e.fake.SetCredential(ovhfake.Credential{ID: 1, ApplicationID: 2, Status: "validated", Rules: []ovhfake.Rule{{Method: "GET", Path: "/*"}, {Method: "POST", Path: "/service/*/renew"}}})
+	o, err := e.c.CreateOrder(ctx, ovhfake.WebFrontID, renew.OrderInput{Period: renew.Period{Months: 1}, Services: []int64{ovhfake.WebFrontID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.c.PayOrder(ctx, o.ID, ovhfake.CardID)
+	api := wantLoginError(t, err, 403, "NOT_GRANTED_CALL", renew.ErrNotGranted)
+	if api.Grant != "POST /me/order/*/pay" {
+		t.Fatalf("Grant = %q, want the README's rule POST /me/order/*/pay", api.Grant)
+	}
+	err = e.c.PayWithMean(ctx, o.ID, "ovhAccount", 0)
+	if api := wantLoginError(t, err, 403, "NOT_GRANTED_CALL", renew.ErrNotGranted); api.Grant != "POST /me/order/*/payWithRegisteredPaymentMean" {
+		t.Fatalf("Grant = %q", api.Grant)
+	}
+	if st, _ := e.fake.OrderStatus(o.ID); st != "notPaid" {
+		t.Fatalf("a refused pay call changed the order to %q", st)
+	}
+
+	bad := setup(t, func(c *Config) { c.ApplicationKey = "unknown" })
+	_, err = bad.c.ServiceIDs(ctx, "")
+	var ae *renew.APIError
+	if !errors.As(err, &ae) || ae.Status != 403 || ae.Class != "Client::Forbidden" || !errors.Is(err, renew.ErrCredential) {
+		t.Fatalf("unknown application key: %+v (%v), want a credential refusal", ae, err)
+	}
 }
 
 func TestConcurrentCalls(t *testing.T) {

@@ -99,7 +99,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
-		return nil, fmt.Errorf("sqlstore: connect to %s: %w", s.d.name, err)
+		return nil, connectError(rawURL, err)
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()

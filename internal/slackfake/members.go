@@ -1,0 +1,63 @@
+package slackfake
+
+import (
+	"net/url"
+)
+
+// Join adds the bot to channels, as /invite @renewbot does. A channel the
+// bot has not joined refuses its messages: chat.postMessage and
+// chat.postEphemeral answer not_in_channel (channel_not_found for a
+// private channel, which the bot cannot even see), as Slack does for an
+// app with chat:write and without chat:write.public.
+func (s *Server) Join(channels ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range channels {
+		s.members[c] = true
+	}
+}
+
+// Leave removes the bot from a channel, as /kick or /remove would.
+func (s *Server) Leave(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.members, channel)
+}
+
+// SetPrivate makes a channel private: unseen by the bot unless it is a
+// member.
+func (s *Server) SetPrivate(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.private[channel] = true
+}
+
+// canPost says why the bot may not post in channel, as Slack's error
+// code, or "" when it may. s.mu must be held.
+func (s *Server) canPost(channel string) string {
+	switch {
+	case channel == "":
+		return "channel_not_found"
+	case s.members[channel]:
+		return ""
+	case s.private[channel]:
+		return "channel_not_found"
+	}
+	return "not_in_channel"
+}
+
+// conversationsInfo serves conversations.info (scopes channels:read,
+// groups:read): is_member says whether the bot is in the channel.
+func (s *Server) conversationsInfo(form url.Values, _ string) (any, error) {
+	ch := form.Get("channel")
+	s.mu.Lock()
+	member, private := s.members[ch], s.private[ch]
+	s.mu.Unlock()
+	if ch == "" || private && !member {
+		return nil, apiError{code: "channel_not_found"}
+	}
+	return map[string]any{"ok": true, "channel": map[string]any{
+		"id": ch, "name": "ops-" + ch, "is_channel": !private, "is_group": false, "is_im": false,
+		"is_private": private, "is_archived": false, "is_member": member,
+	}}, nil
+}

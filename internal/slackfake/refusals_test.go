@@ -1,0 +1,229 @@
+package slackfake
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/renewbot/renewbot/internal/fakeclock"
+)
+
+func client(s *Server) *slack.Client { return slack.New("xoxb-fake", slack.OptionAPIURL(s.APIURL())) }
+
+func code(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// Without chat:write.public, the bot posts only where it was invited.
+func TestMembership(t *testing.T) {
+	s := New()
+	defer s.Close()
+	api := client(s)
+	ctx := context.Background()
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false)); code(err) != "not_in_channel" {
+		t.Fatalf("post in a channel the bot is not in: %v, want not_in_channel", err)
+	}
+	if _, err := api.PostEphemeralContext(ctx, "C1", "U1", slack.MsgOptionText("hi", false)); code(err) != "not_in_channel" {
+		t.Fatalf("ephemeral in a channel the bot is not in: %v, want not_in_channel", err)
+	}
+	info, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: "C1"})
+	if err != nil || info.IsMember || info.ID != "C1" {
+		t.Fatalf("conversations.info = %+v, %v", info, err)
+	}
+	s.Join("C1")
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false)); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: "C1"}); err != nil || !info.IsMember {
+		t.Fatalf("conversations.info after joining = %+v, %v", info, err)
+	}
+	s.SetPrivate("G1")
+	if _, _, err := api.PostMessageContext(ctx, "G1", slack.MsgOptionText("hi", false)); code(err) != "channel_not_found" {
+		t.Fatalf("post in a private channel the bot is not in: %v, want channel_not_found", err)
+	}
+	if _, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: "G1"}); code(err) != "channel_not_found" {
+		t.Fatalf("conversations.info of a private channel the bot is not in: %v", err)
+	}
+	// response_url works wherever the user typed.
+	if err := slack.PostWebhookContext(ctx, s.ResponseURL("U1"), &slack.WebhookMessage{Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func modal() slack.ModalViewRequest {
+	return slack.ModalViewRequest{Type: slack.VTModal, Title: slack.NewTextBlockObject("plain_text", "Cancel", false, false),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewDividerBlock()}}}
+}
+
+// A trigger_id opens one modal, within 3 s.
+func TestTriggerIDs(t *testing.T) {
+	s := New()
+	defer s.Close()
+	clk := fakeclock.New(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	s.SetClock(clk.Now)
+	api := client(s)
+	ctx := context.Background()
+	trigger := func() string {
+		var p struct {
+			TriggerID string `json:"trigger_id"`
+		}
+		_ = json.Unmarshal([]byte(s.Click("C1", "1.1", "U1", "cancel", "v").Get("payload")), &p)
+		return p.TriggerID
+	}
+	a, b := trigger(), trigger()
+	if a == b || a == "" || s.Command("C1", "U1", "x").Get("trigger_id") == a {
+		t.Fatalf("trigger ids %q, %q are not unique", a, b)
+	}
+	if _, err := api.OpenViewContext(ctx, a, modal()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.OpenViewContext(ctx, a, modal()); code(err) != "exchanged_trigger_id" {
+		t.Fatalf("second use: %v, want exchanged_trigger_id", err)
+	}
+	clk.Advance(TriggerLife + time.Millisecond)
+	if _, err := api.OpenViewContext(ctx, b, modal()); code(err) != "expired_trigger_id" {
+		t.Fatalf("after 3 s: %v, want expired_trigger_id", err)
+	}
+	if _, err := api.OpenViewContext(ctx, "12345.98765.abcd", modal()); code(err) != "invalid_trigger_id" {
+		t.Fatalf("unknown trigger: %v, want invalid_trigger_id", err)
+	}
+	bad := modal()
+	bad.Title = slack.NewTextBlockObject("plain_text", strings.Repeat("x", 25), false, false)
+	if _, err := api.OpenViewContext(ctx, trigger(), bad); code(err) != "invalid_arguments" {
+		t.Fatalf("a 25-character title: %v, want invalid_arguments", err)
+	}
+}
+
+// A response_url takes 5 posts within 30 minutes, then answers 404.
+func TestResponseURLs(t *testing.T) {
+	s := New()
+	defer s.Close()
+	clk := fakeclock.New(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	s.SetClock(clk.Now)
+	post := func(u string) int {
+		resp, err := http.Post(u, "application/json", bytes.NewReader([]byte(`{"text":"hi"}`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	u := s.ResponseURL("U1")
+	for i := range ResponseURLPosts {
+		if st := post(u); st != 200 {
+			t.Fatalf("post %d: %d", i+1, st)
+		}
+	}
+	if st := post(u); st != 404 {
+		t.Fatalf("sixth post: %d, want 404", st)
+	}
+	if n := len(s.Responses("U1")); n != ResponseURLPosts {
+		t.Fatalf("%d responses shown, want %d", n, ResponseURLPosts)
+	}
+	late := s.ResponseURL("U1")
+	clk.Advance(ResponseURLLife + time.Second)
+	if st := post(late); st != 404 {
+		t.Fatalf("after 30 minutes: %d, want 404", st)
+	}
+}
+
+func section(text string) map[string]any {
+	return map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": text}}
+}
+
+func button(text, value string) map[string]any {
+	return map[string]any{"type": "button", "action_id": "a", "text": map[string]any{"type": "plain_text", "text": text}, "value": value}
+}
+
+// Blocks beyond Block Kit's limits are refused with invalid_blocks, each
+// limit counted in UTF-16 code units (an emoji outside the BMP counts
+// twice): a margin where Slack does not say how it counts.
+func TestBlockKitLimits(t *testing.T) {
+	emoji := "🚧" // U+1F6A7: one rune, two UTF-16 code units
+	many := make([]any, 51)
+	for i := range many {
+		many[i] = map[string]any{"type": "divider"}
+	}
+	for _, tc := range []struct {
+		name   string
+		blocks any
+		want   string
+	}{
+		{"ok", []any{section("hi"), map[string]any{"type": "actions", "elements": []any{button("Choose", "v")}}}, ""},
+		{"51 blocks", many, "invalid_blocks"},
+		{"section text 3001", []any{section(strings.Repeat("x", 3001))}, "invalid_blocks"},
+		{"section text 3000", []any{section(strings.Repeat("x", 3000))}, ""},
+		{"empty text", []any{section("")}, "invalid_blocks"},
+		{"header 150", []any{map[string]any{"type": "header", "text": map[string]any{"type": "plain_text", "text": strings.Repeat("x", 150)}}}, ""},
+		{"header 75 emoji", []any{map[string]any{"type": "header", "text": map[string]any{"type": "plain_text", "text": strings.Repeat(emoji, 75)}}}, ""},
+		{"header 76 emoji", []any{map[string]any{"type": "header", "text": map[string]any{"type": "plain_text", "text": strings.Repeat(emoji, 76)}}}, "invalid_blocks"},
+		{"mrkdwn header", []any{map[string]any{"type": "header", "text": map[string]any{"type": "mrkdwn", "text": "x"}}}, "invalid_blocks"},
+		{"button text 76", []any{map[string]any{"type": "actions", "elements": []any{button(strings.Repeat("x", 76), "v")}}}, "invalid_blocks"},
+		{"button value 2001", []any{map[string]any{"type": "actions", "elements": []any{button("x", strings.Repeat("v", 2001))}}}, "invalid_blocks"},
+		{"same action_id twice", []any{map[string]any{"type": "actions", "elements": []any{button("x", "1"), button("y", "2")}}}, "invalid_blocks"},
+		{"same block_id twice", []any{map[string]any{"type": "divider", "block_id": "b"}, map[string]any{"type": "divider", "block_id": "b"}}, "invalid_blocks"},
+		{"11 fields", []any{map[string]any{"type": "section", "fields": func() []any {
+			f := make([]any, 11)
+			for i := range f {
+				f[i] = map[string]any{"type": "mrkdwn", "text": "x"}
+			}
+			return f
+		}()}}, "invalid_blocks"},
+		{"select of 101 options", []any{map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": "x"},
+			"accessory": map[string]any{"type": "static_select", "action_id": "s", "options": func() []any {
+				o := make([]any, 101)
+				for i := range o {
+					o[i] = map[string]any{"text": map[string]any{"type": "plain_text", "text": "x"}, "value": strings.Repeat("v", i%3+1)}
+				}
+				return o
+			}()}}}, "invalid_blocks"},
+		{"input in a message", []any{map[string]any{"type": "input", "label": map[string]any{"type": "plain_text", "text": "x"},
+			"element": map[string]any{"type": "plain_text_input", "action_id": "r"}}}, "invalid_blocks"},
+		{"12,001 characters of text", func() []any {
+			var b []any
+			for range 4 {
+				b = append(b, section(strings.Repeat("x", 3000)))
+			}
+			return append(b, section("x"))
+		}(), "msg_blocks_too_long"},
+	} {
+		raw, _ := json.Marshal(tc.blocks)
+		got, errs := checkBlocks(raw, false)
+		if got != tc.want {
+			t.Errorf("%s: %q %v, want %q", tc.name, got, errs, tc.want)
+		}
+		if got == "invalid_blocks" && (len(errs) == 0 || !strings.Contains(errs[0], "[json-pointer:/blocks")) {
+			t.Errorf("%s: errors %v name no JSON pointer", tc.name, errs)
+		}
+	}
+}
+
+// chat.postMessage refuses invalid blocks with Slack's answer and posts
+// nothing; the fake records why.
+func TestInvalidBlocksRefused(t *testing.T) {
+	s := New()
+	defer s.Close()
+	s.Join("C1")
+	hdr := slack.NewHeaderBlock(slack.NewTextBlockObject("plain_text", strings.Repeat("x", 151), false, false))
+	_, _, err := client(s).PostMessageContext(context.Background(), "C1", slack.MsgOptionBlocks(hdr))
+	if code(err) != "invalid_blocks" || len(s.Messages("C1")) != 0 {
+		t.Fatalf("err = %v, messages %d", err, len(s.Messages("C1")))
+	}
+	if r := s.Refusals(); len(r) != 1 || r[0].Method != "chat.postMessage" || !strings.Contains(r[0].Messages[0], "/blocks/0/text/text") {
+		t.Fatalf("refusals = %+v", r)
+	}
+}
