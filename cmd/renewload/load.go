@@ -40,6 +40,7 @@ type exchange struct {
 // clicking "Choose" on the message the bot posts.
 type op struct {
 	channel, user string
+	service       string // what its /renew names
 	cmd, click    exchange
 	clicked       bool // the click was sent
 	responses     int  // ephemeral answers already seen for user
@@ -222,6 +223,16 @@ func runLoad(ctx context.Context, o options, f *fakes, bot *botProcess) (*Result
 		parallel(clicks, o.c, func(j clickJob) { l.click(ctx, j.op, j.choice) })
 	}()
 
+	services := make([]string, len(t.ops))
+	if o.clicks {
+		services = f.cloneServices(len(t.ops))
+	}
+	for i, op := range t.ops {
+		op.service = o.service
+		if services[i] != "" {
+			op.service = services[i]
+		}
+	}
 	cmds := make(chan *op)
 	go func() {
 		defer close(cmds)
@@ -230,7 +241,7 @@ func runLoad(ctx context.Context, o options, f *fakes, bot *botProcess) (*Result
 		}
 	}()
 	whole, acking := startPhase(bot.pid()), startPhase(bot.pid())
-	parallel(cmds, o.c, func(op *op) { l.command(ctx, op, o.service) })
+	parallel(cmds, o.c, func(op *op) { l.command(ctx, op, op.service) })
 	acked := acking.stop()
 
 	err := waitAnswered(ctx, t, bot, o.wait)
