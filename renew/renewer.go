@@ -20,6 +20,9 @@ type Renewer struct {
 	Payment Payment
 	// DryRun prices orders with dryRun true and never pays.
 	DryRun bool
+	// Budget limits what the payments of a month may add up to; the
+	// zero Budget is none.
+	Budget Budget
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// FollowFor and FollowEvery bound how the order status is followed
@@ -430,7 +433,7 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 		return res, fmt.Errorf("order %d at %s: %w", r.Order.ID, r.Order.PriceWithTax, ErrOverLimit)
 	}
 	need := rn.Policy.NeedApprovals()
-	r, moved, err := rn.Store.Approve(ctx, r.ID, approvable, Approval{User: a.User, At: now, Attempt: a.Attempt}, need)
+	r, moved, err := rn.Store.Approve(ctx, r.ID, approvable, Approval{User: a.User, At: now, Attempt: a.Attempt}, need, rn.Budget)
 	if err != nil {
 		if r != nil {
 			res.Request = r

@@ -103,6 +103,10 @@ type Request struct {
 	// PaySentAt is when the pay call was about to be sent, recorded just
 	// before it: an unknown payment is settled from it.
 	PaySentAt time.Time
+	// ClaimedAt is when the last approval moved the request to paying
+	// (the last time, after a failed payment): the payment counts against
+	// the budget of that month. Set by the store, on its clock.
+	ClaimedAt time.Time
 	PaidBy    string
 	PaidAt    time.Time
 
@@ -198,10 +202,17 @@ type Store interface {
 	// Approve records an approval while the request is in one of from
 	// and at the approval's Attempt. The same user approving twice counts
 	// once. When the approvals reach need, the request moves to
-	// StatePaying in the same write, and Approve reports moved. It fails
-	// with a *StateError otherwise, and with a *StaleApprovalError
-	// (ErrStaleApproval) for a click shown for another attempt.
-	Approve(ctx context.Context, id string, from []State, a Approval, need int) (r *Request, moved bool, err error)
+	// StatePaying in the same write, stamped ClaimedAt, and Approve
+	// reports moved. It fails with a *StateError otherwise, and with a
+	// *StaleApprovalError (ErrStaleApproval) for a click shown for
+	// another attempt.
+	//
+	// With a budget set, the claim must fit it: the payments claimed in
+	// the month of the claim and this order's price with tax must add up
+	// to at most budget.Limit, or nothing is written and Approve fails
+	// with a *BudgetError (ErrOverBudget). The sum and the claim are one
+	// transaction, serialised with every other claim, on any replica.
+	Approve(ctx context.Context, id string, from []State, a Approval, need int, budget Budget) (r *Request, moved bool, err error)
 	// Holder returns the request that holds service id, or nil.
 	Holder(ctx context.Context, serviceID int64) (*Request, error)
 	// List returns requests matching f, newest first.
@@ -216,7 +227,10 @@ type Filter struct {
 	States  []State // nil for any
 	// ExpiresBefore selects requests whose ExpiresAt is set and before it.
 	ExpiresBefore time.Time
-	Limit         int
+	// ClaimedFrom and ClaimedBefore, when set, select the requests whose
+	// payment was claimed in [ClaimedFrom, ClaimedBefore).
+	ClaimedFrom, ClaimedBefore time.Time
+	Limit                      int
 }
 
 // EventFilter selects audit events.

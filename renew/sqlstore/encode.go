@@ -178,6 +178,9 @@ type row struct {
 	ExpiresAt    sql.NullInt64
 	Attempt      int64
 	PaySentAt    sql.NullInt64
+	ClaimedAt    sql.NullInt64
+	// AmountUcents is the order's price with tax, for the budget's sums.
+	AmountUcents sql.NullInt64
 }
 
 // requestColumns are the columns of the requests table, in the order of
@@ -186,7 +189,7 @@ var requestColumns = []string{
 	"id", "version", "state", "channel", "message_ts", "initiated_by", "requested_by",
 	"service_id", "service_name", "service", "options", "chosen", "order_id", "order_json", "order_status",
 	"paid_by", "paid_at", "cancelled_by", "cancel_reason", "error", "dry_run", "created_at", "updated_at", "expires_at",
-	"attempt", "pay_sent_at",
+	"attempt", "pay_sent_at", "claimed_at", "amount_ucents",
 }
 
 // columnList returns requestColumns as a select list, each qualified with
@@ -203,7 +206,7 @@ func (r *row) dest() []any {
 	return []any{&r.ID, &r.Version, &r.State, &r.Channel, &r.MessageTS, &r.InitiatedBy, &r.RequestedBy,
 		&r.ServiceID, &r.ServiceName, &r.Service, &r.Options, &r.Chosen, &r.OrderID, &r.Order, &r.OrderStatus,
 		&r.PaidBy, &r.PaidAt, &r.CancelledBy, &r.CancelReason, &r.Error, &r.DryRun, &r.CreatedAt, &r.UpdatedAt, &r.ExpiresAt,
-		&r.Attempt, &r.PaySentAt}
+		&r.Attempt, &r.PaySentAt, &r.ClaimedAt, &r.AmountUcents}
 }
 
 // args returns the values of r, in the order of requestColumns.
@@ -211,7 +214,7 @@ func (r *row) args() []any {
 	return []any{r.ID, r.Version, r.State, r.Channel, r.MessageTS, r.InitiatedBy, r.RequestedBy,
 		r.ServiceID, r.ServiceName, r.Service, r.Options, r.Chosen, r.OrderID, r.Order, r.OrderStatus,
 		r.PaidBy, r.PaidAt, r.CancelledBy, r.CancelReason, r.Error, r.DryRun, r.CreatedAt, r.UpdatedAt, r.ExpiresAt,
-		r.Attempt, r.PaySentAt}
+		r.Attempt, r.PaySentAt, r.ClaimedAt, r.AmountUcents}
 }
 
 // encodeRequest turns a request into its columns. Approvals are rows of
@@ -257,11 +260,12 @@ func encodeRequest(r *renew.Request) (*row, error) {
 		}
 		w.OrderID = sql.NullInt64{Int64: r.Order.ID, Valid: true}
 		w.Order = sql.NullString{String: string(b), Valid: true}
+		w.AmountUcents = sql.NullInt64{Int64: r.Order.PriceWithTax.Ucents, Valid: true}
 	}
 	for _, t := range []struct {
 		dst *sql.NullInt64
 		src time.Time
-	}{{&w.PaidAt, r.PaidAt}, {&w.CreatedAt, r.CreatedAt}, {&w.UpdatedAt, r.UpdatedAt}, {&w.ExpiresAt, r.ExpiresAt}, {&w.PaySentAt, r.PaySentAt}} {
+	}{{&w.PaidAt, r.PaidAt}, {&w.CreatedAt, r.CreatedAt}, {&w.UpdatedAt, r.UpdatedAt}, {&w.ExpiresAt, r.ExpiresAt}, {&w.PaySentAt, r.PaySentAt}, {&w.ClaimedAt, r.ClaimedAt}} {
 		if *t.dst, err = nanos(t.src); err != nil {
 			return nil, fmt.Errorf("sqlstore: request %s: %w", r.ID, err)
 		}
@@ -282,7 +286,7 @@ func (w *row) decode() (*renew.Request, error) {
 		CancelledBy: w.CancelledBy, CancelReason: w.CancelReason, Error: w.Error,
 		DryRun:    w.DryRun,
 		CreatedAt: fromNanos(w.CreatedAt), UpdatedAt: fromNanos(w.UpdatedAt), ExpiresAt: fromNanos(w.ExpiresAt),
-		Attempt: int(w.Attempt), PaySentAt: fromNanos(w.PaySentAt),
+		Attempt: int(w.Attempt), PaySentAt: fromNanos(w.PaySentAt), ClaimedAt: fromNanos(w.ClaimedAt),
 	}
 	var svc serviceDoc
 	if err := json.Unmarshal([]byte(w.Service), &svc); err != nil {

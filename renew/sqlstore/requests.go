@@ -244,7 +244,7 @@ func fixedColumn(name string) bool { return name == "id" || name == "created_at"
 // returned.
 func (s *Store) save(ctx context.Context, tx *sql.Tx, cur *renew.Request, to renew.State, ev renew.Event,
 	change func(*renew.Request), record bool) (*renew.Request, error) {
-	id, from, version, created, approvals, round := cur.ID, cur.State, cur.Version, cur.CreatedAt, cur.Approvals, cur.Attempt
+	id, from, version, created, approvals, round, claimed := cur.ID, cur.State, cur.Version, cur.CreatedAt, cur.Approvals, cur.Attempt, cur.ClaimedAt
 	if change != nil {
 		change(cur)
 	}
@@ -253,6 +253,7 @@ func (s *Store) save(ctx context.Context, tx *sql.Tx, cur *renew.Request, to ren
 		at = s.Now()
 	}
 	cur.ID, cur.State, cur.Version, cur.CreatedAt, cur.Approvals, cur.Attempt = id, to, version+1, created, approvals, round
+	cur.ClaimedAt = claimed // only Approve claims a payment
 	cur.UpdatedAt = at
 	if to == renew.StatePaymentFailed && from != to {
 		// A new round of approval: clicks shown for the last one no
@@ -308,7 +309,13 @@ func (s *Store) save(ctx context.Context, tx *sql.Tx, cur *renew.Request, to ren
 // Concurrent approvals of one request are serialised, so exactly one
 // caller ever sees moved. In none of from, it returns the request as it is
 // and a *renew.StateError.
-func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a renew.Approval, need int) (*renew.Request, bool, error) {
+//
+// The move to paying claims the payment: it stamps ClaimedAt with the
+// store's clock and, with a budget set, first checks in the same
+// transaction that the month's claimed payments and this one fit it (see
+// claim). Over the budget, nothing is written: the error is a
+// *renew.BudgetError and the request is returned as it is.
+func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a renew.Approval, need int, budget renew.Budget) (*renew.Request, bool, error) {
 	if a.User == "" {
 		return nil, false, fmt.Errorf("sqlstore: approve %s: no user", id)
 	}
@@ -317,8 +324,8 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 		a.At = s.Now()
 	}
 	var (
-		out   *renew.Request
-		moved bool
+		out, before *renew.Request // as returned, and as read
+		moved       bool
 	)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		moved = false
@@ -327,6 +334,9 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 			return err
 		}
 		out = r
+		read := *r
+		read.Approvals = slices.Clone(r.Approvals)
+		before = &read
 		if !slices.Contains(from, r.State) {
 			return &renew.StateError{ID: id, State: r.State}
 		}
@@ -350,6 +360,12 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 		if !added && to == r.State {
 			return nil // a second click: nothing to write
 		}
+		claimed := r.ClaimedAt
+		if to == renew.StatePaying {
+			if claimed, err = s.claim(ctx, tx, r, budget); err != nil {
+				return err
+			}
+		}
 		if to != r.State {
 			if err := s.holdOrRelease(ctx, tx, r); err != nil {
 				return err
@@ -359,8 +375,12 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, s.d.rebind("UPDATE requests SET state = ?, version = ?, updated_at = ? WHERE id = ? AND version = ?"),
-			string(to), r.Version+1, at, id, r.Version)
+		claimedAt, err := nanos(claimed)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind("UPDATE requests SET state = ?, version = ?, updated_at = ?, claimed_at = ? WHERE id = ? AND version = ?"),
+			string(to), r.Version+1, at, claimedAt, id, r.Version)
 		if err != nil {
 			return fmt.Errorf("sqlstore: approve %s: %w", id, err)
 		}
@@ -381,12 +401,15 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 			return err
 		}
 		moved = to == renew.StatePaying
-		r.State, r.Version, r.UpdatedAt = to, r.Version+1, a.At
+		r.State, r.Version, r.UpdatedAt, r.ClaimedAt = to, r.Version+1, a.At, claimed
 		return nil
 	})
 	if err != nil {
 		if errors.Is(err, renew.ErrConflict) || errors.Is(err, renew.ErrStaleApproval) || errors.Is(err, renew.ErrServiceBusy) {
 			return out, false, err
+		}
+		if errors.Is(err, renew.ErrOverBudget) {
+			return before, false, err
 		}
 		return nil, false, err
 	}
@@ -534,6 +557,20 @@ func (s *Store) List(ctx context.Context, f renew.Filter) ([]*renew.Request, err
 		}
 		conds = append(conds, "expires_at IS NOT NULL AND expires_at < ?")
 		args = append(args, before)
+	}
+	for _, c := range []struct {
+		t    time.Time
+		cond string
+	}{{f.ClaimedFrom, "claimed_at >= ?"}, {f.ClaimedBefore, "claimed_at < ?"}} {
+		if c.t.IsZero() {
+			continue
+		}
+		n, err := nanos(c.t)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, c.cond)
+		args = append(args, n)
 	}
 	inner := "SELECT * FROM requests" + where(conds) + " ORDER BY created_at DESC, id DESC"
 	if f.Limit > 0 {

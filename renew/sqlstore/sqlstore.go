@@ -50,6 +50,9 @@ type Store struct {
 	// afterRead, when set by a test, runs inside a read-modify-write
 	// transaction between the read and the conditional write.
 	afterRead func(ctx context.Context, tx *sql.Tx, attempt int) error
+	// afterSum, when set by a test, runs inside a claim's transaction
+	// once the month's payments are added up, before the claim.
+	afterSum func()
 }
 
 // dialect holds what differs between the two databases.

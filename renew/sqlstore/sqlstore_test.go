@@ -217,7 +217,7 @@ func events(t testing.TB, s *Store, f renew.EventFilter) []renew.Event {
 func normalize(r *renew.Request) *renew.Request {
 	c := *r
 	utc := func(t *time.Time) { *t = t.UTC() }
-	for _, t := range []*time.Time{&c.CreatedAt, &c.UpdatedAt, &c.ExpiresAt, &c.PaidAt, &c.PaySentAt, &c.Service.Expiration} {
+	for _, t := range []*time.Time{&c.CreatedAt, &c.UpdatedAt, &c.ExpiresAt, &c.PaidAt, &c.PaySentAt, &c.ClaimedAt, &c.Service.Expiration} {
 		utc(t)
 	}
 	if c.Order != nil {
@@ -342,7 +342,7 @@ func testGetNotFound(t *testing.T, s *Store) {
 	if !errors.Is(err, renew.ErrNotFound) {
 		t.Fatalf("Transition: %v, want ErrNotFound", err)
 	}
-	_, _, err = s.Approve(t.Context(), "nope", []renew.State{renew.StateAwaitingApproval}, renew.Approval{User: "U"}, 1)
+	_, _, err = s.Approve(t.Context(), "nope", []renew.State{renew.StateAwaitingApproval}, renew.Approval{User: "U"}, 1, renew.Budget{})
 	if !errors.Is(err, renew.ErrNotFound) {
 		t.Fatalf("Approve: %v, want ErrNotFound", err)
 	}
@@ -468,7 +468,7 @@ func testTransitionGivesUp(t *testing.T, s *Store) {
 
 func testTransitionOwnedFields(t *testing.T, s *Store) {
 	r := awaiting(t, s)
-	if _, _, err := s.Approve(t.Context(), r.ID, []renew.State{renew.StateAwaitingApproval}, renew.Approval{User: "U-A", At: t0}, 2); err != nil {
+	if _, _, err := s.Approve(t.Context(), r.ID, []renew.State{renew.StateAwaitingApproval}, renew.Approval{User: "U-A", At: t0}, 2, renew.Budget{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Update(t.Context(), r.ID, renew.Event{}, func(x *renew.Request) {
@@ -490,7 +490,7 @@ func testPaymentFailedClearsApprovals(t *testing.T, s *Store) {
 	ctx := t.Context()
 	r := awaiting(t, s)
 	approvable := []renew.State{renew.StateAwaitingApproval, renew.StatePaymentFailed}
-	_, moved, err := s.Approve(ctx, r.ID, approvable, renew.Approval{User: "U-A", At: t0}, 1)
+	_, moved, err := s.Approve(ctx, r.ID, approvable, renew.Approval{User: "U-A", At: t0}, 1, renew.Budget{})
 	if err != nil || !moved {
 		t.Fatalf("Approve: moved %v, %v", moved, err)
 	}
@@ -506,12 +506,12 @@ func testPaymentFailedClearsApprovals(t *testing.T, s *Store) {
 		t.Fatalf("attempt after payment_failed = %d, want 1", got.Attempt)
 	}
 	var stale *renew.StaleApprovalError
-	replay, moved, err := s.Approve(ctx, r.ID, approvable, renew.Approval{User: "U-A", At: t0.Add(time.Hour)}, 1)
+	replay, moved, err := s.Approve(ctx, r.ID, approvable, renew.Approval{User: "U-A", At: t0.Add(time.Hour)}, 1, renew.Budget{})
 	if !errors.As(err, &stale) || moved || replay == nil || replay.State != renew.StatePaymentFailed || len(get(t, s, r.ID).Approvals) != 0 {
 		t.Fatalf("replayed approval: %+v, moved %v, %v", replay, moved, err)
 	}
 	// ...and the same approver may approve the new attempt.
-	got, moved, err = s.Approve(ctx, r.ID, approvable, renew.Approval{User: "U-A", At: t0.Add(time.Hour), Attempt: 1}, 1)
+	got, moved, err = s.Approve(ctx, r.ID, approvable, renew.Approval{User: "U-A", At: t0.Add(time.Hour), Attempt: 1}, 1, renew.Budget{})
 	if err != nil || !moved || got.State != renew.StatePaying || len(got.Approvals) != 1 {
 		t.Fatalf("Approve again: %+v, moved %v, %v", got, moved, err)
 	}
@@ -552,19 +552,19 @@ func testApprove(t *testing.T, s *Store) {
 	r := awaiting(t, s)
 	from := []renew.State{renew.StateAwaitingApproval, renew.StatePaymentFailed}
 
-	got, moved, err := s.Approve(ctx, r.ID, from, renew.Approval{User: "U-A", At: t0.Add(time.Minute)}, 2)
+	got, moved, err := s.Approve(ctx, r.ID, from, renew.Approval{User: "U-A", At: t0.Add(time.Minute)}, 2, renew.Budget{})
 	if err != nil || moved || got.State != renew.StateAwaitingApproval || len(got.Approvals) != 1 || got.Version != r.Version+1 {
 		t.Fatalf("first approval: %+v, moved %v, %v", got, moved, err)
 	}
 	sameRequest(t, get(t, s, r.ID), got)
 
 	// The same user again counts once and writes nothing.
-	again, moved, err := s.Approve(ctx, r.ID, from, renew.Approval{User: "U-A", At: t0.Add(2 * time.Minute)}, 2)
+	again, moved, err := s.Approve(ctx, r.ID, from, renew.Approval{User: "U-A", At: t0.Add(2 * time.Minute)}, 2, renew.Budget{})
 	if err != nil || moved || len(again.Approvals) != 1 || again.Version != got.Version || !again.Approvals[0].At.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("second click: %+v, moved %v, %v", again, moved, err)
 	}
 
-	got, moved, err = s.Approve(ctx, r.ID, from, renew.Approval{User: "U-B", At: t0.Add(3 * time.Minute)}, 2)
+	got, moved, err = s.Approve(ctx, r.ID, from, renew.Approval{User: "U-B", At: t0.Add(3 * time.Minute)}, 2, renew.Budget{})
 	if err != nil || !moved || got.State != renew.StatePaying || len(got.Approvals) != 2 || got.Approvals[1].User != "U-B" {
 		t.Fatalf("second approver: %+v, moved %v, %v", got, moved, err)
 	}
@@ -584,7 +584,7 @@ func testApprove(t *testing.T, s *Store) {
 
 func testApproveWrongState(t *testing.T, s *Store) {
 	r := create(t, s, "C1", 42, t0)
-	got, moved, err := s.Approve(t.Context(), r.ID, []renew.State{renew.StateAwaitingApproval}, renew.Approval{User: "U-A"}, 1)
+	got, moved, err := s.Approve(t.Context(), r.ID, []renew.State{renew.StateAwaitingApproval}, renew.Approval{User: "U-A"}, 1, renew.Budget{})
 	var se *renew.StateError
 	if !errors.As(err, &se) || se.State != renew.StateProposed || moved || got == nil || got.State != renew.StateProposed {
 		t.Fatalf("Approve of a proposed request: %+v, %v, %v", got, moved, err)
@@ -610,7 +610,7 @@ func testApproveRace(t *testing.T, s *Store) {
 		wg.Go(func() {
 			<-start
 			user := fmt.Sprintf("U-%d", i%5)
-			_, moved, err := s.Approve(context.Background(), r.ID, from, renew.Approval{User: user, At: clockOf(s).Now()}, 2)
+			_, moved, err := s.Approve(context.Background(), r.ID, from, renew.Approval{User: user, At: clockOf(s).Now()}, 2, renew.Budget{})
 			mu.Lock()
 			defer mu.Unlock()
 			var se *renew.StateError
@@ -767,7 +767,7 @@ func testList(t *testing.T, s *Store) {
 	if _, err := s.Update(ctx, d.ID, renew.Event{}, func(r *renew.Request) { r.ExpiresAt = time.Time{} }); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Approve(ctx, a.ID, []renew.State{renew.StateProposed}, renew.Approval{User: "U-A", At: t0}, 5); err != nil {
+	if _, _, err := s.Approve(ctx, a.ID, []renew.State{renew.StateProposed}, renew.Approval{User: "U-A", At: t0}, 5, renew.Budget{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -965,10 +965,10 @@ func testSequenceNotClock(t *testing.T, s *Store) {
 	r := awaiting(t, s)
 	from := []renew.State{renew.StateAwaitingApproval}
 	// The second approver's replica runs an hour behind the first's.
-	if _, _, err := s.Approve(ctx, r.ID, from, renew.Approval{User: "U-B", At: t0.Add(time.Hour)}, 3); err != nil {
+	if _, _, err := s.Approve(ctx, r.ID, from, renew.Approval{User: "U-B", At: t0.Add(time.Hour)}, 3, renew.Budget{}); err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := s.Approve(ctx, r.ID, from, renew.Approval{User: "U-A", At: t0}, 3)
+	got, _, err := s.Approve(ctx, r.ID, from, renew.Approval{User: "U-A", At: t0}, 3, renew.Budget{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1255,7 +1255,7 @@ func BenchmarkGet(b *testing.B) {
 	r := awaiting(b, s)
 	ctx := context.Background()
 	for i := range 3 {
-		if _, _, err := s.Approve(ctx, r.ID, []renew.State{renew.StateAwaitingApproval}, renew.Approval{User: fmt.Sprint("U", i)}, 5); err != nil {
+		if _, _, err := s.Approve(ctx, r.ID, []renew.State{renew.StateAwaitingApproval}, renew.Approval{User: fmt.Sprint("U", i)}, 5, renew.Budget{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -1270,7 +1270,7 @@ func BenchmarkTransition(b *testing.B) {
 	s := open(b, sqliteURL(b))
 	r := awaiting(b, s)
 	ctx := context.Background()
-	if _, moved, err := s.Approve(ctx, r.ID, []renew.State{renew.StateAwaitingApproval}, renew.Approval{User: "U-A"}, 1); err != nil || !moved {
+	if _, moved, err := s.Approve(ctx, r.ID, []renew.State{renew.StateAwaitingApproval}, renew.Approval{User: "U-A"}, 1, renew.Budget{}); err != nil || !moved {
 		b.Fatal(moved, err)
 	}
 	// paying <-> payment_failed: a transition each way, always allowed.

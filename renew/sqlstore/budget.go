@@ -1,0 +1,76 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/renewbot/renewbot/renew"
+)
+
+// budgetLockKey is the PostgreSQL advisory lock that serialises the
+// claims of payments under a budget ("budget" in ASCII).
+const budgetLockKey = 0x627564676574
+
+// claim is the move of r to paying: it returns the claim's time, on the
+// store's clock. With a budget set, it first makes sure the payment fits:
+// the payments claimed in the claim's month that count (renew.Budget)
+// and r's order, with tax, must add up to at most the limit.
+//
+// The check and the claim that follows are one transaction, and claims
+// take turns: on SQLite every write transaction already does (BEGIN
+// IMMEDIATE); on PostgreSQL, whose READ COMMITTED lets two transactions
+// add up the same month side by side, an advisory lock held until commit
+// makes the next claimer wait, and its sum, a statement that starts once
+// it holds the lock, sees the claim committed before. So two approvals on
+// two replicas can never both fit in what is left for one.
+func (s *Store) claim(ctx context.Context, tx *sql.Tx, r *renew.Request, b renew.Budget) (time.Time, error) {
+	if !b.Set() {
+		return s.Now(), nil
+	}
+	if s.d.name == "postgres" {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(budgetLockKey)); err != nil {
+			return time.Time{}, fmt.Errorf("sqlstore: budget lock: %w", err)
+		}
+	}
+	// Read the clock once the lock is held: claims are then stamped in
+	// the order they were checked.
+	now := s.Now()
+	m := b.MonthOf(now)
+	spent, err := s.spent(ctx, tx, m.Start(), m.End(), r.ID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if s.afterSum != nil {
+		s.afterSum()
+	}
+	if err := b.Check(m, spent, r.Amount()); err != nil {
+		return time.Time{}, fmt.Errorf("sqlstore: approve %s: %w", r.ID, err)
+	}
+	return now, nil
+}
+
+// spent adds up, with tax, the payments claimed in [from, to) that count
+// against the budget, but request except's.
+func (s *Store) spent(ctx context.Context, q querier, from, to time.Time, except string) (int64, error) {
+	f, err := nanos(from)
+	if err != nil {
+		return 0, err
+	}
+	t, err := nanos(to)
+	if err != nil {
+		return 0, err
+	}
+	args := []any{f, t, except}
+	for _, st := range renew.CountedStates {
+		args = append(args, string(st))
+	}
+	var sum int64
+	err = q.QueryRowContext(ctx, s.d.rebind("SELECT COALESCE(SUM(amount_ucents), 0) FROM requests"+
+		" WHERE claimed_at >= ? AND claimed_at < ? AND id <> ? AND state IN ("+placeholders(len(renew.CountedStates))+")"), args...).Scan(&sum)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: payments claimed from %s: %w", from.Format(time.RFC3339), err)
+	}
+	return sum, nil
+}
