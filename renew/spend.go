@@ -59,7 +59,27 @@ func (rn *Renewer) Spending(ctx context.Context, m Month) (Spending, error) {
 	if err != nil {
 		return Spending{}, fmt.Errorf("payments of %s: %w", m, err)
 	}
-	return Spend(m, rn.Budget, reqs), nil
+	s := Spend(m, rn.Budget, reqs)
+	if s.Currency == "" {
+		// Nothing paid this month: the account's currency is that of
+		// its latest orders.
+		s.Currency = rn.currency(ctx)
+	}
+	return s, nil
+}
+
+// currency is the currency of the latest orders, "" when there are none.
+func (rn *Renewer) currency(ctx context.Context) string {
+	recent, err := rn.Store.List(ctx, Filter{Limit: 20})
+	if err != nil {
+		return ""
+	}
+	for _, r := range recent {
+		if c := r.Amount().Currency; c != "" {
+			return c
+		}
+	}
+	return ""
 }
 
 // Spend adds up payments (requests claimed in m, in counted states; any
@@ -134,6 +154,9 @@ type Home struct {
 	// Mine are User's requests that have not ended (asked for, or
 	// started with /renew), newest first.
 	Mine []*Request
+	// Held maps the services an open request holds (see State.Holds)
+	// to that request: they cannot be renewed again until it ends.
+	Held map[int64]*Request
 	// Month is this month's spending.
 	Month Spending
 }
@@ -144,7 +167,7 @@ const maxHomeRequests = 500
 // Home gathers what user's Home tab shows.
 func (rn *Renewer) Home(ctx context.Context, user string) (Home, error) {
 	now := rn.now()
-	h := Home{User: user, Now: now, OverBudget: map[string]bool{}}
+	h := Home{User: user, Now: now, OverBudget: map[string]bool{}, Held: map[int64]*Request{}}
 	var err error
 	if h.Month, err = rn.Spending(ctx, rn.Budget.MonthOf(now)); err != nil {
 		return h, err
@@ -154,6 +177,11 @@ func (rn *Renewer) Home(ctx context.Context, user string) (Home, error) {
 		return h, fmt.Errorf("open requests: %w", err)
 	}
 	for _, r := range open {
+		if r.State.Holds() {
+			for _, id := range r.Services() {
+				h.Held[id] = r
+			}
+		}
 		if r.RequestedBy == user || r.InitiatedBy == user {
 			h.Mine = append(h.Mine, r)
 		}

@@ -45,6 +45,16 @@ type View struct {
 	MaxAmount     renew.Money // Ucents 0: no limit
 	DryRun        bool        // orders are priced, never paid
 	Sandbox       bool        // OVHcloud is simulated
+	// Budget, when the workspace has a monthly budget, is what it still
+	// allows this month: shown while a renewal is chosen and approved.
+	Budget *MonthBudget
+}
+
+// MonthBudget is the monthly budget as a message shows it.
+type MonthBudget struct {
+	Month string // "November 2026"
+	// Limit and Left are with tax; Left is never below zero.
+	Limit, Left renew.Money
 }
 
 func (v View) need() int { return max(v.NeedApprovals, 1) }
@@ -223,6 +233,9 @@ func awaiting(r *renew.Request, v View) []slack.Block {
 	if d := drift(r); d != "" {
 		s.WriteString("\n:warning: " + d)
 	}
+	if b := budgetLine(r, v); b != "" && !dry {
+		s.WriteString("\n" + b)
+	}
 	bs := []slack.Block{mrkdwnSection(s.String())}
 	bs = appendOrder(bs, r)
 	var buttons []slack.BlockElement
@@ -257,6 +270,12 @@ func ApproveValue(r *renew.Request) string {
 // approveButton pays on the last approval: its confirm dialog names the
 // amount with tax and the service, so nobody pays by a slip of the thumb.
 func approveButton(r *renew.Request) *slack.ButtonBlockElement {
+	return approveButtonAs(ActionApprove, r)
+}
+
+// approveButtonAs is the approve button with the action id of where it
+// is shown: the request's message, or the Home tab.
+func approveButtonAs(actionID string, r *renew.Request) *slack.ButtonBlockElement {
 	total := "the order"
 	pay := "Pay"
 	if r.Order != nil {
@@ -270,7 +289,7 @@ func approveButton(r *renew.Request) *slack.ButtonBlockElement {
 		plain(pay),
 		plain("Not yet"),
 	).WithStyle(slack.StylePrimary)
-	return slack.NewButtonBlockElement(ActionApprove, ApproveValue(r), plain("Approve and pay")).
+	return slack.NewButtonBlockElement(actionID, ApproveValue(r), plain("Approve and pay")).
 		WithStyle(slack.StylePrimary).WithConfirm(confirm)
 }
 

@@ -34,7 +34,14 @@ var htmlSafe = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&")
 
 func golden(t *testing.T, name string, bs []slack.Block) {
 	t.Helper()
-	if err := Validate(bs); err != nil {
+	goldenWith(t, name, bs, Validate)
+}
+
+// goldenWith is golden for a surface validate checks (a message, a Home
+// view).
+func goldenWith(t *testing.T, name string, bs []slack.Block, validate func([]slack.Block) error) {
+	t.Helper()
+	if err := validate(bs); err != nil {
 		t.Errorf("%s: Validate: %v", name, err)
 	}
 	got := render(t, bs)

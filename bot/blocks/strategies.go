@@ -75,6 +75,9 @@ func proposed(r *renew.Request, v View) []slack.Block {
 	} else {
 		bs = menus(r, v)
 	}
+	if b := budgetLine(r, v); b != "" {
+		bs = append(bs, slack.NewContextBlock("", mrkdwn(b)))
+	}
 	cancel := slack.NewButtonBlockElement(ActionCancel, r.ID, plain("Cancel"))
 	return append(bs, slack.NewActionBlock("", cancel))
 }

@@ -33,12 +33,15 @@ const (
 // by a user. It knows the block and element types this package renders
 // (header, section, context, actions, divider; buttons and static selects)
 // and refuses the others rather than pass them unchecked.
-func Validate(blocks []slack.Block) error {
+func Validate(blocks []slack.Block) error { return validate(blocks, maxBlocks) }
+
+// validate is Validate for a surface that holds up to limit blocks.
+func validate(blocks []slack.Block, limit int) error {
 	if len(blocks) == 0 {
 		return errors.New("no blocks")
 	}
-	if len(blocks) > maxBlocks {
-		return fmt.Errorf("%d blocks, more than %d", len(blocks), maxBlocks)
+	if len(blocks) > limit {
+		return fmt.Errorf("%d blocks, more than %d", len(blocks), limit)
 	}
 	var errs []error
 	for i, b := range blocks {

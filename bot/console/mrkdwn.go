@@ -7,7 +7,7 @@ import (
 )
 
 // Mrkdwn renders Slack's mrkdwn as terminal text: mentions read @name
-// (users names them), dates their fallback, links "text (url)", *bold*
+// (users names them, and channels: #name), dates their fallback, links "text (url)", *bold*
 // goes through bold (nil drops the asterisks), the known :emoji: become
 // characters, and &lt; &gt; &amp; read < > &.
 func Mrkdwn(s string, users map[string]string, bold func(string) string) string {
@@ -55,6 +55,9 @@ func special(s string, users map[string]string) string {
 		}
 		return body
 	case strings.HasPrefix(body, "#"):
+		if name, ok := users[body[1:]]; ok { // the console's own channel
+			return "#" + name
+		}
 		if hasLabel && label != "" {
 			return "#" + label
 		}
@@ -185,6 +188,8 @@ var emojis = map[string]string{
 	"date":                    "📅",
 	"bell":                    "🔔",
 	"moneybag":                "💰",
+	"memo":                    "📝",
+	"speech_balloon":          "💬",
 	"credit_card":             "💳",
 	"rotating_light":          "🚨",
 	"arrows_counterclockwise": "🔄",

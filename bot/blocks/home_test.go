@@ -1,0 +1,164 @@
+package blocks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/renewbot/renewbot/renew"
+)
+
+// The Home tab of three people: an approver with requests waiting, a
+// requester whose request waits for someone else, and someone with
+// nothing waiting.
+
+const (
+	requester = "U0BBBBBBB02"
+	approverU = "U0CCCCCCC03"
+	bystander = "U0DDDDDDD04"
+)
+
+func budgetOf(cents int64) renew.Budget { return renew.Budget{Limit: eur(cents).Ucents, Zone: cet} }
+
+// month is November 2026 with two payments, under budget.
+func month(b renew.Budget) renew.Spending {
+	p1 := paidRequest(renew.StateDelivered, renew.OrderDelivered)
+	p1.ID, p1.ClaimedAt = "p1", now.Add(-72*time.Hour)
+	p2 := paidRequest(renew.StatePaid, renew.OrderChecking)
+	p2.ID, p2.ClaimedAt = "p2", now.Add(-time.Hour)
+	p2.Service = domainRequest().Service
+	return renew.Spend(b.MonthOf(now), b, []*renew.Request{p1, p2})
+}
+
+func homeCases() map[string]func() ([]slack.Block, View) {
+	v := view()
+	expiring := renew.Expiring(sampleListing(), now, HomeDays)
+	empty := renew.Expiring(renew.Listing{At: now}, now, HomeDays)
+	return map[string]func() ([]slack.Block, View){
+		"home_approver": func() ([]slack.Block, View) {
+			waiting := chosen(renew.StateAwaitingApproval)
+			failed := chosen(renew.StatePaymentFailed)
+			failed.ID, failed.Service, failed.Error = "1a2b3c4d5e6f70819203", domainRequest().Service, "ovhcloud: 402 The bank refused the payment"
+			big := chosen(renew.StateAwaitingApproval)
+			big.ID = "9f8e7d6c5b4a39281706"
+			big.Order.PriceWithTax = eur(480_00)
+			b := budgetOf(500_00)
+			held := chosen(renew.StateAwaitingApproval)
+			held.Channel = "C0123456789"
+			h := HomeView{
+				Home: renew.Home{User: approverU, Now: now, Waiting: []*renew.Request{waiting, failed, big},
+					OverBudget: map[string]bool{big.ID: true}, Month: month(b), Held: map[int64]*renew.Request{10001: held}},
+				Expiring: &expiring, Channel: "C0123456789",
+			}
+			return HomeBlocks(h, v), v
+		},
+		"home_requester": func() ([]slack.Block, View) {
+			mine := chosen(renew.StateAwaitingApproval)
+			mine.InitiatedBy = requester
+			paying := approved(chosen(renew.StatePaying), approverU)
+			paying.ID, paying.Service = "1a2b3c4d5e6f70819203", domainRequest().Service
+			h := HomeView{
+				Home: renew.Home{User: requester, Now: now, Mine: []*renew.Request{mine, paying}, Month: month(renew.Budget{})},
+				// The account is still being read.
+				Channel: "C0123456789",
+				Notice:  "You asked for this renewal, so a teammate has to approve it: nobody pays alone.",
+			}
+			return HomeBlocks(h, v), v
+		},
+		"home_nothing_waiting": func() ([]slack.Block, View) {
+			b := budgetOf(500_00)
+			h := HomeView{Home: renew.Home{User: bystander, Now: now, Month: renew.Spend(b.MonthOf(now), b, nil)}, Expiring: &empty}
+			return HomeBlocks(h, v), v
+		},
+	}
+}
+
+func TestHomeGoldens(t *testing.T) {
+	for name, c := range homeCases() {
+		t.Run(name, func(t *testing.T) {
+			bs, _ := c()
+			goldenWith(t, name, bs, ValidateHome)
+		})
+	}
+}
+
+// However much waits, expires and was paid, the Home tab stays within a
+// Home view's 100 blocks and Block Kit's limits.
+func TestHomeWithinLimits(t *testing.T) {
+	var waiting, mine []*renew.Request
+	for i := range 60 {
+		r := chosen(renew.StateAwaitingApproval)
+		r.ID = fmt.Sprintf("%020d", i)
+		r.Service.DisplayName = strings.Repeat("very long display name ", 20)
+		waiting = append(waiting, r)
+		mine = append(mine, r)
+	}
+	l := renew.Expiring(fortyListing(), now, HomeDays)
+	for _, n := range []int{0, 1, 19, 20, 21, 60} {
+		h := HomeView{
+			Home:     renew.Home{User: approverU, Now: now, Waiting: waiting[:n], Mine: mine[:n], Month: month(budgetOf(1))},
+			Expiring: &l, Channel: "C0123456789", Notice: strings.Repeat("x", 5000),
+		}
+		bs := HomeBlocks(h, View{Now: now, NeedApprovals: 2, Sandbox: true, DryRun: true})
+		if err := ValidateHome(bs); err != nil {
+			t.Errorf("%d waiting: %v", n, err)
+		}
+		if n == 60 && len(bs) <= maxBlocks {
+			t.Errorf("60 waiting fit in %d blocks: the test no longer checks the Home's 100", len(bs))
+		}
+		view := Home(h, View{Now: now})
+		raw, _ := json.Marshal(view)
+		if !strings.Contains(string(raw), `"type":"home"`) {
+			t.Fatalf("not a home view: %s", raw[:80])
+		}
+	}
+}
+
+// A Home approve button is the message's: the same confirm dialog, the
+// same value (request and attempt), only its action id differs.
+func TestHomeApproveIsTheMessageButton(t *testing.T) {
+	r := chosen(renew.StatePaymentFailed)
+	r.Attempt = 3
+	msg, home := approveButton(r), approveButtonAs(ActionHomeApprove, r)
+	if home.ActionID != ActionHomeApprove || msg.ActionID != ActionApprove {
+		t.Fatalf("action ids %q and %q", msg.ActionID, home.ActionID)
+	}
+	home.ActionID = msg.ActionID
+	a, _ := json.Marshal(msg)
+	b, _ := json.Marshal(home)
+	if string(a) != string(b) || home.Value != r.ID+":3" {
+		t.Fatalf("the Home button differs from the message's:\n%s\n%s", a, b)
+	}
+}
+
+func TestSpendGoldens(t *testing.T) {
+	v := view()
+	b := budgetOf(500_00)
+	for name, bs := range map[string][]slack.Block{
+		"spend_month":   Spend(month(b), v),
+		"spend_nothing": Spend(renew.Spend(b.MonthOf(now), renew.Budget{}, nil), v),
+	} {
+		golden(t, name, bs)
+	}
+	if got := SpendText(month(b)); got != "Spent in November 2026: 90.88 € with tax, 2 renewals. 409.12 € left of the 500.00 € budget." {
+		t.Errorf("text: %s", got)
+	}
+}
+
+// A request's message shows the budget left while it is chosen and
+// approved, and says when the order is above it.
+func TestBudgetOnTheMessage(t *testing.T) {
+	v := view()
+	v.Budget = &MonthBudget{Month: "November 2026", Limit: renew.Money{Ucents: eur(500_00).Ucents}, Left: renew.Money{Ucents: eur(40_00).Ucents}}
+	for name, bs := range map[string][]slack.Block{
+		"budget_proposed": Request(proposedRequest(), v),
+		"budget_over":     Request(chosen(renew.StateAwaitingApproval), v),
+		"budget_paid":     Request(paidRequest(renew.StatePaid, renew.OrderChecking), v),
+	} {
+		golden(t, name, bs)
+	}
+}
