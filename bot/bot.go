@@ -39,6 +39,8 @@ type Bot struct {
 	account  *renew.Account
 	obs      Observer
 	ws       Workspace
+	events   EventLog
+	home     *home
 
 	locks sync.Map // request id -> *sync.Mutex: one message update at a time
 }
@@ -66,12 +68,18 @@ type Config struct {
 	// Workspace is the only one whose commands and clicks are served; the
 	// zero Workspace serves none.
 	Workspace Workspace
+	// Events remembers the Events API deliveries handled, so a retried
+	// event runs once; nil runs every delivery.
+	Events EventLog
+	// Home configures the Home tab (see ServeHome).
+	Home HomeConfig
 }
 
 // New returns a Bot and hooks it to the renewer's changes, so every state
 // change updates the request's message.
 func New(c Config) *Bot {
-	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox, optional: c.Optional, audit: c.AuditChannel, account: c.Account, obs: c.Observer, ws: c.Workspace}
+	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox, optional: c.Optional, audit: c.AuditChannel, account: c.Account, obs: c.Observer, ws: c.Workspace,
+		events: c.Events, home: newHome(c.Home)}
 	if b.obs == nil {
 		b.obs = nopObserver{}
 	}
@@ -171,6 +179,9 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 	case KindHistory:
 		ack = "Reading the history…"
 		job = func(ctx context.Context) { b.history(ctx, sc, cmd, to) }
+	case KindSpend:
+		ack = "Adding up the month's payments…"
+		job = func(ctx context.Context) { b.spend(ctx, cmd, to) }
 	default:
 		return ephemeral("That command is not available yet.\n\n" + blocks.HelpText())
 	}
@@ -218,7 +229,7 @@ func (b *Bot) propose(ctx context.Context, to Target, cmd Command) {
 		return
 	}
 	log = log.With("request", r.ID, "service_id", r.Service.ID)
-	ts, err := b.out.Post(ctx, to.Channel, Message{Text: blocks.Text(r), Blocks: blocks.Request(r, b.view())})
+	ts, err := b.out.Post(ctx, to.Channel, Message{Text: blocks.Text(r), Blocks: blocks.Request(r, b.requestView(ctx, r))})
 	if err != nil {
 		log.Error("post request message", "error", SlackErrorCode(err))
 		b.renewer.Abandon(context.WithoutCancel(ctx), r.ID, "message not posted: "+SlackErrorCode(err))
@@ -229,6 +240,9 @@ func (b *Bot) propose(ctx context.Context, to Target, cmd Command) {
 		log.Error("record message ts", "error", err)
 	}
 	log.Info("request proposed", "options", len(r.Options))
+	if to.Home {
+		b.tell(ctx, to, fmt.Sprintf("I posted the renewal of %s in <#%s>: choose an option there, and a teammate approves it.", blocks.Escape(blocks.Label(r.Service)), to.Channel))
+	}
 }
 
 // list answers /renew list [DAYS] (and its page buttons) to one user.
@@ -317,8 +331,13 @@ func (b *Bot) reply(ctx context.Context, to Target, m Message) {
 	}
 }
 
-// tell answers one user, ephemerally.
+// tell answers one user, ephemerally; on their Home tab when they acted
+// there.
 func (b *Bot) tell(ctx context.Context, to Target, text string) {
+	if to.Home {
+		b.homeNotice(to.User, text)
+		return
+	}
 	if err := b.out.Ephemeral(context.WithoutCancel(ctx), to, Message{Text: text}); err != nil {
 		b.log.Warn("ephemeral answer lost", "user", to.User, "error", SlackErrorCode(err))
 	}
@@ -359,7 +378,12 @@ func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Re
 	if act.SelectedOption.Value != "" {
 		value = act.SelectedOption.Value
 	}
-	job := b.actionJob(act.ActionID, value, cb.Container.MessageTs, cb.TriggerID, to, log)
+	var job func(context.Context)
+	if isHomeAction(act.ActionID) {
+		job = b.homeActionJob(cb, act.ActionID, value, log) // home.go: no channel in a Home view
+	} else {
+		job = b.actionJob(act.ActionID, value, cb.Container.MessageTs, cb.TriggerID, to, log)
+	}
 	if !b.pool.SubmitUrgent(job) {
 		b.obs.Busy()
 		log.Warn("queue full, click refused")
@@ -562,6 +586,9 @@ func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
 		b.log.Info("request "+ev.Action, attrs...)
 	}
 	b.refresh(ctx, r.ID)
+	if ev.Action != "" {
+		b.homeChanged(r, ev)
+	}
 	if ev.Action == "paid" {
 		if r.Order != nil {
 			b.obs.Payment(r.Order.PriceWithTax)
@@ -627,7 +654,7 @@ func (b *Bot) refresh(ctx context.Context, id string) {
 	if r.MessageTS == "" {
 		return
 	}
-	m := Message{Text: blocks.Text(r), Blocks: blocks.Request(r, b.view())}
+	m := Message{Text: blocks.Text(r), Blocks: blocks.Request(r, b.requestView(ctx, r))}
 	if err := b.out.Update(ctx, r.Channel, r.MessageTS, m); err != nil {
 		b.log.Error("update request message", "request", id, "error", SlackErrorCode(err))
 	}

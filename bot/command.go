@@ -21,6 +21,7 @@ const (
 	KindList         // /renew list [DAYS]
 	KindStatus       // /renew status
 	KindHistory      // /renew history [SERVICE]
+	KindSpend        // /renew spend [YYYY-MM]
 )
 
 // Command is a parsed /renew command.
@@ -41,6 +42,8 @@ type Command struct {
 	// ("1x"), for the answer when no service has the name.
 	NotPeriod string
 	Days      int // KindList
+	// Month is KindSpend's YYYY-MM, checked; "" for this month.
+	Month string
 }
 
 // Reading is one way to read the words of /renew SERVICE [PERIOD].
@@ -81,6 +84,7 @@ const (
 	hintList    = "Usage: `/renew list [DAYS]`, like `/renew list 7`."
 	hintStatus  = "Usage: `/renew status`."
 	hintHistory = "Usage: `/renew history [SERVICE]`, like `/renew history web-front`."
+	hintSpend   = "Usage: `/renew spend [YYYY-MM]`, like `/renew spend 2026-11`; without a month, this month."
 	hintQuote   = "Put a name with spaces between quotes: `/renew \"example.com website\" 1y`."
 )
 
@@ -139,6 +143,17 @@ func ParseCommand(text string) (Command, error) {
 			return Command{}, usage(hintStatus, "`/renew status` takes nothing after it.")
 		}
 		return Command{Kind: KindStatus}, nil
+	case "spend", "spent":
+		switch len(words) {
+		case 0:
+			return Command{Kind: KindSpend}, nil
+		case 1:
+			if _, err := renew.ParseMonth(words[0], nil); err != nil {
+				return Command{}, usage(hintSpend, "%s is not a month like `2026-11`.", code(words[0]))
+			}
+			return Command{Kind: KindSpend, Month: words[0]}, nil
+		}
+		return Command{}, usage(hintSpend, "`/renew spend` takes one month at most.")
 	case "history":
 		c := Command{Kind: KindHistory}
 		switch {

@@ -24,8 +24,15 @@ func errText(err error, p *renew.Policy) string {
 	var (
 		busy      *renew.BusyError
 		elsewhere *renew.RenewedElsewhereError
+		over      *renew.BudgetError
 	)
 	switch {
+	case errors.As(err, &over):
+		left := renew.Money{Ucents: over.Left(), Currency: over.Amount.Currency}
+		limit := renew.Money{Ucents: over.Limit, Currency: over.Amount.Currency}
+		return fmt.Sprintf("Nothing was paid: this order, %s with tax, would take %s over the monthly budget. %s is left of %s this month. "+
+			"Approve it once the month allows it, or ask an admin to raise RENEWBOT_MONTHLY_BUDGET; `/renew spend` shows what was spent.",
+			blocks.Escape(blocks.SumText(over.Amount)), over.Month.Name(), blocks.Escape(blocks.SumText(left)), blocks.Escape(blocks.SumText(limit)))
 	case errors.As(err, &busy):
 		return heldText(busy, "")
 	case errors.As(err, &elsewhere):

@@ -23,6 +23,7 @@ const MaxBody = 1 << 20
 func Routes(mux *http.ServeMux, b *Bot, secret string, ready func(context.Context) error) {
 	mux.Handle("POST /slack/commands", observed("command", b.obs, verified(secret, b.log, handleCommand(b))))
 	mux.Handle("POST /slack/interactions", observed("interaction", b.obs, verified(secret, b.log, handleInteraction(b))))
+	mux.Handle("POST /slack/events", observed("event", b.obs, handleEvents(b, secret))) // events.go
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
@@ -67,6 +68,8 @@ func outcome(status int) string {
 		return "unauthorized"
 	case http.StatusRequestEntityTooLarge:
 		return "too_large"
+	case http.StatusServiceUnavailable:
+		return "busy"
 	}
 	return "bad_request"
 }

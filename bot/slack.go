@@ -31,6 +31,8 @@ type Target struct {
 	// Replace replaces the ephemeral message the response_url came from
 	// (a list page) instead of adding one.
 	Replace bool
+	// Home: User acted on their Home tab, and is answered there.
+	Home bool
 }
 
 // Poster is how the bot talks back. SlackPoster implements it over the Web
@@ -48,6 +50,7 @@ type WebAPI interface {
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
+	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
 }
 
 // Modals is a Poster that can open a Slack modal (views.open), as
@@ -74,11 +77,21 @@ type SlackPoster struct {
 }
 
 var (
-	_ Poster      = (*SlackPoster)(nil)
-	_ Modals      = (*SlackPoster)(nil)
-	_ Permalinker = (*SlackPoster)(nil)
-	_ WebAPI      = (*slack.Client)(nil)
+	_ Poster        = (*SlackPoster)(nil)
+	_ Modals        = (*SlackPoster)(nil)
+	_ Permalinker   = (*SlackPoster)(nil)
+	_ HomePublisher = (*SlackPoster)(nil)
+	_ WebAPI        = (*slack.Client)(nil)
 )
+
+// PublishHome publishes user's Home tab (views.publish), retrying within
+// bounds when Slack rate-limits it.
+func (p *SlackPoster) PublishHome(ctx context.Context, user string, view slack.HomeTabViewRequest) error {
+	return p.retry(ctx, "views.publish", func() error {
+		_, err := p.API.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view})
+		return err
+	})
+}
 
 // OpenView opens a modal. A trigger id lives three seconds: no retry.
 func (p *SlackPoster) OpenView(ctx context.Context, triggerID string, view slack.ModalViewRequest) error {

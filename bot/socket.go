@@ -124,9 +124,7 @@ func (s *socketServer) handle(ctx context.Context, ev socketmode.Event) error {
 	case socketmode.EventTypeInteractive:
 		s.interactive(ctx, ev)
 	case socketmode.EventTypeEventsAPI:
-		// The app subscribes to no event; ack so Slack does not retry.
-		s.log.Debug("socket mode: event ignored", "envelope", envelopeID(ev))
-		s.ack(ctx, ev.Request, nil)
+		s.event(ctx, ev) // events.go: the path of POST /slack/events
 
 	case socketmode.EventTypeConnecting:
 		if d, ok := ev.Data.(*slack.ConnectingEvent); ok {

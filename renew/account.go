@@ -131,6 +131,18 @@ func (a *Account) List(ctx context.Context) (Listing, error) {
 	}
 }
 
+// Cached returns the cached listing when it is fresh, without calling
+// OVHcloud: the Home tab shows it at once, and reads the account in the
+// background otherwise.
+func (a *Account) Cached() (Listing, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c := a.cached; c != nil && a.now().Sub(c.At) < a.ttl() {
+		return c.clone(), true
+	}
+	return Listing{}, false
+}
+
 // run fetches for a flight and caches the result, unless Invalidate was
 // called meanwhile.
 func (a *Account) run(ctx context.Context, f *flight) {

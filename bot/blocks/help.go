@@ -12,8 +12,10 @@ const helpText = "*renewbot renews OVHcloud services with your team's approval.*
 	"• `/renew list [DAYS]`: services that expire within DAYS days (30 by default), soonest first.\n" +
 	"• `/renew status`: the open requests in this channel.\n" +
 	"• `/renew history [SERVICE]`: what was renewed, when and by whom.\n" +
+	"• `/renew spend [YYYY-MM]`: what the month's renewals cost with tax, by product, requester and approver, and the budget left.\n" +
 	"• `/renew help`: this help.\n" +
-	"Someone chooses a renewal option, the bot creates the order, and a teammate approves the payment with *Approve and pay*."
+	"Someone chooses a renewal option, the bot creates the order, and a teammate approves the payment with *Approve and pay*. " +
+	"renewbot's Home tab shows what waits for your approval, your open requests, what expires soon and what this month cost."
 
 // HelpText is the usage of /renew as mrkdwn text.
 func HelpText() string { return helpText }

@@ -69,6 +69,8 @@ type Console struct {
 	triggers map[string]string // trigger id -> the user who acted
 	views    []openedView      // modals the bot opened, to show at the next prompt
 	prompted bool              // the prompt is the last thing printed
+	homeLive string            // the user looking at their Home tab, if any
+	events   int               // Events API events sent, for their ids
 }
 
 // message is one message of the virtual channel, or an ephemeral answer.
@@ -77,6 +79,7 @@ type message struct {
 	n         int // "message n" to the reader
 	channel   string
 	ephemeral string // the user who sees it, for an ephemeral message
+	home      string // the user whose Home view it is, for a Home view
 	text      string
 	blocks    []slack.Block
 	elems     []Element
@@ -117,6 +120,7 @@ func New(c Config) (*Console, error) {
 		names: map[string]string{}, msgs: map[string]*message{}, changed: make(chan struct{}),
 		numbers: map[string]int{}, clicks: map[int]string{}, triggers: map[string]string{},
 	}
+	con.names[c.Channel] = c.ChannelName // <#C0CONSOLE1> reads #console
 	id, err := con.addUser(c.User)
 	if err != nil {
 		return nil, err

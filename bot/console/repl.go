@@ -27,6 +27,7 @@ const Usage = `  /renew list              the services that expire soon
   /renew help              what renewbot can do
   1, 2, 3…                 click the button or menu option with that number
   as bob                   act as someone else: a teammate must approve
+  home                     open your Home tab: what waits for you, what expires, what this month cost
   show                     show the channel's messages again
   help                     this help
   quit                     leave (or Ctrl-D)
@@ -87,10 +88,15 @@ func (c *Console) Run(ctx context.Context, h Handler, in io.Reader) error {
 		switch strings.ToLower(word) {
 		case "":
 		case "/renew", "renew":
+			c.leaveHome()
 			c.command(ctx, h, rest)
 		case "as":
+			c.leaveHome()
 			c.switchUser(rest)
+		case "home":
+			c.home(ctx, h)
 		case "show":
+			c.leaveHome()
 			c.showAll()
 		case "help", "?":
 			c.note("%s", strings.TrimRight(Usage, "\n"))
@@ -125,7 +131,7 @@ func (c *Console) Run(ctx context.Context, h Handler, in io.Reader) error {
 func isCommand(line string) bool {
 	word, _, _ := strings.Cut(line, " ")
 	switch strings.ToLower(word) {
-	case "/renew", "renew", "as", "show", "help", "?", "quit", "exit", "q":
+	case "/renew", "renew", "as", "home", "show", "help", "?", "quit", "exit", "q":
 		return true
 	}
 	_, err := strconv.Atoi(line)
@@ -313,6 +319,11 @@ func (c *Console) click(ctx context.Context, h Handler, cl clickable) {
 	if msg.channel == c.channel {
 		cb.Channel.Name = c.channelName
 	}
+	if msg.home != "" {
+		c.homeClick(msg, &cb)
+	} else {
+		c.homeLive = "" // looking at the channel now
+	}
 	c.mu.Unlock()
 
 	since, began := c.mark(), time.Now()
@@ -349,6 +360,13 @@ func (c *Console) switchUser(name string) {
 	}
 	c.user = id
 	fmt.Fprintf(c.out, "You are now %s (%s).\n", c.userName(id), id)
+}
+
+// leaveHome: the user looks at the channel again, not at their Home tab.
+func (c *Console) leaveHome() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.homeLive = ""
 }
 
 // showAll prints the latest state of every channel message again.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +30,9 @@ type Metrics struct {
 	payments      *prometheus.CounterVec
 	paid          *prometheus.CounterVec
 	busy          prometheus.Counter
+
+	budgetOnce sync.Once
+	budgetLeft prometheus.Gauge
 }
 
 // StateCounter counts stored requests by state, read at each scrape.
@@ -83,6 +87,21 @@ func New(states StateCounter) *Metrics {
 func (m *Metrics) CountStates(states StateCounter) {
 	m.reg.MustRegister(&stateCollector{count: states, desc: prometheus.NewDesc(
 		"renewbot_requests", "Stored renewal requests by state.", []string{"state"}, nil)})
+}
+
+// BudgetRemaining sets renewbot_budget_remaining: what the monthly
+// budget still allows this month, with tax, in micro-cents. The gauge is
+// registered at its first value, so a bot without a budget exposes none.
+// It is set in the background: a scrape never reads the database for it.
+func (m *Metrics) BudgetRemaining(ucents int64) {
+	m.budgetOnce.Do(func() {
+		m.budgetLeft = prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "renewbot_budget_remaining",
+			Help: "What RENEWBOT_MONTHLY_BUDGET still allows this month, with tax, in the account's currency's units; refreshed at each sweep.",
+		})
+		m.reg.MustRegister(m.budgetLeft)
+	})
+	m.budgetLeft.Set(float64(ucents) / renew.UcentsPerUnit)
 }
 
 // Handler serves /metrics.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ func check(ctx context.Context, stdout io.Writer) error {
 		}
 		fmt.Fprintln(stdout)
 	}
+	note := func(what, detail string) { fmt.Fprintf(stdout, "[info] %s: %s\n", what, detail) }
 	c, err := loadConfig()
 	if err != nil {
 		mark(false, "configuration", err.Error())
@@ -46,8 +48,10 @@ func check(ctx context.Context, stdout io.Writer) error {
 		mark(false, "Slack auth.test", slackCheckText(err, c.SlackAPIURL))
 	} else {
 		mark(true, "Slack auth.test", fmt.Sprintf("bot %s in workspace %s", auth.User, auth.Team))
+		checkScopes(ctx, c, mark, note)
 		checkChannels(ctx, c, api, auth.User, mark)
 	}
+	noteEvents(c, note)
 
 	ovh, err := ovhcloud.New(ovhConfig(c))
 	if err != nil {
@@ -60,8 +64,11 @@ func check(ctx context.Context, stdout io.Writer) error {
 		mark(false, "database", err.Error())
 	} else {
 		err := store.Ping(ctx)
-		store.Close()
 		mark(err == nil, "database", errText(err))
+		if err == nil {
+			checkBudget(ctx, c, store, mark)
+		}
+		store.Close()
 	}
 	if failed > 0 {
 		return fmt.Errorf("%s failed", count(failed, "check"))
@@ -86,6 +93,9 @@ func checkChannels(ctx context.Context, c Config, api *slack.Client, botName str
 	}
 	for _, ch := range c.Channels {
 		uses = append(uses, use{ch, "RENEWBOT_CHANNELS"})
+	}
+	if c.HomeChannel != "" && !slices.Contains(c.Channels, c.HomeChannel) {
+		uses = append(uses, use{c.HomeChannel, "Home tab"})
 	}
 	if botName == "" {
 		botName = "renewbot"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,11 @@ type Config struct {
 	OVHConcurrency  int     `envconfig:"RENEWBOT_OVH_CONCURRENCY" default:"8" desc:"OVHcloud calls at once when listing the account"`
 	ReminderChannel string  `envconfig:"RENEWBOT_REMINDER_CHANNEL" desc:"channel id for the daily reminder digest"`
 	ReminderDays    Days    `envconfig:"RENEWBOT_REMINDER_DAYS" default:"30,7,1" desc:"days before expiry when services are reminded"`
-	ReminderAt      DailyAt `envconfig:"RENEWBOT_REMINDER_AT" default:"09:00 UTC" desc:"daily time of the digest, e.g. 09:00 Europe/Paris"`
+	ReminderAt      DailyAt `envconfig:"RENEWBOT_REMINDER_AT" default:"09:00" desc:"daily time of the digest, e.g. 09:00 Europe/Paris (without a zone: RENEWBOT_TIMEZONE's)"`
+
+	MonthlyBudget Amount `envconfig:"RENEWBOT_MONTHLY_BUDGET" desc:"the most paid in a calendar month, with tax, e.g. 2000"`
+	TimeZone      Zone   `envconfig:"RENEWBOT_TIMEZONE" default:"UTC" desc:"the zone months (and reminder times without one) are counted in, e.g. Europe/Paris"`
+	HomeChannel   string `envconfig:"RENEWBOT_HOME_CHANNEL" desc:"where a renewal started from the Home tab is posted (default: the first of RENEWBOT_CHANNELS)"`
 
 	Workers    int           `envconfig:"RENEWBOT_WORKERS" default:"64" desc:"background workers"`
 	Queue      int           `envconfig:"RENEWBOT_QUEUE" default:"1024" desc:"background jobs that may wait"`
@@ -238,6 +243,14 @@ func (c Config) validate() error {
 			return fmt.Errorf("RENEWBOT_AUDIT_CHANNEL: %w", err)
 		}
 	}
+	if c.HomeChannel != "" {
+		if _, err := splitIDs(c.HomeChannel, "CG", "a channel id like C0123ABCD (C… or G…)"); err != nil {
+			return fmt.Errorf("RENEWBOT_HOME_CHANNEL: %w", err)
+		}
+		if len(c.Channels) > 0 && !slices.Contains(c.Channels, c.HomeChannel) {
+			return fmt.Errorf("RENEWBOT_HOME_CHANNEL: %s is not one of RENEWBOT_CHANNELS, where the bot acts: renewals started from the Home tab would be refused there", c.HomeChannel)
+		}
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
 	}
@@ -259,6 +272,33 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
+// homeChannel is where a renewal started from the Home tab is posted:
+// RENEWBOT_HOME_CHANNEL, else the first of RENEWBOT_CHANNELS, else none.
+func (c Config) homeChannel() string {
+	switch {
+	case c.HomeChannel != "":
+		return c.HomeChannel
+	case len(c.Channels) > 0 && c.Channels[0][0] != 'D':
+		return c.Channels[0]
+	}
+	return ""
+}
+
+// budget is RENEWBOT_MONTHLY_BUDGET counted in RENEWBOT_TIMEZONE's months.
+func (c Config) budget() renew.Budget {
+	return renew.Budget{Limit: int64(c.MonthlyBudget), Zone: c.TimeZone.Location}
+}
+
+// reminderAt is RENEWBOT_REMINDER_AT, in RENEWBOT_TIMEZONE when it names
+// no zone.
+func (c Config) reminderAt() renew.DailyAt {
+	at := c.ReminderAt.DailyAt
+	if !c.ReminderAt.zoned && c.TimeZone.Location != nil {
+		at.Location = c.TimeZone.Location
+	}
+	return at
+}
+
 // sandbox reports whether OVHcloud is the embedded sample account.
 func (c Config) sandbox() bool { return c.OVHEndpoint == "sandbox" }
 
@@ -276,7 +316,10 @@ func (d *Days) Decode(v string) error {
 }
 
 // DailyAt is RENEWBOT_REMINDER_AT: a time of day and a time zone.
-type DailyAt struct{ renew.DailyAt }
+type DailyAt struct {
+	renew.DailyAt
+	zoned bool // a zone was given; else RENEWBOT_TIMEZONE's applies
+}
 
 // Decode implements envconfig.Decoder.
 func (d *DailyAt) Decode(v string) error {
@@ -284,6 +327,20 @@ func (d *DailyAt) Decode(v string) error {
 	if err != nil {
 		return fmt.Errorf("expected a time and a time zone like \"09:00 Europe/Paris\": %w", err)
 	}
-	d.DailyAt = at
+	d.DailyAt, d.zoned = at, len(strings.Fields(v)) == 2
+	return nil
+}
+
+// Zone is RENEWBOT_TIMEZONE: an IANA time zone.
+type Zone struct{ *time.Location }
+
+// Decode implements envconfig.Decoder.
+func (z *Zone) Decode(v string) error {
+	v = strings.TrimSpace(v)
+	loc, err := time.LoadLocation(v)
+	if err != nil || v == "" || v == "Local" {
+		return fmt.Errorf("%q is not a time zone like Europe/Paris or UTC", v)
+	}
+	z.Location = loc
 	return nil
 }

@@ -56,12 +56,14 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
+	c.HomeChannel = con.Channel() // Renew… on the Home tab posts in the console's channel
 	a, err := build(ctx, bg, c, log, wiring{out: con, workspace: &bot.Workspace{TeamID: console.TeamID}})
 	if err != nil {
 		return err
 	}
 	defer a.store.Close()
 	go a.background(bg, c.Sweep)
+	go a.bot.ServeHome(bg)
 
 	banner(stdout, c, ignored)
 	err = con.Run(ctx, a.bot, stdin)

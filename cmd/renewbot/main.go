@@ -7,6 +7,7 @@
 //	renewbot console       the flow in a terminal, on a sandbox OVHcloud account
 //	renewbot check         check configuration, Slack, OVHcloud access rules, payment
 //	renewbot remind        post the reminder digest due now (--dry-run: print it)
+//	renewbot export        the payments of some months as CSV, for accounting
 //	renewbot healthcheck   probe a running bot's /healthz (for Docker's HEALTHCHECK)
 package main
 
@@ -73,6 +74,8 @@ func runWith(ctx context.Context, d deps, args []string, stdout, stderr io.Write
 		return remind(ctx, args[1:], stdout, stderr)
 	case "check":
 		return check(ctx, stdout)
+	case "export":
+		return export(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		_, err := fmt.Fprint(stdout, usage)
 		return err
@@ -89,6 +92,8 @@ const usage = `renewbot: renew OVHcloud services from Slack, with team approval.
   renewbot remind        post the reminder digest due now (once per service and threshold)
   renewbot remind --dry-run
                          print it without posting it
+  renewbot export --from YYYY-MM [--to YYYY-MM]
+                         the payments of those months as CSV, for accounting
   renewbot help          this text
 `
 
@@ -204,6 +209,7 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 		FollowEvery: 10 * time.Second,
 		StuckAfter:  c.StuckAfter,
 		Now:         now,
+		Budget:      c.budget(),
 	}
 	account := &renew.Account{OVH: ovh, Concurrency: c.OVHConcurrency, Now: now}
 	rn.Lookup = account.Services
@@ -221,6 +227,8 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 		Account:      account,
 		Observer:     m,
 		Workspace:    *ws,
+		Events:       store,
+		Home:         bot.HomeConfig{Log: store, Channel: c.homeChannel()},
 	})
 	reminders := &renew.Reminders{Account: account, Log: store, Thresholds: c.ReminderDays, Now: now}
 	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log, reminders: reminders, metrics: m, holder: holder(), api: api}, nil
@@ -259,8 +267,9 @@ func serve(ctx context.Context, d deps, stderr io.Writer) error {
 
 	go a.redraw(bg)
 	go a.background(bg, c.Sweep)
+	go a.bot.ServeHome(bg)
 	if c.ReminderChannel != "" {
-		go a.remind(bg, c.ReminderChannel, c.ReminderAt.DailyAt)
+		go a.remind(bg, c.ReminderChannel, c.reminderAt())
 	}
 
 	slackCtx, stopSlack := context.WithCancel(ctx)
@@ -320,6 +329,7 @@ func (a *app) background(ctx context.Context, every time.Duration) {
 		if err := a.store.SyncClock(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("read the database clock", "error", err)
 		}
+		a.gauges(ctx) // every replica: each one's /metrics tells
 		ok, err := a.store.Lease(ctx, "background", a.holder, 5*every)
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -551,4 +561,21 @@ func days(d Days) string {
 		s[i] = fmt.Sprint(n)
 	}
 	return strings.Join(s, ", ")
+}
+
+// gauges refreshes the gauges that read the database, here in the
+// background, so that a scrape of /metrics never does.
+func (a *app) gauges(ctx context.Context) {
+	if !a.renewer.Budget.Set() {
+		return
+	}
+	s, err := a.renewer.Spending(ctx, a.renewer.ThisMonth())
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Warn("budget gauge", "error", err)
+		}
+		return
+	}
+	left, _ := s.Left()
+	a.metrics.BudgetRemaining(left)
 }

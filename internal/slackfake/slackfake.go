@@ -1,14 +1,16 @@
 // Package slackfake is a fake Slack for tests: slack-go's slacktest server
 // with the methods it lacks (chat.update, usergroups.users.list,
-// chat.getPermalink, views.open, conversations.info, response_url
-// endpoints) and a record of every message, so tests can assert what a
-// channel and a user would see. It also signs requests the way Slack signs
-// them.
+// chat.getPermalink, views.open, views.publish, conversations.info,
+// response_url endpoints) and a record of every message and Home view, so
+// tests can assert what a channel and a user would see. It also signs
+// requests the way Slack signs them, and builds the events and Home tab
+// clicks Slack sends.
 //
 // It refuses what Slack refuses: messages in a channel the bot has not
 // joined (not_in_channel; see Join), a trigger_id used twice or after 3 s,
 // a response_url used more than 5 times or after 30 minutes (on its own
-// clock, SetClock), and blocks that break Block Kit's limits (invalid_blocks).
+// clock, SetClock), and blocks that break Block Kit's limits (invalid_blocks;
+// a Home view takes 100 blocks, a message 50).
 package slackfake
 
 import (
@@ -91,6 +93,8 @@ type Server struct {
 	calls        []Call
 	groups       map[string][]string
 	views        []string
+	homes        map[string][]string // user -> Home views published
+	scopes       string              // the bot token's, as auth.test's X-OAuth-Scopes says
 	faults       map[string]*Fault
 
 	done    chan struct{} // closed by Close: releases hung calls
@@ -106,6 +110,8 @@ func New() *Server {
 		responseURLs: map[string]*handle{},
 		messages:     map[string]*Message{},
 		groups:       map[string][]string{},
+		homes:        map[string][]string{},
+		scopes:       strings.Join(DefaultScopes, ","),
 		faults:       map[string]*Fault{},
 		seq:          1764147600, // a fixed epoch: ts values are deterministic
 		done:         make(chan struct{}),
@@ -117,6 +123,7 @@ func New() *Server {
 		c.Handle("/chat.getPermalink", s.api("chat.getPermalink", s.permalink))
 		c.Handle("/usergroups.users.list", s.api("usergroups.users.list", s.groupUsers))
 		c.Handle("/views.open", s.api("views.open", s.viewsOpen))
+		c.Handle("/views.publish", s.api("views.publish", s.viewsPublish))
 		c.Handle("/conversations.info", s.api("conversations.info", s.conversationsInfo))
 		c.Handle("/response/", s.response)
 		c.Handle("/auth.test", s.api("auth.test", s.authTest))
@@ -145,6 +152,18 @@ func (s *Server) botsInfo(form url.Values, _ string) (any, error) {
 		return nil, fmt.Errorf("bot_not_found")
 	}
 	return map[string]any{"ok": true, "bot": map[string]any{"id": BotID, "app_id": AppID, "name": "renewbot", "deleted": false, "user_id": BotUser}}, nil
+}
+
+// DefaultScopes are the bot token's scopes unless SetScopes says
+// otherwise: those manifest.yml asks for.
+var DefaultScopes = []string{"commands", "chat:write", "usergroups:read", "channels:read", "groups:read", "users:read"}
+
+// SetScopes sets the bot token's scopes, which every answer names in its
+// X-OAuth-Scopes header.
+func (s *Server) SetScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = strings.Join(scopes, ",")
 }
 
 // Close stops the server.
@@ -209,6 +228,9 @@ func (s *Server) api(method string, h func(url.Values, string) (any, error)) htt
 			return // hung up: no answer at all
 		}
 		w.Header().Set("Content-Type", "application/json")
+		s.mu.Lock()
+		w.Header().Set("X-OAuth-Scopes", s.scopes) // as Slack answers every Web API call
+		s.mu.Unlock()
 		if f != nil && f.Error != "" {
 			if f.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(int(f.RetryAfter.Seconds()+0.5)))

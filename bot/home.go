@@ -1,0 +1,519 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/renewbot/renewbot/bot/blocks"
+	"github.com/renewbot/renewbot/renew"
+)
+
+// The Home tab: published with views.publish when someone opens it
+// (app_home_opened), and again, for the people a request concerns who
+// opened it lately, whenever the request changes. Publishing goes through
+// a bounded queue that coalesces what waits for one person, served by a
+// fixed number of goroutines paced under Slack's rate limit.
+
+// HomePublisher is a Poster that can publish a Home tab (views.publish),
+// as SlackPoster and the console do.
+type HomePublisher interface {
+	PublishHome(ctx context.Context, user string, view slack.HomeTabViewRequest) error
+}
+
+// HomeLog remembers, in the store, who opened the Home tab lately, so
+// that any replica republishes it when a request changes.
+type HomeLog interface {
+	HomeOpened(ctx context.Context, user string, keep time.Duration) error
+	HomeOpeners(ctx context.Context, since time.Time, limit int) ([]string, error)
+}
+
+// HomeConfig configures the Home tab.
+type HomeConfig struct {
+	// Log remembers who opened it; nil: only openings are published.
+	Log HomeLog
+	// Channel is where Renew… on the Home tab posts its proposal (the
+	// team approves in a channel); "" means no Renew… button.
+	Channel string
+	// Every paces views.publish: one call per Every at most, after a
+	// burst of Burst (defaults 750ms and 10: 80 a minute, under the
+	// 100 a minute of Slack's Tier 4).
+	Every time.Duration
+	Burst int
+	// Queue bounds the people waiting for their Home tab (default
+	// 1000); past it, republications are dropped, and an opening is
+	// tried again by Slack.
+	Queue int
+}
+
+// Defaults and bounds of the Home tab.
+const (
+	homeEvery     = 750 * time.Millisecond
+	homeBurst     = 10
+	homeQueueSize = 1000
+	homeWorkers   = 2
+	// homeRecent is how long after opening the Home tab someone gets it
+	// republished when a request that concerns them changes.
+	homeRecent = 24 * time.Hour
+	// homeNoticeLife is how long an answer to an action on the Home tab
+	// stays on it.
+	homeNoticeLife = 2 * time.Minute
+	// homeAccountWait is how long a Home tab waits for the account's
+	// services when they are not cached: past it, it is published
+	// without them, and again once they are read.
+	homeAccountWait = 2 * time.Second
+)
+
+// home is the Bot's Home tab machinery.
+type home struct {
+	log     HomeLog
+	channel string
+	every   time.Duration
+	burst   int
+	q       *homeQueue
+
+	mu        sync.Mutex
+	notices   map[string]notice // user -> answer to their last Home action
+	warming   chan struct{}     // closed once the account is read for the Home tab; nil when not reading
+	waiting   map[string]bool   // users to republish once it is read
+	readErr   error             // the last failure to read the account
+	readErrAt time.Time
+}
+
+type notice struct {
+	text string
+	at   time.Time
+}
+
+func newHome(c HomeConfig) *home {
+	h := &home{log: c.Log, channel: c.Channel, every: c.Every, burst: c.Burst,
+		notices: map[string]notice{}, waiting: map[string]bool{}}
+	if h.every <= 0 {
+		h.every = homeEvery
+	}
+	if h.burst <= 0 {
+		h.burst = homeBurst
+	}
+	n := c.Queue
+	if n <= 0 {
+		n = homeQueueSize
+	}
+	h.q = newHomeQueue(n)
+	return h
+}
+
+// ServeHome publishes Home tabs until ctx ends: a fixed number of workers
+// take people from the queue, at most one views.publish per pace.
+func (b *Bot) ServeHome(ctx context.Context) {
+	h := b.home
+	tokens := make(chan struct{}, h.burst)
+	for range h.burst {
+		tokens <- struct{}{}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(h.every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				select {
+				case tokens <- struct{}{}:
+				default:
+				}
+			}
+		}
+	})
+	for range homeWorkers {
+		wg.Go(func() {
+			for {
+				user, ok := h.q.pop(ctx)
+				if !ok {
+					return
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-tokens:
+				}
+				pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				b.publishHome(pctx, user)
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// homeOpened publishes the Home tab of user, who just opened it, first in
+// line, and remembers they did.
+func (b *Bot) homeOpened(ctx context.Context, user string) {
+	if b.home.log != nil {
+		if err := b.home.log.HomeOpened(ctx, user, homeRecent); err != nil {
+			b.log.Warn("record home opened", "user", user, "error", err)
+		}
+	}
+	if !b.home.q.push(user, true) {
+		b.log.Warn("home tab queue full: not published", "user", user)
+	}
+}
+
+// homeNotice answers user's action on the Home tab there: their Home tab
+// is published again, first in line, with text at its top.
+func (b *Bot) homeNotice(user, text string) {
+	h := b.home
+	h.mu.Lock()
+	h.notices[user] = notice{text: text, at: b.now()}
+	if len(h.notices) > homeQueueSize { // forget the stale ones
+		for u, n := range h.notices {
+			if b.now().Sub(n.at) > homeNoticeLife {
+				delete(h.notices, u)
+			}
+		}
+	}
+	h.mu.Unlock()
+	if !h.q.push(user, true) {
+		b.log.Warn("home tab queue full: answer not shown", "user", user)
+	}
+}
+
+func (h *home) noticeFor(user string, now time.Time) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n, ok := h.notices[user]
+	if ok && now.Sub(n.at) > homeNoticeLife {
+		delete(h.notices, user)
+		return ""
+	}
+	return n.text
+}
+
+// publishHome builds user's Home tab from the store and publishes it.
+func (b *Bot) publishHome(ctx context.Context, user string) {
+	pub, ok := b.out.(HomePublisher)
+	if !ok {
+		return
+	}
+	hv, err := b.homeView(ctx, user)
+	if err != nil {
+		b.log.Warn("home tab not built", "user", user, "error", err)
+		return
+	}
+	if err := pub.PublishHome(ctx, user, blocks.Home(hv, b.view())); err != nil {
+		b.log.Warn("home tab not published", "user", user, "error", SlackErrorCode(err))
+	}
+}
+
+// homeView gathers what user's Home tab shows. The account's services
+// come from the cache; when it is cold they are read in the background
+// and the tab is published again once they are.
+func (b *Bot) homeView(ctx context.Context, user string) (blocks.HomeView, error) {
+	h, err := b.renewer.Home(ctx, user)
+	if err != nil {
+		return blocks.HomeView{}, err
+	}
+	hv := blocks.HomeView{Home: h, Channel: b.home.channel, Notice: b.home.noticeFor(user, b.now())}
+	switch {
+	case b.account == nil:
+		hv.ExpiringErr = "listing the account is not available here"
+	default:
+		l, ok := b.account.Cached()
+		if !ok {
+			read, err := b.readAccountFor(user)
+			if errors.Is(err, errHomeBusy) {
+				hv.ExpiringErr = "renewbot is busy: open this tab again in a minute to see them."
+				break
+			}
+			if err != nil {
+				hv.ExpiringErr = "OVHcloud could not list the account: " + errText(err, b.renewer.Policy)
+				break
+			}
+			t := time.NewTimer(homeAccountWait)
+			select {
+			case <-read:
+				l, ok = b.account.Cached()
+			case <-t.C:
+				b.republishWhenRead(user, read)
+			case <-ctx.Done():
+				b.republishWhenRead(user, read)
+			}
+			t.Stop()
+		}
+		if ok {
+			ex := renew.Expiring(l, b.now(), blocks.HomeDays)
+			hv.Expiring = &ex
+		}
+	}
+	return hv, nil
+}
+
+// errHomeBusy: the account could not be read for the Home tab, the queue
+// being full.
+var errHomeBusy = errors.New("busy: the account could not be read now")
+
+// readAccountFor reads the account in the background, once however many
+// Home tabs wait for it: the channel closes once it is read. It fails
+// with the last failure when the account could not be read lately.
+func (b *Bot) readAccountFor(user string) (<-chan struct{}, error) {
+	h := b.home
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.readErr != nil && b.now().Sub(h.readErrAt) < time.Minute {
+		return nil, h.readErr
+	}
+	if h.warming != nil {
+		return h.warming, nil
+	}
+	done := make(chan struct{})
+	ok := b.pool.Submit(func(ctx context.Context) {
+		_, err := b.account.List(ctx)
+		h.mu.Lock()
+		h.warming = nil
+		h.readErr, h.readErrAt = err, b.now()
+		users := h.waiting
+		h.waiting = map[string]bool{}
+		close(done) // under the lock: see republishWhenRead
+		h.mu.Unlock()
+		if err != nil {
+			b.log.Warn("home tab: list the account", "error", err)
+		}
+		for u := range users {
+			h.q.push(u, false)
+		}
+	})
+	if !ok {
+		return nil, errHomeBusy
+	}
+	h.warming = done
+	return done, nil
+}
+
+// republishWhenRead publishes user's Home tab again once the account is
+// read: it was published without the account's services.
+func (b *Bot) republishWhenRead(user string, read <-chan struct{}) {
+	h := b.home
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	select {
+	case <-read: // read meanwhile
+		h.q.push(user, false)
+	default:
+		if len(h.waiting) < homeQueueSize {
+			h.waiting[user] = true
+		}
+	}
+}
+
+// homeChanged republishes, in the background, the Home tab of the people
+// request r concerns who opened theirs lately: its requester and whoever
+// started it, whoever acted on it or approved it, and whoever may
+// approve it; everyone, when a payment changes what the month spent.
+func (b *Bot) homeChanged(r *renew.Request, ev renew.Event) {
+	if b.home.log == nil {
+		return
+	}
+	// A claimed payment counts in the month's spending, on everyone's Home.
+	everyone := !r.ClaimedAt.IsZero()
+	ok := b.pool.Submit(func(ctx context.Context) {
+		users, err := b.home.log.HomeOpeners(ctx, b.now().Add(-homeRecent), homeQueueSize)
+		if err != nil {
+			b.log.Warn("home tab: who opened it", "error", err)
+			return
+		}
+		for _, u := range users {
+			if everyone || b.concerns(ctx, r, ev, u) {
+				if !b.home.q.push(u, false) {
+					b.log.Warn("home tab queue full: republication dropped", "user", u)
+					return
+				}
+			}
+		}
+	})
+	if !ok {
+		b.log.Warn("queue full: home tabs not republished", "request", r.ID)
+	}
+}
+
+// concerns reports whether r shows, or showed until ev, on user's Home.
+func (b *Bot) concerns(ctx context.Context, r *renew.Request, ev renew.Event, user string) bool {
+	if user == r.RequestedBy || user == r.InitiatedBy || user == ev.Actor || r.ApprovedBy(user) {
+		return true
+	}
+	// Whoever may approve it had it in their list, or has it now.
+	return b.renewer.Policy.CheckApprover(ctx, r, user) == nil
+}
+
+// isHomeAction reports whether a click comes from a Home tab button.
+func isHomeAction(id string) bool {
+	return id == blocks.ActionHomeApprove || id == blocks.ActionHomeCancel || id == blocks.ActionHomeRenew
+}
+
+// homeActionJob returns the work of a click on the Home tab. A Home view
+// has no channel: the request's own channel comes from the store, never
+// from the click, and the renewer then checks the click exactly as one on
+// the request's message (the policy, the attempt, the state). The answer
+// is shown on the Home tab.
+func (b *Bot) homeActionJob(cb slack.InteractionCallback, actionID, value string, log *slog.Logger) func(context.Context) {
+	user := cb.User.ID
+	home := Target{User: user, Home: true}
+	if cb.Container.Type != "view" || cb.View.Type != slack.VTHomeTab {
+		log.Warn("home tab action outside the home tab refused", "container", clipID(cb.Container.Type))
+		return func(ctx context.Context) { b.tellHomeRefusal(ctx, cb) }
+	}
+	unreadable := func(err error) func(context.Context) {
+		log.Info("unreadable action value", "error", err)
+		return func(ctx context.Context) {
+			b.tell(ctx, home, "I can't read that button. Open the Home tab again to get a fresh one.")
+		}
+	}
+	if actionID == blocks.ActionHomeRenew {
+		id, err := blocks.ParseServiceID(value)
+		if err != nil {
+			return unreadable(err)
+		}
+		return func(ctx context.Context) {
+			if b.home.channel == "" {
+				b.tell(ctx, home, "Renewals are approved in a channel, and none is set for the Home tab: type `/renew "+strconv.FormatInt(id, 10)+"` in the team's channel.")
+				return
+			}
+			to := Target{Channel: b.home.channel, User: user, Home: true}
+			b.propose(ctx, to, Command{Kind: KindRenew, Service: strconv.FormatInt(id, 10)})
+		}
+	}
+	id, index, err := blocks.ParseValue(value)
+	if err != nil {
+		return unreadable(err)
+	}
+	return func(ctx context.Context) {
+		if b.home.log != nil {
+			// A click on the Home tab is as good as opening it.
+			_ = b.home.log.HomeOpened(ctx, user, homeRecent)
+		}
+		r, err := b.renewer.Get(ctx, id)
+		if err != nil {
+			log.Info("home action on an unknown request", "request", id, "error", err)
+			b.tell(ctx, home, "That request no longer exists.")
+			return
+		}
+		to := Target{Channel: r.Channel, User: user, Home: true}
+		switch actionID {
+		case blocks.ActionHomeApprove:
+			b.act(ctx, to, "", id, func(a renew.Action) error {
+				a.Attempt = max(index, 0)
+				res, err := b.renewer.Approve(ctx, a)
+				switch {
+				case err == nil && res.Already && res.Missing > 0:
+					b.tell(ctx, to, fmt.Sprintf("You already approved this renewal; it counts once. %d more needed, from someone else.", res.Missing))
+				case err == nil && res.Missing > 0:
+					b.tell(ctx, to, fmt.Sprintf("Your approval is recorded: %d more needed before the order is paid.", res.Missing))
+				case err == nil && res.Request != nil && res.Request.State == renew.StatePaid:
+					b.tell(ctx, to, fmt.Sprintf("You approved, and %s is paid: %s with tax. Its message in <#%s> follows the delivery.",
+						blocks.Escape(blocks.Label(r.Service)), blocks.Escape(blocks.SumText(res.Request.Amount())), r.Channel))
+				case err == nil:
+					b.tell(ctx, to, fmt.Sprintf("You approved the renewal of %s; its message in <#%s> shows how the payment goes.", blocks.Escape(blocks.Label(r.Service)), r.Channel))
+				}
+				return err
+			})
+		case blocks.ActionHomeCancel:
+			b.act(ctx, to, "", id, func(a renew.Action) error {
+				_, err := b.renewer.Cancel(ctx, a)
+				if err == nil {
+					b.tell(ctx, to, fmt.Sprintf("Cancelled the renewal of %s. Nothing was paid.", blocks.Escape(blocks.Label(r.Service))))
+				}
+				return err
+			})
+		}
+	}
+}
+
+// tellHomeRefusal answers a Home tab action that came from elsewhere
+// (a message): through its response_url, never acting on anything.
+func (b *Bot) tellHomeRefusal(ctx context.Context, cb slack.InteractionCallback) {
+	if cb.ResponseURL != "" {
+		b.tell(ctx, Target{User: cb.User.ID, ResponseURL: cb.ResponseURL}, "That button works on the Home tab only. Nothing was done.")
+	}
+}
+
+// homeQueue is the bounded queue of people whose Home tab waits to be
+// published: a person is in it at most once, however many changes
+// concern them; an opening or an answer goes first in line.
+type homeQueue struct {
+	mu      sync.Mutex
+	max     int
+	order   []string
+	pending map[string]bool
+	wake    chan struct{}
+}
+
+func newHomeQueue(max int) *homeQueue {
+	return &homeQueue{max: max, pending: map[string]bool{}, wake: make(chan struct{}, 1)}
+}
+
+// push queues user, first when urgent, and reports false when the queue
+// is full. A user already queued stays queued once (moved first when
+// urgent).
+func (q *homeQueue) push(user string, urgent bool) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.pending[user] {
+		if urgent {
+			for i, u := range q.order {
+				if u == user {
+					copy(q.order[1:i+1], q.order[:i])
+					q.order[0] = user
+					break
+				}
+			}
+		}
+		return true
+	}
+	if len(q.order) >= q.max {
+		return false
+	}
+	q.pending[user] = true
+	if urgent {
+		q.order = append([]string{user}, q.order...)
+	} else {
+		q.order = append(q.order, user)
+	}
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// pop takes the first user, waiting for one until ctx ends.
+func (q *homeQueue) pop(ctx context.Context) (string, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.order) > 0 {
+			u := q.order[0]
+			q.order = q.order[1:]
+			delete(q.pending, u)
+			more := len(q.order) > 0
+			q.mu.Unlock()
+			if more {
+				select {
+				case q.wake <- struct{}{}:
+				default:
+				}
+			}
+			return u, true
+		}
+		q.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return "", false
+		case <-q.wake:
+		}
+	}
+}

@@ -1,0 +1,52 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/renewbot/renewbot/bot/blocks"
+	"github.com/renewbot/renewbot/renew"
+)
+
+// spend answers /renew spend [YYYY-MM]: the month's payments with tax, by
+// product, requester and approver. The month is counted in the budget's
+// zone (RENEWBOT_TIMEZONE).
+func (b *Bot) spend(ctx context.Context, cmd Command, to Target) {
+	m := b.renewer.ThisMonth()
+	if cmd.Month != "" {
+		var err error
+		if m, err = renew.ParseMonth(cmd.Month, b.renewer.Budget.Zone); err != nil {
+			b.tell(ctx, to, usageText(err)) // the parser checked it already
+			return
+		}
+	}
+	s, err := b.renewer.Spending(ctx, m)
+	if err != nil {
+		b.log.Error("spending", "month", m.String(), "error", err)
+		b.tell(ctx, to, errText(err, b.renewer.Policy))
+		return
+	}
+	b.reply(ctx, to, Message{Text: blocks.SpendText(s), Blocks: blocks.Spend(s, b.view())})
+}
+
+// requestView is the view of a request's message: with the month's
+// budget left while the request is chosen or approved, when there is a
+// budget.
+func (b *Bot) requestView(ctx context.Context, r *renew.Request) blocks.View {
+	v := b.view()
+	switch r.State {
+	case renew.StateProposed, renew.StateAwaitingApproval, renew.StatePaymentFailed:
+	default:
+		return v
+	}
+	if !b.renewer.Budget.Set() || r.DryRun {
+		return v
+	}
+	s, err := b.renewer.Spending(ctx, b.renewer.ThisMonth())
+	if err != nil {
+		b.log.Warn("budget left not shown", "request", r.ID, "error", err)
+		return v
+	}
+	left, _ := s.Left()
+	v.Budget = &blocks.MonthBudget{Month: s.Month.Name(), Limit: s.Money(s.Budget.Limit), Left: s.Money(left)}
+	return v
+}
