@@ -42,6 +42,23 @@ func TestHomeQueueBoundedAndCoalesced(t *testing.T) {
 	if len(q.pending) != 0 || len(q.order) != 0 {
 		t.Fatalf("left in the queue: %v %v", q.order, q.pending)
 	}
+	// While U0's tab is published, a change for U0 waits for it to be
+	// done: two views of one person are never published side by side.
+	q.push("U0", false)
+	q.push("U0", true)
+	if len(q.order) != 0 {
+		t.Fatalf("a person being published was queued beside: %v", q.order)
+	}
+	q.done("U0")
+	q.done("U1")
+	q.done("U2")
+	if fmt.Sprint(q.order) != "[U0]" || len(q.busy) != 0 || len(q.again) != 0 {
+		t.Fatalf("after done: order %v, busy %v, again %v", q.order, q.busy, q.again)
+	}
+	if u, _ := q.pop(ctx); u != "U0" {
+		t.Fatalf("pop %q", u)
+	}
+	q.done("U0")
 	// Room again once served.
 	if !q.push("U9", false) {
 		t.Fatal("push refused on an empty queue")
