@@ -40,6 +40,7 @@ type Bot struct {
 	ws       Workspace
 	events   EventLog
 	home     *home
+	members  ChannelMembers
 
 	locks sync.Map // request id -> *sync.Mutex: one message update at a time
 }
@@ -72,13 +73,17 @@ type Config struct {
 	Events EventLog
 	// Home configures the Home tab (see ServeHome).
 	Home HomeConfig
+	// Members tells who is in a channel: the Home tab shows and acts on
+	// the requests of the person's channels only. nil (the console, one
+	// channel everyone is in) shows them all.
+	Members ChannelMembers
 }
 
 // New returns a Bot and hooks it to the renewer's changes, so every state
 // change updates the request's message.
 func New(c Config) *Bot {
 	b := &Bot{renewer: c.Renewer, out: c.Out, pool: c.Pool, log: c.Log, now: c.Now, sandbox: c.Sandbox, optional: c.Optional, audit: c.AuditChannel, account: c.Account, obs: c.Observer, ws: c.Workspace,
-		events: c.Events, home: newHome(c.Home)}
+		events: c.Events, home: newHome(c.Home), members: c.Members}
 	if b.obs == nil {
 		b.obs = nopObserver{}
 	}

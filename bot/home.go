@@ -222,6 +222,7 @@ func (b *Bot) homeView(ctx context.Context, user string) (blocks.HomeView, error
 	if err != nil {
 		return blocks.HomeView{}, err
 	}
+	h.Waiting = b.inTheirChannels(ctx, user, h.Waiting)
 	hv := blocks.HomeView{Home: h, Channel: b.home.channel, Notice: b.home.noticeFor(user, b.now())}
 	switch {
 	case b.account == nil:
@@ -260,6 +261,49 @@ func (b *Bot) homeView(ctx context.Context, user string) (blocks.HomeView, error
 // errHomeBusy: the account could not be read for the Home tab, the queue
 // being full.
 var errHomeBusy = errors.New("busy: the account could not be read now")
+
+// inTheirChannels keeps the requests of the channels user is in: the
+// requests whose messages they see. A channel whose members Slack cannot
+// tell keeps none.
+func (b *Bot) inTheirChannels(ctx context.Context, user string, reqs []*renew.Request) []*renew.Request {
+	if b.members == nil {
+		return reqs
+	}
+	var out []*renew.Request
+	seen := map[string]bool{}
+	for _, r := range reqs {
+		in, ok := seen[r.Channel]
+		if !ok {
+			var err error
+			if in, err = b.members.Member(ctx, r.Channel, user); err != nil {
+				b.log.Warn("home tab: channel members", "channel", r.Channel, "error", err)
+			}
+			seen[r.Channel] = in
+		}
+		if in {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// inChannel reports whether user is in channel, and tells them on their
+// Home tab when they are not (or Slack cannot say): a Home click acts only
+// where a click on the request's message could come from.
+func (b *Bot) inChannel(ctx context.Context, channel, user string) bool {
+	if b.members == nil {
+		return true
+	}
+	in, err := b.members.Member(ctx, channel, user)
+	switch {
+	case err != nil:
+		b.log.Warn("home action: channel members", "channel", channel, "error", err)
+		b.homeNotice(user, "I can't check right now that you are in <#"+channel+"> (Slack did not say), so I refuse rather than guess. Nothing was done; try again in a minute.")
+	case !in:
+		b.homeNotice(user, "You are not in <#"+channel+">, where this renewal is handled, so you can't act on it from here. Nothing was done; join the channel first.")
+	}
+	return err == nil && in
+}
 
 // readAccountFor reads the account in the background, once however many
 // Home tabs wait for it: the channel closes once it is read. It fails
@@ -386,6 +430,9 @@ func (b *Bot) homeActionJob(cb slack.InteractionCallback, actionID, value string
 				b.tell(ctx, home, "Renewals are approved in a channel, and none is set for the Home tab: type `/renew "+strconv.FormatInt(id, 10)+"` in the team's channel.")
 				return
 			}
+			if !b.inChannel(ctx, b.home.channel, user) {
+				return
+			}
 			to := Target{Channel: b.home.channel, User: user, Home: true}
 			b.propose(ctx, to, Command{Kind: KindRenew, Service: strconv.FormatInt(id, 10)})
 		}
@@ -403,6 +450,9 @@ func (b *Bot) homeActionJob(cb slack.InteractionCallback, actionID, value string
 		if err != nil {
 			log.Info("home action on an unknown request", "request", id, "error", err)
 			b.tell(ctx, home, "That request no longer exists.")
+			return
+		}
+		if !b.inChannel(ctx, r.Channel, user) {
 			return
 		}
 		to := Target{Channel: r.Channel, User: user, Home: true}

@@ -97,6 +97,7 @@ func newFakes(t *testing.T) *harness {
 	// The team invited the bot to its channel (/invite @renewbot): Slack
 	// refuses its messages anywhere else (not_in_channel).
 	h.slack.Join(channel)
+	h.slack.SetMembers(channel, alice, bob, carol, dave, eve)
 	t.Cleanup(func() {
 		// Whatever the test did, the bot never sent Slack blocks it refuses.
 		for _, r := range h.slack.Refusals() {

@@ -387,3 +387,44 @@ func TestHomeOverSocketMode(t *testing.T) {
 		t.Fatalf("%d Home views for two events, one delivered three times", n)
 	}
 }
+
+// The Home tab shows and acts on the requests of the person's channels
+// only: what the requests' messages show them, and where a click could
+// come from. Someone outside the channel sees nothing waiting and their
+// forged click pays nothing; when Slack cannot say who is in, the click
+// is refused rather than guessed.
+func TestHomeOnlyInYourChannels(t *testing.T) {
+	const frank = "U0FRANK01" // in the workspace, not in the channel
+	h := newHarness(t, map[string]string{"RENEWBOT_HOME_CHANNEL": channel})
+	h.warm()
+	m := h.orderFor(alice, "web-front", "1 year")
+	value := h.find(m, "approve", "").Value
+	franks := h.openHome(frank, 1)
+	if _, ok := homeAction(franks, "home_approve"); ok || !strings.Contains(blockText(franks), "Waiting for your approval* (0)") {
+		t.Fatalf("frank, outside the channel, has:\n%s", blockText(franks))
+	}
+	h.homeClick(frank, "home_approve", value)
+	h.home(frank, 2, "You are not in <#"+channel+">")
+	h.homeClick(frank, "home_renew", "10001")
+	h.home(frank, 3, "You are not in <#"+channel+">")
+	settle()
+	if n := h.payCalls(); n != 0 {
+		t.Fatalf("%d pay calls from outside the channel", n)
+	}
+	if n := len(h.slack.Messages(channel)); n != 1 {
+		t.Fatalf("%d messages: frank's Renew… posted one", n)
+	}
+
+	// Slack cannot tell who is in the channel: bob, who is, is refused.
+	f := newHarness(t, nil)
+	f.slack.Fail("conversations.members", slackfake.Fault{Error: "internal_error"})
+	m = f.orderFor(alice, "web-front", "1 year")
+	f.homeClick(bob, "home_approve", f.find(m, "approve", "").Value)
+	f.eventually("bob told it cannot be checked", func() bool {
+		return strings.Contains(blockText(f.slack.Home(bob)), "I can't check right now that you are in")
+	})
+	settle()
+	if n := f.payCalls(); n != 0 {
+		t.Fatalf("%d pay calls while Slack could not say who is in the channel", n)
+	}
+}

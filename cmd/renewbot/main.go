@@ -196,8 +196,10 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 		MaxAmount:    int64(c.MaxAmount),
 		TTL:          c.RequestTTL,
 	}
+	var members bot.ChannelMembers
 	if c.SlackBotToken != "" { // the console has no Slack to ask
 		policy.Directory = &bot.Groups{API: api, TTL: c.GroupsTTL}
+		members = &bot.Channels{API: api, TTL: c.GroupsTTL}
 	}
 	rn := &renew.Renewer{
 		OVH:         ovh,
@@ -229,6 +231,7 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 		Workspace:    *ws,
 		Events:       store,
 		Home:         bot.HomeConfig{Log: store, Channel: c.homeChannel()},
+		Members:      members,
 	})
 	reminders := &renew.Reminders{Account: account, Log: store, Thresholds: c.ReminderDays, Now: now}
 	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log, reminders: reminders, metrics: m, holder: holder(), api: api}, nil

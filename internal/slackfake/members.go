@@ -2,6 +2,7 @@ package slackfake
 
 import (
 	"net/url"
+	"strconv"
 )
 
 // Join adds the bot to channels, as /invite @renewbot does. A channel the
@@ -60,4 +61,36 @@ func (s *Server) conversationsInfo(form url.Values, _ string) (any, error) {
 		"id": ch, "name": "ops-" + ch, "is_channel": !private, "is_group": false, "is_im": false,
 		"is_private": private, "is_archived": false, "is_member": member,
 	}}, nil
+}
+
+// SetMembers sets who is in a channel, as conversations.members tells
+// (the bot aside).
+func (s *Server) SetMembers(channel string, users ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.people[channel] = append([]string(nil), users...)
+}
+
+// conversationsMembers serves conversations.members (scopes
+// channels:read, groups:read), two users a page so that the bot's
+// paging is exercised: a private channel the bot is not in is not found.
+func (s *Server) conversationsMembers(form url.Values, _ string) (any, error) {
+	ch := form.Get("channel")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ch == "" || s.private[ch] && !s.members[ch] {
+		return nil, apiError{code: "channel_not_found"}
+	}
+	users := s.people[ch]
+	if s.members[ch] {
+		users = append([]string{BotUser}, users...)
+	}
+	from, _ := strconv.Atoi(form.Get("cursor"))
+	from = min(max(from, 0), len(users))
+	to := min(from+2, len(users))
+	next := ""
+	if to < len(users) {
+		next = strconv.Itoa(to)
+	}
+	return map[string]any{"ok": true, "members": users[from:to], "response_metadata": map[string]any{"next_cursor": next}}, nil
 }

@@ -80,8 +80,9 @@ type Server struct {
 	*slacktest.Server
 
 	mu           sync.Mutex
-	clock        func() time.Time // see SetClock
-	members      map[string]bool  // channels the bot is in
+	clock        func() time.Time    // see SetClock
+	members      map[string]bool     // channels the bot is in
+	people       map[string][]string // channel -> the users in it (SetMembers)
 	private      map[string]bool
 	triggers     map[string]*handle
 	responseURLs map[string]*handle
@@ -105,6 +106,7 @@ type Server struct {
 func New() *Server {
 	s := &Server{
 		members:      map[string]bool{},
+		people:       map[string][]string{},
 		private:      map[string]bool{},
 		triggers:     map[string]*handle{},
 		responseURLs: map[string]*handle{},
@@ -125,6 +127,7 @@ func New() *Server {
 		c.Handle("/views.open", s.api("views.open", s.viewsOpen))
 		c.Handle("/views.publish", s.api("views.publish", s.viewsPublish))
 		c.Handle("/conversations.info", s.api("conversations.info", s.conversationsInfo))
+		c.Handle("/conversations.members", s.api("conversations.members", s.conversationsMembers))
 		c.Handle("/response/", s.response)
 		c.Handle("/auth.test", s.api("auth.test", s.authTest))
 		c.Handle("/bots.info", s.api("bots.info", s.botsInfo))
