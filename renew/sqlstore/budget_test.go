@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -318,5 +319,71 @@ func testHomeOpens(t *testing.T, s *Store) {
 	var n int
 	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM home_opens").Scan(&n); err != nil || n != 2 {
 		t.Fatalf("%d rows kept (%v), want 2: older ones are forgotten", n, err)
+	}
+}
+
+// BenchmarkClaimUnderBudget claims payments under a budget in a month
+// that already holds a thousand: the sum reads the claimed_at index.
+func BenchmarkClaimUnderBudget(b *testing.B) {
+	s := open(b, sqliteURL(b))
+	budget := renew.Budget{Limit: 1 << 60}
+	for i := range 1000 {
+		claim(s, priced(b, s, int64(i+1), euros(10_00)), "U-A", budget)
+	}
+	reqs := make([]*renew.Request, b.N)
+	for i := range reqs {
+		reqs[i] = priced(b, s, int64(100000+i), euros(10_00))
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, moved, err := claim(s, reqs[i], "U-A", budget); err != nil || !moved {
+			b.Fatal(moved, err)
+		}
+	}
+}
+
+// BenchmarkClaimNoBudget is the same claim without a budget: the
+// difference is what the budget costs.
+func BenchmarkClaimNoBudget(b *testing.B) {
+	s := open(b, sqliteURL(b))
+	for i := range 1000 {
+		claim(s, priced(b, s, int64(i+1), euros(10_00)), "U-A", renew.Budget{})
+	}
+	reqs := make([]*renew.Request, b.N)
+	for i := range reqs {
+		reqs[i] = priced(b, s, int64(100000+i), euros(10_00))
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, moved, err := claim(s, reqs[i], "U-A", renew.Budget{}); err != nil || !moved {
+			b.Fatal(moved, err)
+		}
+	}
+}
+
+// The month's sum reads a covering index, not every payment ever made:
+// a claim costs the same in the tenth year as in the first.
+func TestSQLiteBudgetSumUsesItsIndex(t *testing.T) {
+	s := open(t, sqliteURL(t))
+	args := []any{1, 2}
+	for _, st := range renew.CountedStates {
+		args = append(args, string(st))
+	}
+	rows, err := s.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+spentQuery, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if len(plan) != 1 || !strings.Contains(plan[0], "USING COVERING INDEX requests_claimed (state=? AND claimed_at>? AND claimed_at<?)") {
+		t.Fatalf("plan of the month's sum: %q", plan)
 	}
 }

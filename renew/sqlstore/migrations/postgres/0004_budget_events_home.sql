@@ -9,7 +9,7 @@ UPDATE requests SET amount_ucents = (order_json::jsonb -> 'price_with_tax' ->> '
 -- payment, or last change): the closest to their claim that was kept.
 UPDATE requests SET claimed_at = COALESCE(pay_sent_at, paid_at, updated_at)
     WHERE state IN ('paying', 'unknown', 'paid', 'delivered', 'paid_unconfirmed');
-CREATE INDEX requests_claimed ON requests (claimed_at);
+CREATE INDEX requests_claimed ON requests (state, claimed_at, amount_ucents);
 
 -- Events API deliveries already handled, by event_id, so an event Slack
 -- retries runs once, whichever replica gets it, before or after a restart.
