@@ -244,6 +244,7 @@ func (b *Bot) propose(ctx context.Context, to Target, cmd Command) {
 		log.Error("record message ts", "error", err)
 	}
 	log.Info("request proposed", "options", len(r.Options))
+	b.homeChanged(r, renew.Event{Action: "proposed", Actor: to.User})
 	if to.Home {
 		b.tell(ctx, to, fmt.Sprintf("I posted the renewal of %s in <#%s>: choose an option there, and a teammate approves it.", blocks.Escape(blocks.Label(r.Service)), to.Channel))
 	}
@@ -375,6 +376,9 @@ func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
 	b.refresh(ctx, r.ID)
 	if ev.Action != "" {
 		b.homeChanged(r, ev)
+	}
+	if b.budgetMoved(r, ev) {
+		b.redrawBudgetLines(r.ID)
 	}
 	if ev.Action == "paid" {
 		if r.Order != nil {

@@ -393,8 +393,9 @@ func (b *Bot) concerns(ctx context.Context, r *renew.Request, ev renew.Event, us
 	if user == r.RequestedBy || user == r.InitiatedBy || user == ev.Actor || r.ApprovedBy(user) {
 		return true
 	}
-	// Whoever may approve it had it in their list, or has it now.
-	return b.renewer.Policy.CheckApprover(ctx, r, user) == nil
+	// Once it has an order, whoever may approve it had it in their list,
+	// or has it now.
+	return r.Order != nil && b.renewer.Policy.CheckApprover(ctx, r, user) == nil
 }
 
 // isHomeAction reports whether a click comes from a Home tab button.

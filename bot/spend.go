@@ -50,3 +50,39 @@ func (b *Bot) requestView(ctx context.Context, r *renew.Request) blocks.View {
 	v.Budget = &blocks.MonthBudget{Month: s.Month.Name(), Limit: s.Money(s.Budget.Limit), Left: s.Money(left)}
 	return v
 }
+
+// budgetMoved reports whether ev changed what the month spent: a payment
+// claimed, or one that stopped counting (failed, not paid after all).
+func (b *Bot) budgetMoved(r *renew.Request, ev renew.Event) bool {
+	if !b.renewer.Budget.Set() || r.ClaimedAt.IsZero() || ev.Action == "" {
+		return false
+	}
+	return ev.Action == "approved" && r.State.Counts() || !r.State.Counts()
+}
+
+// maxBudgetRedraws bounds the messages redrawn when the budget left
+// changes.
+const maxBudgetRedraws = 50
+
+// redrawBudgetLines redraws, in the background, the messages of the
+// other requests that show the budget left (being chosen or waiting for
+// approval): after a payment is claimed or fails, what they say is left
+// is no longer true.
+func (b *Bot) redrawBudgetLines(except string) {
+	ok := b.pool.Submit(func(ctx context.Context) {
+		reqs, err := b.renewer.Store.List(ctx, renew.Filter{
+			States: []renew.State{renew.StateProposed, renew.StateAwaitingApproval, renew.StatePaymentFailed}, Limit: maxBudgetRedraws})
+		if err != nil {
+			b.log.Warn("budget left: list the open requests", "error", err)
+			return
+		}
+		for _, r := range reqs {
+			if r.ID != except && !r.DryRun {
+				b.refresh(ctx, r.ID)
+			}
+		}
+	})
+	if !ok {
+		b.log.Warn("queue full: the budget left is not redrawn on open requests")
+	}
+}

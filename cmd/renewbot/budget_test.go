@@ -230,3 +230,17 @@ func TestExportCSVQuoting(t *testing.T) {
 		t.Fatalf("read back: %v %q", err, rows)
 	}
 }
+
+// When a payment is claimed, the other requests' messages stop showing
+// the budget left before it: they are redrawn with what is left now.
+func TestBudgetLeftRedrawnOnOtherRequests(t *testing.T) {
+	h := newHarness(t, map[string]string{"RENEWBOT_MONTHLY_BUDGET": "200"})
+	web := h.orderFor(alice, "web-front", "1 year") // 95.04 €
+	api := h.orderFor(alice, "api-back", "1 month") // 14.40 €
+	if !strings.Contains(blockText(api.Raw), "*200.00 €* of 200.00 €") {
+		t.Fatalf("api-back's message before any payment:\n%s", blockText(api.Raw))
+	}
+	h.click(bob, web.TS, "approve", h.find(web, "approve", "").Value)
+	h.message(1, "Paid")
+	h.message(2, "*104.96 €* of 200.00 €")
+}
