@@ -473,8 +473,12 @@ func (rn *Renewer) settleAt(r *Request) time.Time {
 // deadline bounds work done on a claimed request (ordering, paying): it
 // ends well before the reconciler may decide the claimer died, so no
 // OVHcloud call is ever still under way when the reconciler acts.
+//
+// claimed is on the renewer's clock (the database's): the time left is
+// measured on that clock and counted down on this process's, so a clock
+// that disagrees with the database's moves the deadline by nothing.
 func (rn *Renewer) deadline(ctx context.Context, claimed time.Time) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(ctx, claimed.Add(rn.stuckAfter()*3/4))
+	return context.WithTimeout(ctx, claimed.Add(rn.stuckAfter()*3/4).Sub(rn.now()))
 }
 
 // pay checks the order and pays it. r is in StatePaying, and only this
@@ -710,16 +714,18 @@ func (rn *Renewer) Reconcile(ctx context.Context, id string) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.State == StatePaying && r.PaySentAt.IsZero() {
-		// Claimed, but the pay call was never sent (its time is recorded
-		// just before it): certainly not paid.
-		return rn.move(ctx, id, []State{StatePaying}, StatePaymentFailed,
-			Event{At: rn.now(), Action: "payment_failed", Detail: "interrupted before the pay call: nothing was paid"},
-			func(r *Request) { r.Error = "interrupted before paying; nothing was paid. Approve again to retry" })
+	if (r.State == StatePaying || r.State == StateUnknown) && rn.now().Before(rn.settleAt(r)) {
+		// What the caller read is stale: a new payment may be under way,
+		// or OVHcloud may not show the last one yet. Not due.
+		return r, nil
 	}
+	// Every move below is on condition that the request is still as read
+	// here: a sweep acting on an old read must not settle a newer payment.
 	if r.State == StatePaying {
-		// Left paying by a process that died mid-payment: treat as unknown.
-		r, err = rn.move(ctx, id, []State{StatePaying}, StateUnknown,
+		// Left paying by a process that died mid-payment (or before its
+		// pay call, or by a version that did not record it): unknown,
+		// settled by the order status like any other.
+		r, err = rn.moveIfUnchanged(ctx, r, StateUnknown,
 			Event{At: rn.now(), Action: "payment_unknown", Detail: "interrupted during payment"}, nil)
 		if err != nil {
 			return r, err
@@ -737,25 +743,45 @@ func (rn *Renewer) Reconcile(ctx context.Context, id string) (*Request, error) {
 	}
 	switch {
 	case status.Paid():
-		return rn.markPaid(ctx, r, lastApprover(r), status, "confirmed by the order status")
+		now := rn.now()
+		user := lastApprover(r)
+		return rn.moveIfUnchanged(ctx, r, StatePaid,
+			Event{At: now, Actor: user, Action: "paid", Detail: fmt.Sprintf("order %d, %s, confirmed by the order status", r.Order.ID, r.Order.PriceWithTax)},
+			func(r *Request) { r.PaidBy, r.PaidAt, r.Error, r.OrderStatus = user, now, "", status })
 	case status == OrderNotPaid:
 		if !r.Order.Expiration.IsZero() && rn.now().After(r.Order.Expiration) {
-			return rn.move(ctx, id, []State{StateUnknown}, StateExpired,
+			return rn.moveIfUnchanged(ctx, r, StateExpired,
 				Event{At: rn.now(), Action: "expired", Detail: "order expired unpaid"},
 				func(r *Request) { r.Error = "the order expired before it was paid" })
 		}
-		return rn.move(ctx, id, []State{StateUnknown}, StatePaymentFailed,
+		return rn.moveIfUnchanged(ctx, r, StatePaymentFailed,
 			Event{At: rn.now(), Action: "payment_failed", Detail: "order status is notPaid: the payment did not go through"},
 			func(r *Request) { r.Error = "the payment did not go through; approve again to retry" })
 	case status == OrderCancelled:
-		return rn.move(ctx, id, []State{StateUnknown}, StateFailed,
+		return rn.moveIfUnchanged(ctx, r, StateFailed,
 			Event{At: rn.now(), Action: "not_payable", Detail: "order status " + string(status)},
 			func(r *Request) { r.OrderStatus = status; r.Error = "OVHcloud cancelled the order" })
 	default:
 		// documentsRequested, cancelling, unknown: the money may have been
-		// taken. Stay unknown; the next sweep looks again.
-		return rn.update(ctx, id, Event{}, func(r *Request) { r.OrderStatus = status })
+		// taken. Stay unknown (holding the service); the next sweep looks
+		// again.
+		r2, err := rn.Store.UpdateIfUnchanged(ctx, r.ID, r.Version, Event{}, func(r *Request) { r.OrderStatus = status })
+		if err == nil {
+			rn.notify(ctx, r2, Event{RequestID: r.ID, From: r2.State, To: r2.State})
+		}
+		return r2, err
 	}
+}
+
+// moveIfUnchanged moves r to the state to on condition that it is still
+// at the version read, and tells Notify.
+func (rn *Renewer) moveIfUnchanged(ctx context.Context, r *Request, to State, ev Event, change func(*Request)) (*Request, error) {
+	r2, err := rn.Store.TransitionIfUnchanged(ctx, r.ID, r.Version, to, ev, change)
+	if err == nil {
+		ev.RequestID, ev.From, ev.To = r.ID, r.State, to
+		rn.notify(ctx, r2, ev)
+	}
+	return r2, err
 }
 
 func lastApprover(r *Request) string {

@@ -180,6 +180,21 @@ func (s *Store) UpdateIfUnchanged(ctx context.Context, id string, version int64,
 	}, ev.Action != "")
 }
 
+// TransitionIfUnchanged moves request id to the state to on condition
+// that it is still at version; otherwise it returns the request as it is
+// and a *renew.StateError, and writes nothing.
+func (s *Store) TransitionIfUnchanged(ctx context.Context, id string, version int64, to renew.State, ev renew.Event, change func(*renew.Request)) (*renew.Request, error) {
+	if version < 0 {
+		return nil, fmt.Errorf("sqlstore: transition %s: negative version %d", id, version)
+	}
+	return s.rewrite(ctx, id, version, ev, change, func(cur renew.State) (renew.State, error) {
+		if !renew.CanMove(cur, to) {
+			return "", fmt.Errorf("sqlstore: request %s: move %s -> %s is not allowed", id, cur, to)
+		}
+		return to, nil
+	}, true)
+}
+
 // anyVersion: rewrite writes whatever version it reads.
 const anyVersion = -1
 
