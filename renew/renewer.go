@@ -290,7 +290,12 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 		return r, fmt.Errorf("request %s proposed with dry run %v, bot now %v: %w", r.ID, r.DryRun, rn.DryRun, ErrStrategyGone)
 	}
 	want := r.Options[a.Choice]
+	// The expiry of every other service the strategy renews is read
+	// alongside the strategies: paying checks none was renewed elsewhere
+	// meanwhile (the request's own was read when it was proposed).
+	others := rn.readServices(ctx, slices.DeleteFunc(slices.Clone(want.Services), func(id int64) bool { return id == r.Service.ID }))
 	fresh, err := rn.OVH.Strategies(ctx, r.Service.ID)
+	expiries, oerr := others()
 	if err != nil {
 		return r, fmt.Errorf("strategies of %s: %w", r.Service.Name, err)
 	}
@@ -298,7 +303,10 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 	if i < 0 {
 		return r, ErrStrategyGone
 	}
-	chosen := fresh[i]
+	if oerr != nil {
+		return r, oerr
+	}
+	chosen := withExpiries(fresh[i], expiries)
 	max := rn.Policy.MaxAmount
 	if max > 0 && chosen.Price.Ucents > max {
 		return r, fmt.Errorf("%s without tax: %w", chosen.Price, ErrOverLimit)
@@ -459,6 +467,70 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 	return res, err
 }
 
+// readServices reads services in parallel and returns a function that
+// waits for them: their expiries by id, or the first error.
+func (rn *Renewer) readServices(ctx context.Context, ids []int64) func() (map[int64]Service, error) {
+	type read struct {
+		svc Service
+		err error
+	}
+	ch := make(chan read, len(ids))
+	for _, id := range ids {
+		go func() {
+			svc, err := rn.OVH.Service(ctx, id)
+			if err != nil {
+				err = fmt.Errorf("service %d: %w", id, err)
+			}
+			ch <- read{svc, err}
+		}()
+	}
+	return func() (map[int64]Service, error) {
+		out := make(map[int64]Service, len(ids))
+		var first error
+		for range ids {
+			rd := <-ch
+			if rd.err != nil && first == nil {
+				first = rd.err
+			}
+			out[rd.svc.ID] = rd.svc
+		}
+		return out, first
+	}
+}
+
+// withExpiries records in s's details the expiry of each service read.
+func withExpiries(s Strategy, read map[int64]Service) Strategy {
+	s.Details = slices.Clone(s.Details)
+	for id, svc := range read {
+		i := slices.IndexFunc(s.Details, func(d ServiceDetail) bool { return d.ID == id })
+		if i < 0 {
+			s.Details = append(s.Details, ServiceDetail{ID: id, Name: svc.Name})
+			i = len(s.Details) - 1
+		}
+		s.Details[i].Expiration = svc.Expiration
+	}
+	return s
+}
+
+// renewedElsewhere reports a service of r whose expiry moved since it was
+// read (the request's own at the proposal, the others at the choice).
+func renewedElsewhere(r *Request, now map[int64]Service) *RenewedElsewhereError {
+	if svc, ok := now[r.Service.ID]; ok && !svc.Expiration.Equal(r.Service.Expiration) {
+		return &RenewedElsewhereError{Service: r.Service, Was: r.Service.Expiration, Now: svc.Expiration}
+	}
+	if r.Chosen == nil {
+		return nil
+	}
+	for _, d := range r.Chosen.Details {
+		svc, ok := now[d.ID]
+		if d.ID == r.Service.ID || d.Expiration.IsZero() || !ok || svc.Expiration.Equal(d.Expiration) {
+			continue
+		}
+		return &RenewedElsewhereError{Service: svc, Was: d.Expiration, Now: svc.Expiration}
+	}
+	return nil
+}
+
 // settleAt is when a payment of unknown outcome may be settled from the
 // order status: RENEWBOT_STUCK_AFTER after the pay call was sent (OVHcloud
 // may show a payment late), or after the claim when no call was sent.
@@ -507,19 +579,11 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	if ctx.Err() != nil {
 		return fail(StatePaymentFailed, "payment_failed", errors.New("took too long before paying (Slack was slow); nothing was paid"))
 	}
-	// The order status and the service, read together: paying still
+	// The order status and the services, read together: paying still
 	// takes two round trips to OVHcloud.
-	var (
-		svc    Service
-		svcErr error
-		done   = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		svc, svcErr = rn.OVH.Service(ctx, r.Service.ID)
-	}()
+	services := rn.readServices(ctx, r.Services())
 	status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
-	<-done
+	now, svcErr := services()
 	if err != nil {
 		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("order status: %w", err))
 	}
@@ -533,11 +597,11 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	if svcErr != nil {
 		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("check the service before paying: %w", svcErr))
 	}
-	if !svc.Expiration.Equal(r.Service.Expiration) {
+	if moved := renewedElsewhere(r, now); moved != nil {
 		// Renewed in the Control Panel, automatically, or by an earlier
 		// order delivered since the strategies were shown: this order
 		// would renew it a second time.
-		return fail(StateFailed, "renewed_elsewhere", &RenewedElsewhereError{Service: r.Service, Was: r.Service.Expiration, Now: svc.Expiration})
+		return fail(StateFailed, "renewed_elsewhere", moved)
 	}
 	if !r.Order.Expiration.IsZero() && rn.now().After(r.Order.Expiration) {
 		return fail(StateFailed, "order_expired", ErrOrderExpired)
