@@ -2,52 +2,16 @@ package renew_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/renewbot/renewbot/internal/fakeclock"
 	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/renew"
-	"github.com/renewbot/renewbot/renew/ovhcloud"
-	"github.com/renewbot/renewbot/renew/sqlstore"
 )
 
-// followEnv is a Renewer on the sample account and a SQLite store, both
-// on one manual clock.
-type followEnv struct {
-	rn   *renew.Renewer
-	fake *ovhfake.Server
-	clk  *fakeclock.Clock
-	st   *sqlstore.Store
-}
-
-var followT0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-
-func newFollowEnv(t *testing.T) *followEnv {
-	t.Helper()
-	clk := fakeclock.New(followT0)
-	fake := ovhfake.SampleAccount(followT0)
-	fake.Now = clk.Now
-	base := fake.Start()
-	t.Cleanup(fake.Close)
-	c, err := ovhcloud.New(ovhcloud.Config{Endpoint: base, AccessToken: "tok", Timeout: 5 * time.Second, Backoff: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "r.db"), sqlstore.WithClock(clk.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	rn := &renew.Renewer{OVH: c, Store: st, Policy: &renew.Policy{}, Now: st.Now,
-		FollowFor: 4 * time.Millisecond, FollowEvery: time.Millisecond, StuckAfter: time.Minute}
-	return &followEnv{rn: rn, fake: fake, clk: clk, st: st}
-}
-
 // paid stores a request paid now for a real order of the fake.
-func (e *followEnv) paid(t *testing.T) *renew.Request {
+func (e *ovhEnv) paid(t *testing.T) *renew.Request {
 	t.Helper()
 	o, err := e.rn.OVH.CreateOrder(context.Background(), ovhfake.WebFrontID, renew.OrderInput{Period: renew.Period{Months: 1}, Services: []int64{ovhfake.WebFrontID}})
 	if err != nil {
@@ -68,7 +32,7 @@ func (e *followEnv) paid(t *testing.T) *renew.Request {
 // A paid order OVHcloud does not deliver within the follow window: the
 // request ends, paid, delivery unconfirmed, with the last status.
 func TestFollowEndsUnconfirmed(t *testing.T) {
-	e := newFollowEnv(t)
+	e := newOVHEnv(t)
 	r := e.paid(t)
 	e.fake.SetOrderStatus(r.Order.ID, "checking")
 	got, err := e.rn.Follow(context.Background(), r.ID, nil)
@@ -88,7 +52,7 @@ func TestFollowEndsUnconfirmed(t *testing.T) {
 // its window is over, not before: delivered when OVHcloud says so, else
 // unconfirmed. Nothing unfinished is left to redraw forever.
 func TestSweepEndsPaidRequests(t *testing.T) {
-	e := newFollowEnv(t)
+	e := newOVHEnv(t)
 	delivered, stuck := e.paid(t), e.paid(t)
 	e.fake.SetOrderStatus(delivered.Order.ID, "delivered")
 	e.fake.SetOrderStatus(stuck.Order.ID, "delivering")
@@ -118,7 +82,7 @@ func TestSweepEndsPaidRequests(t *testing.T) {
 
 // awaiting stores a request waiting for approval of a real order of the
 // fake, for web-front as the sample account shows it.
-func (e *followEnv) awaiting(t *testing.T) *renew.Request {
+func (e *ovhEnv) awaiting(t *testing.T) *renew.Request {
 	t.Helper()
 	ctx := context.Background()
 	svc, err := e.rn.OVH.Service(ctx, ovhfake.WebFrontID)
@@ -143,7 +107,7 @@ func (e *followEnv) awaiting(t *testing.T) *renew.Request {
 // payment sent since is not settled before its own delay, whatever the
 // sweep's list said.
 func TestReconcileLeavesAPaymentNotDueAlone(t *testing.T) {
-	e := newFollowEnv(t)
+	e := newOVHEnv(t)
 	r := e.awaiting(t)
 	ctx := context.Background()
 	// A payment claimed and sent just now, which OVHcloud shows late.
@@ -171,7 +135,7 @@ func TestReconcileLeavesAPaymentNotDueAlone(t *testing.T) {
 // The deadline of a payment is counted on the renewer's clock: a process
 // whose own clock is an hour behind the database's still pays in time.
 func TestPayDeadlineIgnoresTheLocalClock(t *testing.T) {
-	e := newFollowEnv(t)
+	e := newOVHEnv(t)
 	behind := func() time.Time { return time.Now().Add(-time.Hour).Round(0) } // no monotonic reading
 	e.rn.Now = behind
 	e.clk.Set(behind()) // OVHcloud agrees with the database
