@@ -47,6 +47,11 @@ func (w Workspace) allows(o origin) (bool, string) {
 		return false, "another workspace"
 	case !inOrg && o.userTeam != "" && o.userTeam != w.TeamID:
 		return false, "a user of another workspace"
+	case inOrg && o.userTeam != "" && o.userTeam != o.team:
+		// The payload does not say whether that team is of this
+		// enterprise or a Slack Connect partner: refuse rather than
+		// guess. A member acts from their own workspace.
+		return false, "a user of another workspace of the channel"
 	case w.EnterpriseID != "" && o.enterprise != "" && o.enterprise != w.EnterpriseID:
 		return false, "another enterprise"
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	_ "time/tzdata" // Europe/Paris wherever the tests run
+
+	"github.com/renewbot/renewbot/internal/fakeclock"
 )
 
 // accountOVH is an OVHcloud account held in memory, for Account's tests:
@@ -115,24 +117,6 @@ func acctServices(n int) []Service {
 	return out
 }
 
-// acctClock is a settable acctClock.
-type acctClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *acctClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *acctClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestAccountListsEveryServiceAndReportsTheFailingOne(t *testing.T) {
 	down := &APIError{Status: 500, Message: "Internal server error", QueryID: "EU.q.1"}
 	ovh := &accountOVH{services: acctServices(5), fail: map[int64]error{1002: down}}
@@ -176,7 +160,7 @@ func TestAccountListingFailureFailsAndIsNotCached(t *testing.T) {
 
 func TestAccountCachesForTTLAndInvalidates(t *testing.T) {
 	ovh := &accountOVH{services: acctServices(3)}
-	clk := &acctClock{t: acctNow}
+	clk := fakeclock.New(acctNow)
 	a := &Account{OVH: ovh, TTL: time.Minute, Now: clk.Now}
 	ctx := context.Background()
 	list := func() {

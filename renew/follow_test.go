@@ -2,52 +2,16 @@ package renew_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/renewbot/renewbot/internal/fakeclock"
 	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/renew"
-	"github.com/renewbot/renewbot/renew/ovhcloud"
-	"github.com/renewbot/renewbot/renew/sqlstore"
 )
 
-// followEnv is a Renewer on the sample account and a SQLite store, both
-// on one manual clock.
-type followEnv struct {
-	rn   *renew.Renewer
-	fake *ovhfake.Server
-	clk  *fakeclock.Clock
-	st   *sqlstore.Store
-}
-
-var followT0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-
-func newFollowEnv(t *testing.T) *followEnv {
-	t.Helper()
-	clk := fakeclock.New(followT0)
-	fake := ovhfake.SampleAccount(followT0)
-	fake.Now = clk.Now
-	base := fake.Start()
-	t.Cleanup(fake.Close)
-	c, err := ovhcloud.New(ovhcloud.Config{Endpoint: base, AccessToken: "tok", Timeout: 5 * time.Second, Backoff: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "r.db"), sqlstore.WithClock(clk.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	rn := &renew.Renewer{OVH: c, Store: st, Policy: &renew.Policy{}, Now: st.Now,
-		FollowFor: 4 * time.Millisecond, FollowEvery: time.Millisecond, StuckAfter: time.Minute}
-	return &followEnv{rn: rn, fake: fake, clk: clk, st: st}
-}
-
 // paid stores a request paid now for a real order of the fake.
-func (e *followEnv) paid(t *testing.T) *renew.Request {
+func (e *ovhEnv) paid(t *testing.T) *renew.Request {
 	t.Helper()
 	o, err := e.rn.OVH.CreateOrder(context.Background(), ovhfake.WebFrontID, renew.OrderInput{Period: renew.Period{Months: 1}, Services: []int64{ovhfake.WebFrontID}})
 	if err != nil {
@@ -68,7 +32,7 @@ func (e *followEnv) paid(t *testing.T) *renew.Request {
 // A paid order OVHcloud does not deliver within the follow window: the
 // request ends, paid, delivery unconfirmed, with the last status.
 func TestFollowEndsUnconfirmed(t *testing.T) {
-	e := newFollowEnv(t)
+	e := newOVHEnv(t)
 	r := e.paid(t)
 	e.fake.SetOrderStatus(r.Order.ID, "checking")
 	got, err := e.rn.Follow(context.Background(), r.ID, nil)
@@ -88,7 +52,7 @@ func TestFollowEndsUnconfirmed(t *testing.T) {
 // its window is over, not before: delivered when OVHcloud says so, else
 // unconfirmed. Nothing unfinished is left to redraw forever.
 func TestSweepEndsPaidRequests(t *testing.T) {
-	e := newFollowEnv(t)
+	e := newOVHEnv(t)
 	delivered, stuck := e.paid(t), e.paid(t)
 	e.fake.SetOrderStatus(delivered.Order.ID, "delivered")
 	e.fake.SetOrderStatus(stuck.Order.ID, "delivering")
@@ -113,5 +77,72 @@ func TestSweepEndsPaidRequests(t *testing.T) {
 	left, err := e.rn.Unfinished(context.Background(), 500)
 	if err != nil || len(left) != 0 {
 		t.Fatalf("unfinished after the sweep: %d, %v", len(left), err)
+	}
+}
+
+// awaiting stores a request waiting for approval of a real order of the
+// fake, for web-front as the sample account shows it.
+func (e *ovhEnv) awaiting(t *testing.T) *renew.Request {
+	t.Helper()
+	ctx := context.Background()
+	svc, err := e.rn.OVH.Service(ctx, ovhfake.WebFrontID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := e.rn.OVH.CreateOrder(ctx, ovhfake.WebFrontID, renew.OrderInput{Period: renew.Period{Months: 1}, Services: []int64{ovhfake.WebFrontID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := e.rn.Now()
+	chosen := renew.Strategy{Period: renew.Period{Months: 1}, Services: []int64{ovhfake.WebFrontID}, Price: o.PriceWithoutTax}
+	r := &renew.Request{ID: renew.NewID(), State: renew.StateAwaitingApproval, Channel: "C1", Service: svc, RequestedBy: "U1",
+		Chosen: &chosen, Order: &o, OrderStatus: renew.OrderNotPaid, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := e.st.Create(ctx, r, renew.Event{Action: "ordered"}); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// A sweep that read a payment as stale acts on what the request is now: a
+// payment sent since is not settled before its own delay, whatever the
+// sweep's list said.
+func TestReconcileLeavesAPaymentNotDueAlone(t *testing.T) {
+	e := newOVHEnv(t)
+	r := e.awaiting(t)
+	ctx := context.Background()
+	// A payment claimed and sent just now, which OVHcloud shows late.
+	_, moved, err := e.st.Approve(ctx, r.ID, []renew.State{renew.StateAwaitingApproval}, renew.Approval{User: "U2", At: e.clk.Now()}, 1, renew.Budget{})
+	if err != nil || !moved {
+		t.Fatalf("claim: %v, %v", moved, err)
+	}
+	got, _ := e.st.Get(ctx, r.ID)
+	if _, err := e.st.UpdateIfUnchanged(ctx, r.ID, got.Version, renew.Event{}, func(x *renew.Request) { x.PaySentAt = e.clk.Now() }); err != nil {
+		t.Fatal(err)
+	}
+	got, err = e.rn.Reconcile(ctx, r.ID)
+	if err != nil || got.State != renew.StatePaying {
+		t.Fatalf("Reconcile of a payment sent just now: %s, %v; want it left paying", got.State, err)
+	}
+	if n := len(e.fake.CallsTo("GET", "/me/order/*/status")); n != 0 {
+		t.Fatalf("%d status reads: a payment not due was read", n)
+	}
+	e.clk.Advance(time.Minute) // RENEWBOT_STUCK_AFTER
+	if got, err = e.rn.Reconcile(ctx, r.ID); err != nil || got.State != renew.StatePaymentFailed {
+		t.Fatalf("after the delay: %s, %v; want the notPaid status to decide", got.State, err)
+	}
+}
+
+// The deadline of a payment is counted on the renewer's clock: a process
+// whose own clock is an hour behind the database's still pays in time.
+func TestPayDeadlineIgnoresTheLocalClock(t *testing.T) {
+	e := newOVHEnv(t)
+	behind := func() time.Time { return time.Now().Add(-time.Hour).Round(0) } // no monotonic reading
+	e.rn.Now = behind
+	e.clk.Set(behind()) // OVHcloud agrees with the database
+	e.rn.StuckAfter = 2 * time.Second
+	r := e.awaiting(t)
+	res, err := e.rn.Approve(context.Background(), renew.Action{RequestID: r.ID, User: "U2", Channel: "C1"})
+	if err != nil || res.Request.State != renew.StatePaid {
+		t.Fatalf("Approve with a clock an hour behind: %+v, %v", res.Request, err)
 	}
 }

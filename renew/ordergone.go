@@ -21,7 +21,7 @@ func orderGone(r *Request, err error, now time.Time) bool {
 // order OVHcloud no longer knows: it expired unpaid.
 func (rn *Renewer) expireGone(ctx context.Context, r *Request) (*Request, error) {
 	const why = "the order expired unpaid: OVHcloud no longer knows it"
-	return rn.move(ctx, r.ID, []State{StateUnknown}, StateExpired,
+	return rn.moveIfUnchanged(ctx, r, StateExpired,
 		Event{At: rn.now(), Action: "expired", Detail: why},
 		func(r *Request) { r.Error = why })
 }

@@ -6,15 +6,12 @@ package renew_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/renew"
-	"github.com/renewbot/renewbot/renew/ovhcloud"
-	"github.com/renewbot/renewbot/renew/sqlstore"
 )
 
 // unknownPayment orders web-front for a year and approves it with the pay
@@ -40,23 +37,9 @@ func unknownPayment(t *testing.T, rn *renew.Renewer, fake *ovhfake.Server) (stri
 }
 
 func TestUnknownPaymentOfAForgottenOrderEndsExpired(t *testing.T) {
-	t0 := time.Now().UTC().Truncate(time.Second) // the renewer bounds its calls with deadlines on this clock
-	clk := ovhfake.NewClock(t0)
-	fake := ovhfake.SampleAccount(t0)
-	fake.Now = clk.Now
-	base := fake.Start()
-	t.Cleanup(fake.Close)
-	c, err := ovhcloud.New(ovhcloud.Config{Endpoint: base, AccessToken: "tok", Timeout: 2 * time.Second, Backoff: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "r.db"), sqlstore.WithClock(clk.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	rn := &renew.Renewer{OVH: c, Store: store, Policy: &renew.Policy{TTL: 48 * time.Hour}, Now: clk.Now, StuckAfter: time.Minute}
+	e := newOVHEnv(t)
+	ctx, fake, clk, rn := context.Background(), e.fake, e.clk, e.rn
+	rn.Policy.TTL = 48 * time.Hour
 
 	// Right after the pay call, OVHcloud answers 404 for the order (a
 	// glitch, or not visible yet): that proves nothing.

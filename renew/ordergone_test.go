@@ -46,6 +46,22 @@ func (s *memStore) Transition(_ context.Context, id string, from []State, to Sta
 	return &c, nil
 }
 
+func (s *memStore) TransitionIfUnchanged(ctx context.Context, id string, version int64, to State, ev Event, change func(*Request)) (*Request, error) {
+	s.mu.Lock()
+	r := s.reqs[id]
+	if r.Version != version {
+		s.mu.Unlock()
+		return nil, &StateError{ID: id, State: r.State}
+	}
+	from := r.State
+	s.mu.Unlock()
+	return s.Transition(ctx, id, []State{from}, to, ev, change)
+}
+
+func (s *memStore) UpdateIfUnchanged(ctx context.Context, id string, version int64, ev Event, change func(*Request)) (*Request, error) {
+	return s.Update(ctx, id, ev, change)
+}
+
 func (s *memStore) Update(_ context.Context, id string, ev Event, change func(*Request)) (*Request, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/renewbot/renewbot/internal/fakeclock"
 )
 
 // remindLog is an in-memory ReminderLog that can also peek (a SentLog).
@@ -142,7 +144,7 @@ func TestDigestAtDayBoundaryAcrossZones(t *testing.T) {
 func TestRemindersDedupeAcrossDaysRestartsAndRenewals(t *testing.T) {
 	ctx := context.Background()
 	ovh := &accountOVH{services: []Service{acctService(1, "web-front", 8), acctService(2, "api-back", 40)}}
-	clk := &acctClock{t: acctNow}
+	clk := fakeclock.New(acctNow)
 	log := &remindLog{}
 	start := func() *Reminders { // a fresh process: new cache, same store
 		return &Reminders{Account: &Account{OVH: ovh, Now: clk.Now, TTL: -1}, Log: log, Now: clk.Now}

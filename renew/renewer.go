@@ -293,7 +293,12 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 		return r, fmt.Errorf("request %s proposed with dry run %v, bot now %v: %w", r.ID, r.DryRun, rn.DryRun, ErrStrategyGone)
 	}
 	want := r.Options[a.Choice]
+	// The expiry of every other service the strategy renews is read
+	// alongside the strategies: paying checks none was renewed elsewhere
+	// meanwhile (the request's own was read when it was proposed).
+	others := rn.readServices(ctx, slices.DeleteFunc(slices.Clone(want.Services), func(id int64) bool { return id == r.Service.ID }))
 	fresh, err := rn.OVH.Strategies(ctx, r.Service.ID)
+	expiries, oerr := others()
 	if err != nil {
 		return r, fmt.Errorf("strategies of %s: %w", r.Service.Name, err)
 	}
@@ -301,7 +306,10 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 	if i < 0 {
 		return r, ErrStrategyGone
 	}
-	chosen := fresh[i]
+	if oerr != nil {
+		return r, oerr
+	}
+	chosen := withExpiries(fresh[i], expiries)
 	max := rn.Policy.MaxAmount
 	if max > 0 && chosen.Price.Ucents > max {
 		return r, fmt.Errorf("%s without tax: %w", chosen.Price, ErrOverLimit)
@@ -462,6 +470,70 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 	return res, err
 }
 
+// readServices reads services in parallel and returns a function that
+// waits for them: their expiries by id, or the first error.
+func (rn *Renewer) readServices(ctx context.Context, ids []int64) func() (map[int64]Service, error) {
+	type read struct {
+		svc Service
+		err error
+	}
+	ch := make(chan read, len(ids))
+	for _, id := range ids {
+		go func() {
+			svc, err := rn.OVH.Service(ctx, id)
+			if err != nil {
+				err = fmt.Errorf("service %d: %w", id, err)
+			}
+			ch <- read{svc, err}
+		}()
+	}
+	return func() (map[int64]Service, error) {
+		out := make(map[int64]Service, len(ids))
+		var first error
+		for range ids {
+			rd := <-ch
+			if rd.err != nil && first == nil {
+				first = rd.err
+			}
+			out[rd.svc.ID] = rd.svc
+		}
+		return out, first
+	}
+}
+
+// withExpiries records in s's details the expiry of each service read.
+func withExpiries(s Strategy, read map[int64]Service) Strategy {
+	s.Details = slices.Clone(s.Details)
+	for id, svc := range read {
+		i := slices.IndexFunc(s.Details, func(d ServiceDetail) bool { return d.ID == id })
+		if i < 0 {
+			s.Details = append(s.Details, ServiceDetail{ID: id, Name: svc.Name})
+			i = len(s.Details) - 1
+		}
+		s.Details[i].Expiration = svc.Expiration
+	}
+	return s
+}
+
+// renewedElsewhere reports a service of r whose expiry moved since it was
+// read (the request's own at the proposal, the others at the choice).
+func renewedElsewhere(r *Request, now map[int64]Service) *RenewedElsewhereError {
+	if svc, ok := now[r.Service.ID]; ok && !svc.Expiration.Equal(r.Service.Expiration) {
+		return &RenewedElsewhereError{Service: r.Service, Was: r.Service.Expiration, Now: svc.Expiration}
+	}
+	if r.Chosen == nil {
+		return nil
+	}
+	for _, d := range r.Chosen.Details {
+		svc, ok := now[d.ID]
+		if d.ID == r.Service.ID || d.Expiration.IsZero() || !ok || svc.Expiration.Equal(d.Expiration) {
+			continue
+		}
+		return &RenewedElsewhereError{Service: svc, Was: d.Expiration, Now: svc.Expiration}
+	}
+	return nil
+}
+
 // settleAt is when a payment of unknown outcome may be settled from the
 // order status: RENEWBOT_STUCK_AFTER after the pay call was sent (OVHcloud
 // may show a payment late), or after the claim when no call was sent.
@@ -476,8 +548,12 @@ func (rn *Renewer) settleAt(r *Request) time.Time {
 // deadline bounds work done on a claimed request (ordering, paying): it
 // ends well before the reconciler may decide the claimer died, so no
 // OVHcloud call is ever still under way when the reconciler acts.
+//
+// claimed is on the renewer's clock (the database's): the time left is
+// measured on that clock and counted down on this process's, so a clock
+// that disagrees with the database's moves the deadline by nothing.
 func (rn *Renewer) deadline(ctx context.Context, claimed time.Time) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(ctx, claimed.Add(rn.stuckAfter()*3/4))
+	return context.WithTimeout(ctx, claimed.Add(rn.stuckAfter()*3/4).Sub(rn.now()))
 }
 
 // pay checks the order and pays it. r is in StatePaying, and only this
@@ -506,19 +582,11 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	if ctx.Err() != nil {
 		return fail(StatePaymentFailed, "payment_failed", errors.New("took too long before paying (Slack was slow); nothing was paid"))
 	}
-	// The order status and the service, read together: paying still
+	// The order status and the services, read together: paying still
 	// takes two round trips to OVHcloud.
-	var (
-		svc    Service
-		svcErr error
-		done   = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		svc, svcErr = rn.OVH.Service(ctx, r.Service.ID)
-	}()
+	services := rn.readServices(ctx, r.Services())
 	status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
-	<-done
+	now, svcErr := services()
 	if err != nil {
 		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("order status: %w", err))
 	}
@@ -532,11 +600,11 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	if svcErr != nil {
 		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("check the service before paying: %w", svcErr))
 	}
-	if !svc.Expiration.Equal(r.Service.Expiration) {
+	if moved := renewedElsewhere(r, now); moved != nil {
 		// Renewed in the Control Panel, automatically, or by an earlier
 		// order delivered since the strategies were shown: this order
 		// would renew it a second time.
-		return fail(StateFailed, "renewed_elsewhere", &RenewedElsewhereError{Service: r.Service, Was: r.Service.Expiration, Now: svc.Expiration})
+		return fail(StateFailed, "renewed_elsewhere", moved)
 	}
 	if !r.Order.Expiration.IsZero() && rn.now().After(r.Order.Expiration) {
 		return fail(StateFailed, "order_expired", ErrOrderExpired)
@@ -713,16 +781,18 @@ func (rn *Renewer) Reconcile(ctx context.Context, id string) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.State == StatePaying && r.PaySentAt.IsZero() {
-		// Claimed, but the pay call was never sent (its time is recorded
-		// just before it): certainly not paid.
-		return rn.move(ctx, id, []State{StatePaying}, StatePaymentFailed,
-			Event{At: rn.now(), Action: "payment_failed", Detail: "interrupted before the pay call: nothing was paid"},
-			func(r *Request) { r.Error = "interrupted before paying; nothing was paid. Approve again to retry" })
+	if (r.State == StatePaying || r.State == StateUnknown) && rn.now().Before(rn.settleAt(r)) {
+		// What the caller read is stale: a new payment may be under way,
+		// or OVHcloud may not show the last one yet. Not due.
+		return r, nil
 	}
+	// Every move below is on condition that the request is still as read
+	// here: a sweep acting on an old read must not settle a newer payment.
 	if r.State == StatePaying {
-		// Left paying by a process that died mid-payment: treat as unknown.
-		r, err = rn.move(ctx, id, []State{StatePaying}, StateUnknown,
+		// Left paying by a process that died mid-payment (or before its
+		// pay call, or by a version that did not record it): unknown,
+		// settled by the order status like any other.
+		r, err = rn.moveIfUnchanged(ctx, r, StateUnknown,
 			Event{At: rn.now(), Action: "payment_unknown", Detail: "interrupted during payment"}, nil)
 		if err != nil {
 			return r, err
@@ -740,25 +810,45 @@ func (rn *Renewer) Reconcile(ctx context.Context, id string) (*Request, error) {
 	}
 	switch {
 	case status.Paid():
-		return rn.markPaid(ctx, r, lastApprover(r), status, "confirmed by the order status")
+		now := rn.now()
+		user := lastApprover(r)
+		return rn.moveIfUnchanged(ctx, r, StatePaid,
+			Event{At: now, Actor: user, Action: "paid", Detail: fmt.Sprintf("order %d, %s, confirmed by the order status", r.Order.ID, r.Order.PriceWithTax)},
+			func(r *Request) { r.PaidBy, r.PaidAt, r.Error, r.OrderStatus = user, now, "", status })
 	case status == OrderNotPaid:
 		if !r.Order.Expiration.IsZero() && rn.now().After(r.Order.Expiration) {
-			return rn.move(ctx, id, []State{StateUnknown}, StateExpired,
+			return rn.moveIfUnchanged(ctx, r, StateExpired,
 				Event{At: rn.now(), Action: "expired", Detail: "order expired unpaid"},
 				func(r *Request) { r.Error = "the order expired before it was paid" })
 		}
-		return rn.move(ctx, id, []State{StateUnknown}, StatePaymentFailed,
+		return rn.moveIfUnchanged(ctx, r, StatePaymentFailed,
 			Event{At: rn.now(), Action: "payment_failed", Detail: "order status is notPaid: the payment did not go through"},
 			func(r *Request) { r.Error = "the payment did not go through; approve again to retry" })
 	case status == OrderCancelled:
-		return rn.move(ctx, id, []State{StateUnknown}, StateFailed,
+		return rn.moveIfUnchanged(ctx, r, StateFailed,
 			Event{At: rn.now(), Action: "not_payable", Detail: "order status " + string(status)},
 			func(r *Request) { r.OrderStatus = status; r.Error = "OVHcloud cancelled the order" })
 	default:
 		// documentsRequested, cancelling, unknown: the money may have been
-		// taken. Stay unknown; the next sweep looks again.
-		return rn.update(ctx, id, Event{}, func(r *Request) { r.OrderStatus = status })
+		// taken. Stay unknown (holding the service); the next sweep looks
+		// again.
+		r2, err := rn.Store.UpdateIfUnchanged(ctx, r.ID, r.Version, Event{}, func(r *Request) { r.OrderStatus = status })
+		if err == nil {
+			rn.notify(ctx, r2, Event{RequestID: r.ID, From: r2.State, To: r2.State})
+		}
+		return r2, err
 	}
+}
+
+// moveIfUnchanged moves r to the state to on condition that it is still
+// at the version read, and tells Notify.
+func (rn *Renewer) moveIfUnchanged(ctx context.Context, r *Request, to State, ev Event, change func(*Request)) (*Request, error) {
+	r2, err := rn.Store.TransitionIfUnchanged(ctx, r.ID, r.Version, to, ev, change)
+	if err == nil {
+		ev.RequestID, ev.From, ev.To = r.ID, r.State, to
+		rn.notify(ctx, r2, ev)
+	}
+	return r2, err
 }
 
 func lastApprover(r *Request) string {

@@ -199,6 +199,10 @@ type Store interface {
 	// at version: it fails with a *StateError (ErrConflict) when anyone
 	// wrote it since. It is the last check before a pay call.
 	UpdateIfUnchanged(ctx context.Context, id string, version int64, ev Event, change func(*Request)) (*Request, error)
+	// TransitionIfUnchanged is Transition on condition that the request is
+	// still at version (and so in the state read with it): whoever acts on
+	// what they read acts on nothing else.
+	TransitionIfUnchanged(ctx context.Context, id string, version int64, to State, ev Event, change func(*Request)) (*Request, error)
 	// Approve records an approval while the request is in one of from
 	// and at the approval's Attempt. The same user approving twice counts
 	// once. When the approvals reach need, the request moves to

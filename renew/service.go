@@ -41,6 +41,9 @@ type ServiceDetail struct {
 	ID   int64
 	Name string
 	Type string // e.g. "Domain .ovh", "Hosting Perso 2014"
+	// Expiration is the service's expiry when the strategy was chosen
+	// (zero when not read): paying checks it has not moved since.
+	Expiration time.Time
 }
 
 // Strategy is one combination of services renewed together for a period,

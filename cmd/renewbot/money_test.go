@@ -124,6 +124,25 @@ func TestRenewedElsewhereIsNotPaid(t *testing.T) {
 	}
 }
 
+// A domain renewed with its hosting: the hosting alone is renewed in the
+// Control Panel after the order was made. Paying would renew it twice:
+// nothing is paid.
+func TestRenewedElsewhereChecksEveryService(t *testing.T) {
+	h := newHarness(t, nil)
+	h.command(alice, "example.com 1y")
+	m := h.message(1, "example.com", "Hosting Perso 2014")
+	h.click(alice, m.TS, "choose", h.find(m, "choose", "Hosting Perso 2014").Value)
+	m = h.message(1, "Approve and pay")
+	h.ovh.RenewElsewhere(ovhfake.HostingID, "P1Y")
+	h.click(bob, m.TS, "approve", h.find(m, "approve", "").Value)
+	h.ephemeral(bob, "renewed elsewhere meanwhile")
+	h.message(1, "The renewal failed", "renewed elsewhere")
+	settle()
+	if n := h.payCalls(); n != 0 {
+		t.Fatalf("%d pay calls after the hosting was renewed elsewhere", n)
+	}
+}
+
 // foreign rewrites a signed form's payload or fields as if it came from
 // another team, another app, or a user of another team.
 func foreign(form url.Values, change func(p map[string]any)) url.Values {

@@ -44,7 +44,10 @@ func testBudgetAndSlack(t *testing.T, newURL func(testing.TB) string) {
 // setNow moves the store's clock (the test's clock, corrected by the
 // database's offset on PostgreSQL) to t.
 func setNow(s *Store, t time.Time) {
-	clockOf(s).Set(t.Add(-time.Duration(s.offset.Load())))
+	if p := s.synced.Load(); p != nil {
+		t = t.Add(p.local.Sub(p.db))
+	}
+	clockOf(s).Set(t)
 }
 
 func euros(cents int64) renew.Money {

@@ -64,9 +64,10 @@ type moneyDoc struct {
 }
 
 type detailDoc struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name,omitempty"`
-	Type string `json:"type,omitempty"`
+	ID         int64     `json:"id"`
+	Name       string    `json:"name,omitempty"`
+	Type       string    `json:"type,omitempty"`
+	Expiration time.Time `json:"expiration,omitzero"`
 }
 
 type strategyDoc struct {

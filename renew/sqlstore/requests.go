@@ -180,6 +180,21 @@ func (s *Store) UpdateIfUnchanged(ctx context.Context, id string, version int64,
 	}, ev.Action != "")
 }
 
+// TransitionIfUnchanged moves request id to the state to on condition
+// that it is still at version; otherwise it returns the request as it is
+// and a *renew.StateError, and writes nothing.
+func (s *Store) TransitionIfUnchanged(ctx context.Context, id string, version int64, to renew.State, ev renew.Event, change func(*renew.Request)) (*renew.Request, error) {
+	if version < 0 {
+		return nil, fmt.Errorf("sqlstore: transition %s: negative version %d", id, version)
+	}
+	return s.rewrite(ctx, id, version, ev, change, func(cur renew.State) (renew.State, error) {
+		if !renew.CanMove(cur, to) {
+			return "", fmt.Errorf("sqlstore: request %s: move %s -> %s is not allowed", id, cur, to)
+		}
+		return to, nil
+	}, true)
+}
+
 // anyVersion: rewrite writes whatever version it reads.
 const anyVersion = -1
 
@@ -431,6 +446,9 @@ func (s *Store) Holder(ctx context.Context, serviceID int64) (*renew.Request, er
 	if errors.Is(err, renew.ErrNotFound) {
 		return nil, nil // released meanwhile
 	}
+	if err == nil && !r.State.Holds() {
+		return nil, nil // a lock left by a version that did not release it
+	}
 	return r, err
 }
 
@@ -449,9 +467,13 @@ func (s *Store) holdOrRelease(ctx context.Context, tx *sql.Tx, r *renew.Request)
 // hold takes the services r renews for r, or fails with a
 // *renew.BusyError naming the request that holds one. The primary key on
 // service_id decides between writers: on PostgreSQL a second insert
-// waits for the first transaction and then finds its row.
+// waits for the first transaction and then finds its row. Services are
+// taken in ascending order, so two requests naming the same ones in
+// another order wait for each other instead of deadlocking. A lock whose
+// holder no longer holds (left by a version that did not release locks)
+// is taken over.
 func (s *Store) hold(ctx context.Context, tx *sql.Tx, r *renew.Request) error {
-	ids := r.Services()
+	ids := slices.Sorted(slices.Values(r.Services()))
 	for _, sid := range ids {
 		if _, err := tx.ExecContext(ctx, s.d.rebind(
 			"INSERT INTO service_locks (service_id, request_id) VALUES (?, ?) ON CONFLICT (service_id) DO NOTHING"), sid, r.ID); err != nil {
@@ -462,24 +484,31 @@ func (s *Store) hold(ctx context.Context, tx *sql.Tx, r *renew.Request) error {
 	for i, sid := range ids {
 		args[i] = sid
 	}
-	rows, err := tx.QueryContext(ctx, s.d.rebind("SELECT service_id, request_id FROM service_locks WHERE service_id IN ("+
-		placeholders(len(ids))+") ORDER BY service_id"), args...)
+	rows, err := tx.QueryContext(ctx, s.d.rebind("SELECT l.service_id, l.request_id, q.state FROM service_locks l"+
+		" JOIN requests q ON q.id = l.request_id WHERE l.service_id IN ("+placeholders(len(ids))+") ORDER BY l.service_id"), args...)
 	if err != nil {
 		return fmt.Errorf("sqlstore: service holders of %s: %w", r.ID, err)
 	}
-	var (
-		busy   int64
-		holder string
-	)
+	type lock struct {
+		service int64
+		holder  string
+	}
+	var held, stale []lock
 	for rows.Next() {
-		var sid int64
-		var rid string
-		if err := rows.Scan(&sid, &rid); err != nil {
+		var (
+			l     lock
+			state string
+		)
+		if err := rows.Scan(&l.service, &l.holder, &state); err != nil {
 			rows.Close()
 			return fmt.Errorf("sqlstore: service holders of %s: %w", r.ID, err)
 		}
-		if rid != r.ID && holder == "" {
-			busy, holder = sid, rid
+		switch {
+		case l.holder == r.ID:
+		case renew.State(state).Holds():
+			held = append(held, l)
+		default:
+			stale = append(stale, l)
 		}
 	}
 	if err := rows.Close(); err != nil {
@@ -488,14 +517,20 @@ func (s *Store) hold(ctx context.Context, tx *sql.Tx, r *renew.Request) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlstore: service holders of %s: %w", r.ID, err)
 	}
-	if holder == "" {
-		return nil
+	if len(held) > 0 {
+		be := &renew.BusyError{ServiceID: held[0].service}
+		if h, err := s.load(ctx, tx, held[0].holder, false); err == nil {
+			be.Holder = h
+		}
+		return be
 	}
-	be := &renew.BusyError{ServiceID: busy}
-	if h, err := s.load(ctx, tx, holder, false); err == nil {
-		be.Holder = h
+	for _, l := range stale {
+		if _, err := tx.ExecContext(ctx, s.d.rebind("UPDATE service_locks SET request_id = ? WHERE service_id = ? AND request_id = ?"),
+			r.ID, l.service, l.holder); err != nil {
+			return fmt.Errorf("sqlstore: take over service %d for %s: %w", l.service, r.ID, err)
+		}
 	}
-	return be
+	return nil
 }
 
 func (s *Store) insertApproval(ctx context.Context, tx *sql.Tx, id string, a renew.Approval) error {

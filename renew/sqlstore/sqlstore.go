@@ -42,10 +42,11 @@ var (
 type Store struct {
 	db *sql.DB
 	d  dialect
-	// local is this process's clock; offset (nanoseconds) is how far the
-	// database server's clock is ahead of it, as SyncClock last measured.
+	// local is this process's clock; synced is the database server's
+	// time as SyncClock last read it, and the local reading then (nil:
+	// never synced, SQLite).
 	local  func() time.Time
-	offset atomic.Int64
+	synced atomic.Pointer[syncPoint]
 
 	// afterRead, when set by a test, runs inside a read-modify-write
 	// transaction between the read and the conditional write.
@@ -134,7 +135,20 @@ func WithClock(now func() time.Time) Option {
 // database server's, to within a round trip. SQLite runs on this machine:
 // its clock is the process's, and Now is the process's clock.
 func (s *Store) Now() time.Time {
-	return s.local().Add(time.Duration(s.offset.Load()))
+	p := s.synced.Load()
+	if p == nil {
+		return s.local()
+	}
+	// The time elapsed since the sync, on the local clock: with time.Now
+	// it is the monotonic reading, so a step of the wall clock (NTP, a
+	// resumed VM) between syncs moves nothing.
+	return p.db.Add(s.local().Sub(p.local))
+}
+
+// syncPoint is one reading of the database's clock.
+type syncPoint struct {
+	db    time.Time // the server's time
+	local time.Time // this process's clock at that moment
 }
 
 // SyncClock measures how far the database server's clock is from this
@@ -153,7 +167,7 @@ func (s *Store) SyncClock(ctx context.Context) error {
 	// The server read its clock somewhere in the round trip: take the
 	// middle, so the error is at most half of it.
 	mid := before.Add(after.Sub(before) / 2)
-	s.offset.Store(int64(time.UnixMicro(micros).Sub(mid)))
+	s.synced.Store(&syncPoint{db: time.UnixMicro(micros).UTC(), local: mid})
 	return nil
 }
 

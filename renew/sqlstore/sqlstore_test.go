@@ -902,6 +902,22 @@ func testOneRequestPerService(t *testing.T, s *Store) {
 	if h, _ := s.Holder(ctx, 99); h != nil {
 		t.Fatalf("a failed request still holds 99")
 	}
+
+	// A lock left behind by an older version (its holder ended without
+	// releasing it) holds nothing: it is taken over.
+	gone := create(t, s, "C1", 77, t0)
+	move(t, s, gone.ID, renew.StateProposed, renew.StateCancelled, nil)
+	if _, err := s.db.ExecContext(ctx, s.d.rebind("INSERT INTO service_locks (service_id, request_id) VALUES (?, ?)"), 77, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := s.Holder(ctx, 77); err != nil || h != nil {
+		t.Fatalf("Holder of a stale lock: %+v, %v", h, err)
+	}
+	next := create(t, s, "C1", 77, t0)
+	move(t, s, next.ID, renew.StateProposed, renew.StateOrdering, nil)
+	if h, _ := s.Holder(ctx, 77); h == nil || h.ID != next.ID {
+		t.Fatalf("the stale lock was not taken over: %+v", h)
+	}
 }
 
 // testOneRequestPerServiceRace: replicas ordering one service for two
@@ -935,6 +951,35 @@ func testOneRequestPerServiceRace(t *testing.T, s *Store) {
 	wg.Wait()
 	if n, _ := s.List(context.Background(), renew.Filter{States: []renew.State{renew.StateOrdering}}); wins != 1 || len(n) != 1 {
 		t.Fatalf("%d orders won, %d ordering; want exactly one", wins, len(n))
+	}
+
+	// A domain with its hosting and the hosting with its domain, ordered
+	// together, many times: one wins each round, and nobody deadlocks.
+	for round := range 30 {
+		a, b := create(t, s, "C1", int64(1000+round), t0), create(t, s, "C1", int64(2000+round), t0)
+		ab := strategy(12, 100, a.Service.ID, b.Service.ID)
+		ba := strategy(12, 100, b.Service.ID, a.Service.ID)
+		var errs [2]error
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			_, errs[0] = s.Transition(context.Background(), a.ID, []renew.State{renew.StateProposed}, renew.StateOrdering, renew.Event{Action: "chose"}, func(r *renew.Request) { r.Chosen = &ab })
+		})
+		wg.Go(func() {
+			_, errs[1] = s.Transition(context.Background(), b.ID, []renew.State{renew.StateProposed}, renew.StateOrdering, renew.Event{Action: "chose"}, func(r *renew.Request) { r.Chosen = &ba })
+		})
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, renew.ErrServiceBusy):
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d won", round, won)
+		}
 	}
 }
 

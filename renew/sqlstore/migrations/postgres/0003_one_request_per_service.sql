@@ -22,3 +22,7 @@ INSERT INTO service_locks (service_id, request_id)
     WHERE state IN ('ordering', 'awaiting_approval', 'paying', 'payment_failed', 'unknown')
     ORDER BY service_id, created_at
 ON CONFLICT (service_id) DO NOTHING;
+
+-- A request left waiting for approval again after a failed payment is in
+-- its second round: clicks made for the first must not count.
+UPDATE requests SET attempt = 1 WHERE state = 'payment_failed';

@@ -21,3 +21,7 @@ INSERT OR IGNORE INTO service_locks (service_id, request_id)
     SELECT service_id, id FROM requests
     WHERE state IN ('ordering', 'awaiting_approval', 'paying', 'payment_failed', 'unknown')
     ORDER BY created_at;
+
+-- A request left waiting for approval again after a failed payment is in
+-- its second round: clicks made for the first must not count.
+UPDATE requests SET attempt = 1 WHERE state = 'payment_failed';
