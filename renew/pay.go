@@ -1,0 +1,268 @@
+package renew
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// ApproveResult is what an approval led to.
+type ApproveResult struct {
+	Request *Request
+	// Missing is how many approvals are still needed.
+	Missing int
+	// Already is true when this user had approved before: it counts once.
+	Already bool
+}
+
+var approvable = []State{StateAwaitingApproval, StatePaymentFailed}
+
+// Approve records an approval and, when it is the last one needed, pays
+// the order. Only one caller can move the request to paying, so the order
+// is paid at most once however many clicks arrive together.
+func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error) {
+	r, err := rn.load(ctx, a)
+	if err != nil {
+		return ApproveResult{}, err
+	}
+	res := ApproveResult{Request: r}
+	if r.State == StateUnknown {
+		// Never pay again before knowing whether the last payment went
+		// through, and never on a status read right after it: OVHcloud
+		// may still be processing it. Settling it is this click's whole
+		// work; paying again takes another.
+		if rn.now().Before(rn.settleAt(r)) {
+			return res, &StateError{ID: r.ID, State: r.State}
+		}
+		if r, err = rn.Reconcile(ctx, r.ID); err != nil {
+			return res, err
+		}
+		res.Request = r
+		return res, &StateError{ID: r.ID, State: r.State}
+	}
+	if !slices.Contains(approvable, r.State) {
+		return res, &StateError{ID: r.ID, State: r.State}
+	}
+	if r.DryRun || rn.DryRun {
+		// Either the request was priced in a dry run, or the bot runs one
+		// now: nothing is paid either way.
+		return res, ErrDryRun
+	}
+	if err := rn.Policy.CheckApprover(ctx, r, a.User); err != nil {
+		return res, err
+	}
+	now := rn.now()
+	if r.Order != nil && !r.Order.Expiration.IsZero() && now.After(r.Order.Expiration) {
+		r, _ = rn.expire(ctx, r, "the OVHcloud order expired")
+		res.Request = r
+		return res, ErrOrderExpired
+	}
+	if now.After(r.ExpiresAt) {
+		r, _ = rn.expire(ctx, r, "nobody approved it in time")
+		res.Request = r
+		return res, &StateError{ID: r.ID, State: StateExpired}
+	}
+	if max := rn.Policy.MaxAmount; max > 0 && r.Order != nil && r.Order.PriceWithTax.Ucents > max {
+		// The limit may have been lowered since the order was created.
+		return res, fmt.Errorf("order %d at %s: %w", r.Order.ID, r.Order.PriceWithTax, ErrOverLimit)
+	}
+	need := rn.Policy.NeedApprovals()
+	r, moved, err := rn.Store.Approve(ctx, r.ID, approvable, Approval{User: a.User, At: now, Attempt: a.Attempt}, need, rn.Budget)
+	if err != nil {
+		if r != nil {
+			res.Request = r
+		}
+		return res, err
+	}
+	res.Request = r
+	// The store records a user's approval once; its time tells whether
+	// this click is the one that was recorded.
+	res.Already = !slices.ContainsFunc(r.Approvals, func(ap Approval) bool { return ap.User == a.User && ap.At.Equal(now) })
+	var approved *Event
+	if !res.Already {
+		approved = &Event{RequestID: r.ID, At: now, Actor: a.User, Action: "approved", To: r.State,
+			Detail: fmt.Sprintf("%d of %d", min(len(r.Approvals), need), need)}
+	}
+	if !moved {
+		if approved != nil {
+			rn.notify(ctx, r, *approved)
+		}
+		res.Missing = need - len(r.Approvals)
+		return res, nil
+	}
+	// This click claimed the payment. Nothing that may wait on Slack runs
+	// before the pay call: the approval is told once the call is over.
+	res.Request, err = rn.pay(ctx, r, a.User, now, approved)
+	return res, err
+}
+
+// renewedElsewhere reports a service of r whose expiry moved since it was
+// read (the request's own at the proposal, the others at the choice).
+func renewedElsewhere(r *Request, now map[int64]Service) *RenewedElsewhereError {
+	if svc, ok := now[r.Service.ID]; ok && !svc.Expiration.Equal(r.Service.Expiration) {
+		return &RenewedElsewhereError{Service: r.Service, Was: r.Service.Expiration, Now: svc.Expiration}
+	}
+	if r.Chosen == nil {
+		return nil
+	}
+	for _, d := range r.Chosen.Details {
+		svc, ok := now[d.ID]
+		if d.ID == r.Service.ID || d.Expiration.IsZero() || !ok || svc.Expiration.Equal(d.Expiration) {
+			continue
+		}
+		return &RenewedElsewhereError{Service: svc, Was: d.Expiration, Now: svc.Expiration}
+	}
+	return nil
+}
+
+// settleAt is when a payment of unknown outcome may be settled from the
+// order status: RENEWBOT_STUCK_AFTER after the pay call was sent (OVHcloud
+// may show a payment late), or after the claim when no call was sent.
+func (rn *Renewer) settleAt(r *Request) time.Time {
+	from := r.UpdatedAt
+	if !r.PaySentAt.IsZero() {
+		from = r.PaySentAt
+	}
+	return from.Add(rn.stuckAfter())
+}
+
+// deadline bounds work done on a claimed request (ordering, paying): it
+// ends well before the reconciler may decide the claimer died, so no
+// OVHcloud call is ever still under way when the reconciler acts.
+//
+// claimed is on the renewer's clock (the database's): the time left is
+// measured on that clock and counted down on this process's, so a clock
+// that disagrees with the database's moves the deadline by nothing.
+func (rn *Renewer) deadline(ctx context.Context, claimed time.Time) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, claimed.Add(rn.stuckAfter()*3/4).Sub(rn.now()))
+}
+
+// pay checks the order and pays it. r is in StatePaying, and only this
+// caller got it there.
+func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed time.Time, approved *Event) (*Request, error) {
+	bg := context.WithoutCancel(ctx) // a state change must be written even if the click's context ends
+	ctx, cancel := rn.deadline(ctx, claimed)
+	defer cancel()
+	announce := func() {
+		if approved != nil {
+			rn.notify(bg, r, *approved)
+			approved = nil
+		}
+	}
+	fail := func(to State, action string, cause error) (*Request, error) {
+		announce()
+		msg := cause.Error()
+		r2, err := rn.move(bg, r.ID, []State{StatePaying}, to,
+			Event{At: rn.now(), Actor: user, Action: action, Detail: msg},
+			func(r *Request) { r.Error = msg })
+		if err != nil {
+			return r, errors.Join(cause, err)
+		}
+		return r2, cause
+	}
+	if ctx.Err() != nil {
+		return fail(StatePaymentFailed, "payment_failed", errors.New("took too long before paying (Slack was slow); nothing was paid"))
+	}
+	// The order status and the services, read together: paying still
+	// takes two round trips to OVHcloud.
+	services := rn.readServices(ctx, r.Services())
+	status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
+	now, svcErr := services()
+	if err != nil {
+		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("order status: %w", err))
+	}
+	switch {
+	case status.Paid():
+		announce()
+		return rn.markPaid(bg, r, user, status, "already paid on OVHcloud")
+	case status != OrderNotPaid:
+		return fail(StateFailed, "not_payable", fmt.Errorf("order %d is %s: %w", r.Order.ID, status, ErrOrderNotPayable))
+	}
+	if svcErr != nil {
+		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("check the service before paying: %w", svcErr))
+	}
+	if moved := renewedElsewhere(r, now); moved != nil {
+		// Renewed in the Control Panel, automatically, or by an earlier
+		// order delivered since the strategies were shown: this order
+		// would renew it a second time.
+		return fail(StateFailed, "renewed_elsewhere", moved)
+	}
+	if !r.Order.Expiration.IsZero() && rn.now().After(r.Order.Expiration) {
+		return fail(StateFailed, "order_expired", ErrOrderExpired)
+	}
+	if rn.DryRun || r.DryRun {
+		return fail(StateFailed, "not_payable", ErrDryRun)
+	}
+	if ctx.Err() != nil {
+		// Too slow before the pay call (Slack, status reads): stop while
+		// it is certain nothing was paid.
+		return fail(StatePaymentFailed, "payment_failed", errors.New("took too long before paying; nothing was paid"))
+	}
+	// The last check and the record of the call's time, in one write: if
+	// anyone (the reconciler, another replica) wrote the request since the
+	// claim, nothing is paid.
+	sent, err := rn.Store.UpdateIfUnchanged(bg, r.ID, r.Version, Event{}, func(x *Request) { x.PaySentAt = rn.now() })
+	if err != nil {
+		announce()
+		if sent != nil {
+			return sent, fmt.Errorf("request changed before the pay call, nothing was paid: %w", err)
+		}
+		return r, fmt.Errorf("record the pay call, nothing was paid: %w", err)
+	}
+	r = sent
+	err = rn.payCall(ctx, r.Order.ID)
+	announce()
+	if err != nil {
+		// A refusal (4xx) or a failure before the pay call certainly did
+		// not pay. A 5xx may come from a proxy after OVHcloud took the
+		// money: like a timeout, only the order status can tell.
+		var api *APIError
+		var pre *preflightError
+		if errors.As(err, &pre) || errors.As(err, &api) && api.Status < 500 {
+			return fail(StatePaymentFailed, "payment_failed", err)
+		}
+		// A timeout or a cut connection: OVHcloud may have taken the
+		// money. Only the order status can tell.
+		return fail(StateUnknown, "payment_unknown", fmt.Errorf("%w: %v", ErrPaymentUnknown, err))
+	}
+	// The status is read again by Follow; until then it is not known.
+	r2, err := rn.markPaid(bg, r, user, "", "")
+	if err != nil {
+		return r, fmt.Errorf("order %d: %w: %w", r.Order.ID, ErrPaidNotRecorded, err)
+	}
+	return r2, nil
+}
+
+func (rn *Renewer) payCall(ctx context.Context, orderID int64) error {
+	if rn.Payment.Mean == "" {
+		id, err := rn.OVH.DefaultPaymentMethod(ctx)
+		if err != nil {
+			return &preflightError{err}
+		}
+		return rn.OVH.PayOrder(ctx, orderID, id)
+	}
+	return rn.OVH.PayWithMean(ctx, orderID, rn.Payment.Mean, rn.Payment.MeanID)
+}
+
+// preflightError marks a failure before any pay call was sent: the
+// payment certainly did not happen.
+type preflightError struct{ err error }
+
+func (e *preflightError) Error() string { return "payment method: " + e.err.Error() }
+
+func (e *preflightError) Unwrap() error { return e.err }
+
+func (rn *Renewer) markPaid(ctx context.Context, r *Request, user string, status OrderStatus, note string) (*Request, error) {
+	now := rn.now()
+	detail := fmt.Sprintf("order %d, %s", r.Order.ID, r.Order.PriceWithTax)
+	if note != "" {
+		detail += ", " + note
+	}
+	return rn.move(ctx, r.ID, []State{StatePaying, StateUnknown}, StatePaid,
+		Event{At: now, Actor: user, Action: "paid", Detail: detail},
+		func(r *Request) {
+			r.PaidBy, r.PaidAt, r.Error, r.OrderStatus = user, now, "", status
+		})
+}
