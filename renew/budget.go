@@ -45,7 +45,17 @@ func (b Budget) zone() *time.Location {
 func (b Budget) MonthOf(t time.Time) Month {
 	z := b.zone()
 	y, m, _ := t.In(z).Date()
-	return Month{Year: y, Month: m, Zone: z}
+	month := Month{Year: y, Month: m, Zone: z}
+	// Where a clock change skips midnight on the 1st, the month starts at
+	// the instant time.Date gives that midnight, an hour early: agree
+	// with Start and End, which bound the sums.
+	switch {
+	case t.Before(month.Start()):
+		return month.Prev()
+	case !t.Before(month.End()):
+		return month.Next()
+	}
+	return month
 }
 
 // Check refuses a payment of amount when the month's payments, spent so
@@ -82,10 +92,20 @@ func (m Month) End() time.Time { return time.Date(m.Year, m.Month+1, 1, 0, 0, 0,
 // Contains reports whether t falls in the month.
 func (m Month) Contains(t time.Time) bool { return !t.Before(m.Start()) && t.Before(m.End()) }
 
+// Prev is the month before m.
+func (m Month) Prev() Month {
+	return Month{Year: m.Year, Month: m.Month - 1, Zone: m.zone()}.normal()
+}
+
+// normal brings Month 0 or 13 back into the year.
+func (m Month) normal() Month {
+	s := time.Date(m.Year, m.Month, 1, 12, 0, 0, 0, m.zone())
+	return Month{Year: s.Year(), Month: s.Month(), Zone: m.zone()}
+}
+
 // Next is the month after m.
 func (m Month) Next() Month {
-	s := m.End()
-	return Month{Year: s.Year(), Month: s.Month(), Zone: m.zone()}
+	return Month{Year: m.Year, Month: m.Month + 1, Zone: m.zone()}.normal()
 }
 
 // String writes the month as YYYY-MM.

@@ -125,3 +125,21 @@ func TestSpend(t *testing.T) {
 		t.Fatalf("breakdown:\n got %s\nwant %s", got, want)
 	}
 }
+
+// Where a clock change skips midnight on the 1st, the month a time falls
+// in agrees with the bounds the sums use: every instant around it is in
+// the month MonthOf names.
+func TestMonthOfAgreesWithItsBoundsAcrossAMidnightClockChange(t *testing.T) {
+	asuncion, err := time.LoadLocation("America/Asuncion") // DST began at 00:00 on 2023-10-01
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := renew.Budget{Limit: 1, Zone: asuncion}
+	start := time.Date(2023, 10, 1, 0, 0, 0, 0, time.UTC) // 20:00 on the 30th there; midnight is skipped at 04:00 UTC
+	for d := time.Duration(0); d < 6*time.Hour; d += 10 * time.Minute {
+		at := start.Add(d)
+		if m := b.MonthOf(at); !m.Contains(at) {
+			t.Errorf("%s (%s there): MonthOf says %s, which runs %s to %s", at.Format(time.RFC3339), at.In(asuncion).Format(time.RFC3339), m, m.Start(), m.End())
+		}
+	}
+}

@@ -86,8 +86,14 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, s.d.rebind("UPDATE requests SET state = ?, version = ?, updated_at = ?, claimed_at = ? WHERE id = ? AND version = ?"),
-			string(to), r.Version+1, at, claimedAt, id, r.Version)
+		// The amount too: an order stored by an older version has none,
+		// and the claim must count for what it pays.
+		var amount sql.NullInt64
+		if r.Order != nil {
+			amount = sql.NullInt64{Int64: r.Amount().Ucents, Valid: true}
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind("UPDATE requests SET state = ?, version = ?, updated_at = ?, claimed_at = ?, amount_ucents = ? WHERE id = ? AND version = ?"),
+			string(to), r.Version+1, at, claimedAt, amount, id, r.Version)
 		if err != nil {
 			return fmt.Errorf("sqlstore: approve %s: %w", id, err)
 		}

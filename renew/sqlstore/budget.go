@@ -38,6 +38,9 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, r *renew.Request, b renew
 	// the order they were checked.
 	now := s.Now()
 	m := b.MonthOf(now)
+	if err := s.backfillClaims(ctx, tx, m.Start(), m.End()); err != nil {
+		return time.Time{}, err
+	}
 	spent, err := s.spent(ctx, tx, m.Start(), m.End())
 	if err != nil {
 		return time.Time{}, err
@@ -49,6 +52,37 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, r *renew.Request, b renew
 		return time.Time{}, fmt.Errorf("sqlstore: approve %s: %w", r.ID, err)
 	}
 	return now, nil
+}
+
+// backfillClaims stamps the payments a version without budgets wrote
+// (a replica not yet upgraded claims without claimed_at, an order stored
+// by it has no amount_ucents): they count from their pay call, payment or
+// last change, as migration 0004 counted those before it, for the price
+// their order says. Only payments that count are touched.
+func (s *Store) backfillClaims(ctx context.Context, tx *sql.Tx, from, to time.Time) error {
+	states := make([]any, len(renew.CountedStates))
+	for i, st := range renew.CountedStates {
+		states[i] = string(st)
+	}
+	in := placeholders(len(states))
+	if _, err := tx.ExecContext(ctx, s.d.rebind("UPDATE requests SET claimed_at = COALESCE(pay_sent_at, paid_at, updated_at)"+
+		" WHERE claimed_at IS NULL AND state IN ("+in+")"), states...); err != nil {
+		return fmt.Errorf("sqlstore: stamp older claims: %w", err)
+	}
+	f, err := nanos(from)
+	if err != nil {
+		return err
+	}
+	t, err := nanos(to)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.d.rebind("UPDATE requests SET amount_ucents = "+s.d.orderAmount+
+		" WHERE state IN ("+in+") AND claimed_at >= ? AND claimed_at < ? AND amount_ucents IS NULL AND order_json IS NOT NULL"),
+		append(states, f, t)...); err != nil {
+		return fmt.Errorf("sqlstore: amounts of older claims: %w", err)
+	}
+	return nil
 }
 
 // spentQuery adds a month up; its arguments are the month's bounds, then

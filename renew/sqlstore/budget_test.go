@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -23,11 +24,30 @@ func TestPostgresBudgetAndSlack(t *testing.T) {
 	testBudgetAndSlack(t, pgtest.URL)
 }
 
+// A server (or a role, or a URL) whose default isolation is REPEATABLE
+// READ: claims still take turns and see each other, because the store
+// runs its transactions READ COMMITTED whatever the default.
+func TestPostgresBudgetRaceUnderRepeatableReadDefault(t *testing.T) {
+	u, err := url.Parse(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A runtime parameter for pgx, which reads %20 but not + as a space.
+	u.RawQuery += "&default_transaction_isolation=repeatable%20read"
+	s := open(t, u.String())
+	var level string
+	if err := s.db.QueryRow("SHOW default_transaction_isolation").Scan(&level); err != nil || level != "repeatable read" {
+		t.Fatalf("the connection's default isolation is %q (%v): the test would prove nothing", level, err)
+	}
+	testBudgetRace(t, s)
+}
+
 func testBudgetAndSlack(t *testing.T, newURL func(testing.TB) string) {
 	for name, fn := range map[string]func(*testing.T, *Store){
 		"BudgetAtTheLimit":        testBudgetAtTheLimit,
 		"BudgetMonthRollsOver":    testBudgetMonthRollsOver,
 		"BudgetRace":              testBudgetRace,
+		"BudgetCountsOlderClaims": testBudgetCountsOlderClaims,
 		"BudgetClaimOwnedByStore": testBudgetClaimOwnedByStore,
 		"ListClaimed":             testListClaimed,
 		"FirstDelivery":           testFirstDelivery,
@@ -202,6 +222,24 @@ func testBudgetRace(t *testing.T, s *Store) {
 	}
 	if moved != 1 || refused != len(reqs)-1 {
 		t.Fatalf("%d claims and %d refusals of %d orders of 60.00 under a 100.00 budget, want 1 and %d", moved, refused, len(reqs), len(reqs)-1)
+	}
+}
+
+// Payments written by a version without budgets (a replica not yet
+// upgraded: no claimed_at, no amount_ucents) still count against the
+// month.
+func testBudgetCountsOlderClaims(t *testing.T, s *Store) {
+	b := renew.Budget{Limit: euros(100_00).Ucents}
+	old := priced(t, s, 1, euros(90_00))
+	move(t, s, old.ID, renew.StateAwaitingApproval, renew.StatePaying, nil)
+	move(t, s, old.ID, renew.StatePaying, renew.StatePaid, nil)
+	// What the older version's writes leave.
+	if _, err := s.db.Exec(s.d.rebind("UPDATE requests SET claimed_at = NULL, amount_ucents = NULL WHERE id = ?"), old.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, moved, err := claim(s, priced(t, s, 2, euros(90_00)), "U-A", b)
+	if !errors.Is(err, renew.ErrOverBudget) || moved {
+		t.Fatalf("90.00 after an older version's 90.00 under a 100.00 budget: moved %v, %v", moved, err)
 	}
 }
 

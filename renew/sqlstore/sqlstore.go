@@ -65,11 +65,22 @@ type dialect struct {
 	// before changing it. SQLite needs none: its write transactions are
 	// BEGIN IMMEDIATE, so only one is ever open.
 	lockRow string
+	// txOptions start every write transaction. PostgreSQL's must be READ
+	// COMMITTED whatever the server's default: the budget's sum and the
+	// service locks read what was committed while they waited for a
+	// lock, which REPEATABLE READ would hide (and SERIALIZABLE refuse).
+	txOptions *sql.TxOptions
+	// orderAmount reads the price with tax, in micro-cents, from a
+	// request's order_json.
+	orderAmount string
 }
 
 var (
-	sqliteDialect   = dialect{name: "sqlite"}
-	postgresDialect = dialect{name: "postgres", dollar: true, lockRow: " FOR UPDATE"}
+	sqliteDialect = dialect{name: "sqlite",
+		orderAmount: "json_extract(order_json, '$.price_with_tax.ucents')"}
+	postgresDialect = dialect{name: "postgres", dollar: true, lockRow: " FOR UPDATE",
+		txOptions:   &sql.TxOptions{Isolation: sql.LevelReadCommitted},
+		orderAmount: "(order_json::jsonb -> 'price_with_tax' ->> 'ucents')::BIGINT"}
 )
 
 // Open connects to the database named by rawURL and brings its schema up to
@@ -274,7 +285,7 @@ type querier interface {
 
 // inTx runs fn in a write transaction and commits it when fn returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx, s.d.txOptions)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
