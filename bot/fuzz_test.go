@@ -142,7 +142,7 @@ func (e *fuzzEnv) serve(t *testing.T, path string, form url.Values) *httptest.Re
 	pool := bot.NewPool(2, 64, 5*time.Second)
 	b := bot.New(bot.Config{Renewer: rn, Out: e.out, Pool: pool, Log: e.log, Workspace: fuzzWorkspace})
 	mux := http.NewServeMux()
-	bot.Routes(mux, b, fuzzSecret, nil)
+	bot.Routes(mux, b, fuzzSecret)
 	req := slackfake.SignedRequest("http://bot"+path, fuzzSecret, form)
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, req)
@@ -268,7 +268,7 @@ func FuzzSignature(f *testing.F) {
 		defer pool.Close(context.Background())
 		b := bot.New(bot.Config{Renewer: rn, Out: e.out, Pool: pool, Log: e.log, Workspace: fuzzWorkspace})
 		mux := http.NewServeMux()
-		bot.Routes(mux, b, fuzzSecret, nil)
+		bot.Routes(mux, b, fuzzSecret)
 		calls := e.out.calls.Load() + e.ovh.posts.Load()
 		for _, path := range []string{"/slack/interactions", "/slack/commands"} {
 			send := func(what string, sign func(http.Header)) {

@@ -17,27 +17,13 @@ import (
 // payloads are far smaller; anything bigger is refused before it is read.
 const MaxBody = 1 << 20
 
-// Routes lists every HTTP route of the bot in one place. ready reports
-// whether the bot can serve (the store answers); extra routes (metrics)
-// are added by the caller.
-func Routes(mux *http.ServeMux, b *Bot, secret string, ready func(context.Context) error) {
+// Routes lists, in one place, every route Slack reaches: they are served
+// on the address given to Slack (RENEWBOT_ADDR), and nothing else is.
+// The operator's routes are in AdminRoutes.
+func Routes(mux *http.ServeMux, b *Bot, secret string) {
 	mux.Handle("POST /slack/commands", observed("command", b.obs, verified(secret, b.log, handleCommand(b))))
 	mux.Handle("POST /slack/interactions", observed("interaction", b.obs, verified(secret, b.log, handleInteraction(b))))
 	mux.Handle("POST /slack/events", observed("event", b.obs, handleEvents(b, secret))) // events.go
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if ready != nil {
-			if err := ready(ctx); err != nil {
-				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
-				return
-			}
-		}
-		_, _ = io.WriteString(w, "ready\n")
-	})
 }
 
 // observed reports each request's outcome and ack time.

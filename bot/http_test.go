@@ -12,8 +12,7 @@ import (
 func TestHealthAndReadiness(t *testing.T) {
 	var down error
 	mux := http.NewServeMux()
-	b := &Bot{log: slog.New(slog.DiscardHandler), obs: nopObserver{}}
-	Routes(mux, b, "secret", func(context.Context) error { return down })
+	AdminRoutes(mux, func(context.Context) error { return down }, nil)
 	get := func(path string) int {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -28,5 +27,25 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	if got := get("/healthz"); got != http.StatusOK {
 		t.Fatalf("/healthz with the database down: %d, want 200 (alive, not ready)", got)
+	}
+}
+
+// The two lists of routes share nothing: the admin routes are never on
+// the address given to Slack, and Slack's never on the admin one.
+func TestSlackAndAdminRoutesApart(t *testing.T) {
+	slackMux, adminMux := http.NewServeMux(), http.NewServeMux()
+	Routes(slackMux, New(Config{Renewer: newTestRenewer(), Log: slog.New(slog.DiscardHandler)}), "secret")
+	AdminRoutes(adminMux, nil, http.NotFoundHandler())
+	for _, tc := range []struct {
+		mux    *http.ServeMux
+		method string
+		path   string
+	}{
+		{slackMux, http.MethodGet, "/healthz"}, {slackMux, http.MethodGet, "/readyz"}, {slackMux, http.MethodGet, "/metrics"},
+		{adminMux, http.MethodPost, "/slack/commands"}, {adminMux, http.MethodPost, "/slack/interactions"},
+	} {
+		if _, pattern := tc.mux.Handler(httptest.NewRequest(tc.method, tc.path, nil)); pattern != "" {
+			t.Errorf("%s %s is served by %q on the wrong address", tc.method, tc.path, pattern)
+		}
 	}
 }

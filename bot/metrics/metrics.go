@@ -1,7 +1,9 @@
 // Package metrics exposes renewbot's Prometheus metrics: Slack requests and
 // their ack latency, OVHcloud calls by route pattern and status, requests
 // by state, and payments. The bot and the OVHcloud adapter report through
-// small hooks; only this package knows Prometheus.
+// small hooks; only this package knows Prometheus. A scrape reads nothing
+// but memory: requests by state are counted in the store in the
+// background (RefreshStates), never by a scrape.
 package metrics
 
 import (
@@ -30,18 +32,20 @@ type Metrics struct {
 	payments      *prometheus.CounterVec
 	paid          *prometheus.CounterVec
 	busy          prometheus.Counter
+	requests      *prometheus.GaugeVec
+
+	mu     sync.Mutex
+	states map[renew.State]bool // every state ever counted
 
 	budgetOnce sync.Once
 	budgetLeft prometheus.Gauge
 }
 
-// StateCounter counts stored requests by state, read at each scrape.
+// StateCounter counts stored requests by state.
 type StateCounter func(ctx context.Context) (map[renew.State]int, error)
 
 // New registers renewbot's metrics, the Go runtime's and the process's.
-// states, when not nil, is read at each scrape for renewbot_requests (it
-// can also be given later with CountStates).
-func New(states StateCounter) *Metrics {
+func New() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		slackRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -74,19 +78,34 @@ func New(states StateCounter) *Metrics {
 			Name: "renewbot_busy_total",
 			Help: "Commands and clicks refused because the work queue was full.",
 		}),
+		requests: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "renewbot_requests",
+			Help: "Stored renewal requests by state, as last counted in the background.",
+		}, []string{"state"}),
+		states: map[renew.State]bool{},
 	}
-	m.reg.MustRegister(m.slackRequests, m.ackSeconds, m.ovhCalls, m.ovhSeconds, m.payments, m.paid, m.busy,
+	m.reg.MustRegister(m.slackRequests, m.ackSeconds, m.ovhCalls, m.ovhSeconds, m.payments, m.paid, m.busy, m.requests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if states != nil {
-		m.CountStates(states)
-	}
 	return m
 }
 
-// CountStates adds renewbot_requests, read with states at each scrape.
-func (m *Metrics) CountStates(states StateCounter) {
-	m.reg.MustRegister(&stateCollector{count: states, desc: prometheus.NewDesc(
-		"renewbot_requests", "Stored renewal requests by state.", []string{"state"}, nil)})
+// RefreshStates counts the stored requests by state with count and sets
+// renewbot_requests; a state counted before and absent now reads 0. On
+// an error the last counts stay.
+func (m *Metrics) RefreshStates(ctx context.Context, count StateCounter) error {
+	counts, err := count(ctx)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for st := range counts {
+		m.states[st] = true
+	}
+	for st := range m.states {
+		m.requests.WithLabelValues(string(st)).Set(float64(counts[st]))
+	}
+	return nil
 }
 
 // BudgetRemaining sets renewbot_budget_remaining: what the monthly
@@ -133,24 +152,4 @@ func (m *Metrics) Payment(amount renew.Money) {
 	}
 	m.payments.WithLabelValues(cur).Inc()
 	m.paid.WithLabelValues(cur).Add(float64(amount.Ucents) / renew.UcentsPerUnit)
-}
-
-type stateCollector struct {
-	count StateCounter
-	desc  *prometheus.Desc
-}
-
-func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
-
-func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	counts, err := c.count(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.desc, err)
-		return
-	}
-	for state, n := range counts {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), string(state))
-	}
 }

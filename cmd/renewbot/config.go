@@ -31,7 +31,8 @@ type Config struct {
 	OVHTokenURL          string        `envconfig:"OVH_OAUTH2_TOKEN_URL" desc:"OAuth2 token endpoint; only needed with OVH_ENDPOINT as a base URL"`
 	OVHTimeout           time.Duration `envconfig:"OVH_TIMEOUT" default:"20s" desc:"timeout of one OVHcloud call"`
 
-	Addr        string `envconfig:"RENEWBOT_ADDR" default:":8080" desc:"HTTP listen address"`
+	Addr        string `envconfig:"RENEWBOT_ADDR" default:":8080" desc:"listen address of Slack's routes (HTTP mode)"`
+	AdminAddr   string `envconfig:"RENEWBOT_ADMIN_ADDR" default:":9090" desc:"listen address of /healthz, /readyz and /metrics"`
 	DatabaseURL string `envconfig:"RENEWBOT_DATABASE_URL" default:"sqlite:renewbot.db" desc:"sqlite:PATH or postgres://…"`
 
 	Approvers    IDList        `envconfig:"RENEWBOT_APPROVERS" desc:"comma list of Slack user (U…, W…) and group (S…) ids"`
@@ -232,6 +233,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("OVH_TIMEOUT: expected at least 1s, got %s", c.OVHTimeout)
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("LOG_FORMAT: expected text or json, got %q", c.LogFormat)
+	case c.AdminAddr == "":
+		return errors.New("RENEWBOT_ADMIN_ADDR: required: the address of /healthz, /readyz and /metrics, e.g. :9090")
+	case c.AdminAddr == c.Addr:
+		return fmt.Errorf("RENEWBOT_ADMIN_ADDR: expected another address than RENEWBOT_ADDR (%s): the admin routes must not face Slack", c.Addr)
 	}
 	if c.ReminderChannel != "" {
 		if _, err := splitIDs(c.ReminderChannel, "CG", "a channel id like C0123ABCD (C… or G…)"); err != nil {

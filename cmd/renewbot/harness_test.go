@@ -35,7 +35,8 @@ type harness struct {
 	t     *testing.T
 	slack *slackfake.Server
 	ovh   *ovhfake.Server
-	base  string
+	base  string // Slack's routes (RENEWBOT_ADDR)
+	admin string // health, readiness, metrics (RENEWBOT_ADMIN_ADDR)
 	env   map[string]string
 	logs  *syncBuffer
 	// clock is the bot's own clock (time.Now when nil): replicas can be
@@ -89,7 +90,8 @@ func newHarness(t *testing.T, env map[string]string) *harness {
 
 // newFakes starts a fake Slack and a fake OVHcloud and returns a harness
 // whose environment points a bot at them, on a free port and a fresh
-// SQLite file. Nothing runs the bot yet.
+// SQLite file, with the admin routes on another free port. Nothing runs
+// the bot yet.
 func newFakes(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{t: t, slack: slackfake.New(), ovh: ovhfake.SampleAccount(time.Now()), logs: &syncBuffer{}}
@@ -106,8 +108,8 @@ func newFakes(t *testing.T) *harness {
 	})
 	ovhURL := h.ovh.Start()
 	t.Cleanup(h.ovh.Close)
-	addr := freeAddr(t)
-	h.base = "http://" + addr
+	addr, admin := freeAddr(t), freeAddr(t)
+	h.base, h.admin = "http://"+addr, "http://"+admin
 	h.env = map[string]string{
 		"SLACK_BOT_TOKEN":        "xoxb-e2e-token",
 		"SLACK_SIGNING_SECRET":   secret,
@@ -117,6 +119,7 @@ func newFakes(t *testing.T) *harness {
 		"OVH_APPLICATION_SECRET": "e2e-app-secret",
 		"OVH_CONSUMER_KEY":       "e2e-consumer-key",
 		"RENEWBOT_ADDR":          addr,
+		"RENEWBOT_ADMIN_ADDR":    admin,
 		"RENEWBOT_DATABASE_URL":  "sqlite:" + filepath.Join(t.TempDir(), "renewbot.db"),
 		"LOG_LEVEL":              "debug",
 	}
@@ -124,7 +127,7 @@ func newFakes(t *testing.T) *harness {
 }
 
 // start runs the program with the harness's environment and waits until
-// it answers /healthz.
+// it answers /healthz on its admin address.
 func (h *harness) start() {
 	h.t.Helper()
 	for k, v := range h.env {
@@ -147,13 +150,14 @@ func (h *harness) start() {
 	})
 }
 
-// waitHealthy polls /healthz until it answers 200, failing the test after
-// timeout or as soon as died reports why the bot is gone.
+// waitHealthy polls the admin address's /healthz until it answers 200,
+// failing the test after timeout or as soon as died reports why the bot
+// is gone.
 func (h *harness) waitHealthy(timeout time.Duration, died func() string) {
 	h.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		resp, err := http.Get(h.base + "/healthz")
+		resp, err := http.Get(h.admin + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

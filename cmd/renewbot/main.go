@@ -8,7 +8,7 @@
 //	renewbot check         check configuration, Slack, OVHcloud access rules, payment
 //	renewbot remind        post the reminder digest due now (--dry-run: print it)
 //	renewbot export        the payments of some months as CSV, for accounting
-//	renewbot healthcheck   probe a running bot's /healthz (for Docker's HEALTHCHECK)
+//	renewbot healthcheck   probe a running bot's /healthz on RENEWBOT_ADMIN_ADDR (for Docker's HEALTHCHECK)
 package main
 
 import (
@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -88,7 +87,7 @@ const usage = `renewbot: renew OVHcloud services from Slack, with team approval.
   renewbot               serve Slack (configuration from the environment; see README)
   renewbot console       try the whole flow in a terminal, on a sandbox OVHcloud account
   renewbot check         check the configuration, Slack, OVHcloud's access rules and payment
-  renewbot healthcheck   exit 0 when the bot at RENEWBOT_ADDR answers /healthz
+  renewbot healthcheck   exit 0 when the bot answers /healthz at RENEWBOT_ADMIN_ADDR
   renewbot remind        post the reminder digest due now (once per service and threshold)
   renewbot remind --dry-run
                          print it without posting it
@@ -151,7 +150,7 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 		w.local = time.Now
 	}
 	oc := ovhConfig(c)
-	m := metrics.New(nil)
+	m := metrics.New()
 	oc.Observe = m.OVHCall
 	ovh, err := ovhcloud.New(oc)
 	if err != nil {
@@ -165,7 +164,6 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 	// database's, so replicas whose clocks differ still agree on when a
 	// payment may be settled or a request has expired.
 	now := store.Now
-	m.CountStates(store.CountByState)
 	opts := []slack.Option{
 		slack.OptionAPIURL(c.SlackAPIURL),
 		slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}),
@@ -251,34 +249,25 @@ func serve(ctx context.Context, d deps, stderr io.Writer) error {
 	}
 	defer a.store.Close()
 
-	mux := http.NewServeMux()
-	bot.Routes(mux, a.bot, c.SlackSigningSecret, a.store.Ping)
-	mux.Handle("GET /metrics", a.metrics.Handler())
-	srv := &http.Server{
-		Addr:              c.Addr,
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-	}
-	ln, err := net.Listen("tcp", c.Addr)
+	servers, err := a.listen(c)
 	if err != nil {
-		return fmt.Errorf("RENEWBOT_ADDR: %w", err)
+		return err
 	}
-	log.Info("renewbot listening", "addr", ln.Addr().String(), "dry_run", c.DryRun, "ovh_endpoint", c.OVHEndpoint)
 
 	go a.redraw(bg)
 	go a.background(bg, c.Sweep)
 	go a.bot.ServeHome(bg)
+	go a.countStates(bg, c.Sweep)
 	if c.ReminderChannel != "" {
 		go a.remind(bg, c.ReminderChannel, c.reminderAt())
 	}
 
 	slackCtx, stopSlack := context.WithCancel(ctx)
 	defer stopSlack()
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }() // health, readiness, metrics; /slack/* in HTTP mode
+	errc := make(chan error, 1+len(servers))
+	for _, s := range servers {
+		go func() { errc <- s.serve() }()
+	}
 	socketDone := make(chan struct{})
 	if c.SlackAppToken != "" {
 		log.Info("serving Slack over Socket Mode")
@@ -301,7 +290,9 @@ func serve(ctx context.Context, d deps, stderr io.Writer) error {
 	<-socketDone
 	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(sctx)
+	for _, s := range servers {
+		_ = s.Shutdown(sctx)
+	}
 	stopBG()
 	if err := a.pool.Close(sctx); err != nil {
 		log.Warn("work in flight did not finish in time", "error", err)
@@ -415,34 +406,6 @@ func (a *app) remind(ctx context.Context, channel string, at renew.DailyAt) {
 	if err := a.reminders.Run(ctx, at, post, failed); err != nil && !errors.Is(err, context.Canceled) {
 		a.log.Error("reminders stopped", "error", err)
 	}
-}
-
-// healthcheck asks a running bot whether it is alive: the image has no
-// curl, so Docker's HEALTHCHECK runs the binary itself.
-func healthcheck(ctx context.Context, stdout io.Writer) error {
-	addr := os.Getenv("RENEWBOT_ADDR")
-	if addr == "" {
-		addr = ":8080"
-	}
-	if strings.HasPrefix(addr, ":") {
-		addr = "127.0.0.1" + addr
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("healthcheck: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthcheck: %s", resp.Status)
-	}
-	_, err = fmt.Fprintln(stdout, "ok")
-	return err
 }
 
 // ovhConfig is the OVHcloud client's configuration: the credentials of

@@ -11,6 +11,7 @@ import (
 
 	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/internal/pgtest"
+	"github.com/renewbot/renewbot/internal/slackfake"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -25,15 +26,18 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestMetrics(t *testing.T) {
-	h := newHarness(t, nil)
+	// Requests by state are counted in the background every sweep.
+	h := newHarness(t, map[string]string{"RENEWBOT_SWEEP_EVERY": "100ms"})
 	m := h.orderFor(alice, "web-front", "1 year")
 	h.click(bob, m.TS, "approve", h.find(m, "approve", "").Value)
 	h.message(1, "Paid")
 	h.post("/slack/commands", h.slack.Command(channel, alice, "help"))
-	status, body := get(t, h.base+"/metrics")
-	if status != http.StatusOK {
-		t.Fatalf("/metrics: %d", status)
-	}
+	var body string
+	h.eventually("the paid request counted", func() bool {
+		var status int
+		status, body = get(t, h.admin+"/metrics")
+		return status == http.StatusOK && strings.Contains(body, `renewbot_requests{state="paid"} 1`)
+	})
 	for _, want := range []string{
 		`renewbot_slack_requests_total{kind="command",outcome="ok"} 2`,
 		`renewbot_slack_requests_total{kind="interaction",outcome="ok"} 2`,
@@ -49,9 +53,41 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	status, body = get(t, h.base+"/readyz")
+	status, body := get(t, h.admin+"/readyz")
 	if status != http.StatusOK {
 		t.Fatalf("/readyz: %d %s", status, body)
+	}
+}
+
+// Health, readiness and metrics (payment totals, database errors) answer
+// on RENEWBOT_ADMIN_ADDR only; Slack's address serves Slack's routes
+// only, so exposing it to the internet exposes nothing else.
+func TestAdminRoutesOnlyOnTheAdminAddress(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		if status, _ := get(t, h.admin+path); status != http.StatusOK {
+			t.Errorf("GET %s on the admin address: %d, want 200", path, status)
+		}
+		if status, body := get(t, h.base+path); status != http.StatusNotFound {
+			t.Errorf("GET %s on Slack's address: %d %q, want 404", path, status, body)
+		}
+	}
+	resp, err := http.DefaultClient.Do(slackfake.SignedRequest(h.admin+"/slack/commands", secret, h.slack.Command(channel, alice, "help")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a Slack command on the admin address: %s, want 404", resp.Status)
+	}
+	if status, body := h.post("/slack/commands", h.slack.Command(channel, alice, "help")); status != http.StatusOK || !strings.Contains(body, "renew") {
+		t.Errorf("a Slack command on Slack's address: %d %q", status, body)
+	}
+	// renewbot healthcheck probes the admin address: pointed at Slack's,
+	// it finds no /healthz.
+	t.Setenv("RENEWBOT_ADMIN_ADDR", strings.TrimPrefix(h.base, "http://"))
+	if err := run(context.Background(), []string{"healthcheck"}, io.Discard, io.Discard); err == nil {
+		t.Error("healthcheck found /healthz on Slack's address")
 	}
 }
 
@@ -184,6 +220,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"SLACK_BOT_TOKEN=":                                                  "SLACK_BOT_TOKEN: required",
 		"OVH_APPLICATION_SECRET=":                                           "OVH_APPLICATION_SECRET",
 		"RENEWBOT_REMINDER_AT=9 o'clock":                                    "RENEWBOT_REMINDER_AT:",
+		"RENEWBOT_ADMIN_ADDR=127.0.0.1:0":                                   "RENEWBOT_ADMIN_ADDR: expected another address than RENEWBOT_ADDR",
 	} {
 		t.Run(env, func(t *testing.T) {
 			base := map[string]string{
@@ -221,9 +258,9 @@ func TestTwoReplicas(t *testing.T) {
 	for k, v := range h.env {
 		second.env[k] = v
 	}
-	addr := freeAddr(t)
-	second.env["RENEWBOT_ADDR"] = addr
-	second.base = "http://" + addr
+	addr, admin := freeAddr(t), freeAddr(t)
+	second.env["RENEWBOT_ADDR"], second.env["RENEWBOT_ADMIN_ADDR"] = addr, admin
+	second.base, second.admin = "http://"+addr, "http://"+admin
 	second.logs = &syncBuffer{}
 	second.start()
 	t.Cleanup(second.stop)

@@ -6,10 +6,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/renewbot/renewbot/internal/slackfake"
 )
 
 // Socket Mode: the same flow with no public URL. Envelopes are acked at
-// once, with the answer a user sees, and /slack/* refuses HTTP requests.
+// once, with the answer a user sees, and only the admin address listens.
 func TestSocketMode(t *testing.T) {
 	h := newHarness(t, map[string]string{"SLACK_APP_TOKEN": "xapp-1-A0001-1-e2e", "SLACK_SIGNING_SECRET": ""})
 	sm := h.slack.SocketMode()
@@ -43,10 +45,13 @@ func TestSocketMode(t *testing.T) {
 	}
 	h.message(1, "Paid", bob)
 
-	// Without a signing secret, the HTTP routes refuse everything.
-	status, _ := h.post("/slack/commands", h.slack.Command(channel, alice, "web-front"))
-	if status != http.StatusUnauthorized {
-		t.Fatalf("HTTP command in Socket Mode: %d, want 401", status)
+	// Nothing listens for Slack over HTTP: there is nothing to expose.
+	if resp, err := http.DefaultClient.Do(slackfake.SignedRequest(h.base+"/slack/commands", secret, h.slack.Command(channel, alice, "web-front"))); err == nil {
+		resp.Body.Close()
+		t.Fatalf("HTTP command in Socket Mode: %s, want no listener on RENEWBOT_ADDR", resp.Status)
+	}
+	if status, _ := get(t, h.admin+"/healthz"); status != http.StatusOK {
+		t.Fatalf("/healthz in Socket Mode: %d", status)
 	}
 	if strings.Contains(h.logs.String(), "xapp-1-A0001-1-e2e") {
 		t.Fatal("the app token is in the logs")

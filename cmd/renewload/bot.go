@@ -86,26 +86,32 @@ func botEnv(o options, f *fakes, dir string) []string {
 // botProcess is a running renewbot.
 type botProcess struct {
 	cmd    *exec.Cmd
-	base   string // http://127.0.0.1:PORT
+	base   string // http://127.0.0.1:PORT: Slack's routes
+	admin  string // http://127.0.0.1:PORT: /healthz, /metrics; empty for the floor
 	log    string // the file its stdout and stderr go to
 	exited chan struct{}
 	err    error // set when exited is closed
 }
 
-// startBot runs bin with env on a free port and waits for its /healthz.
+// startBot runs bin with env on two free ports (Slack's and the admin
+// one) and waits for its /healthz.
 func startBot(ctx context.Context, bin string, env []string, dir string) (*botProcess, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	p := &botProcess{base: "http://" + addr, log: filepath.Join(dir, "renewbot.log"), exited: make(chan struct{})}
+	admin, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	p := &botProcess{base: "http://" + addr, admin: "http://" + admin, log: filepath.Join(dir, "renewbot.log"), exited: make(chan struct{})}
 	logf, err := os.Create(p.log)
 	if err != nil {
 		return nil, err
 	}
 	defer logf.Close() // the child holds its own descriptor
 	p.cmd = exec.Command(bin)
-	p.cmd.Env = append(env, "RENEWBOT_ADDR="+addr)
+	p.cmd.Env = append(env, "RENEWBOT_ADDR="+addr, "RENEWBOT_ADMIN_ADDR="+admin)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start renewbot: %w", err)
@@ -129,14 +135,21 @@ func freeAddr() (string, error) {
 
 func (p *botProcess) pid() int { return p.cmd.Process.Pid }
 
+// waitHealthy polls /healthz on the admin address, and on Slack's too: a
+// bot built before the admin routes moved off it answers there.
 func (p *botProcess) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		resp, err := http.Get(p.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
+		for _, base := range []string{p.admin, p.base} {
+			if base == "" {
+				continue
+			}
+			resp, err := http.Get(base + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return nil
+				}
 			}
 		}
 		select {
