@@ -15,6 +15,16 @@
 // missed: p99 ack under 100 ms, every ack under 3 s, peak RSS under
 // 100 MB, idle RSS under 30 MB, no failed ack and no accepted command left
 // unanswered. Memory is read from /proc, so RSS figures need Linux.
+//
+//	go run ./cmd/renewload flood                        # 20,000 requests of each kind, 50 at once, against the floor
+//	go run ./cmd/renewload flood -runs 2 -check
+//
+// renewload flood (flood.go) floods renewbot, on its sandbox OVHcloud
+// account, and a bare slack-go handler (the floor) the same way in the
+// same run, with /renew vps-1.example.net, /renew help and block_actions
+// clicks, and compares the two: ack latency, memory, what the bot
+// refused. With -check it exits 1 when renewbot's ack p99 is over twice
+// the floor's, its peak RSS over 48 MiB or its idle RSS over 20 MiB.
 package main
 
 import (
@@ -33,7 +43,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var err error
+	if addr := os.Getenv(floorEnv); addr != "" {
+		err = serveFloor(ctx, addr) // renewload flood's floor (floor.go)
+	} else {
+		err = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}
 	stop()
 	switch {
 	case err == nil:
@@ -108,6 +123,9 @@ var errMissed = errors.New("target missed")
 
 // run is the whole program.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "flood" {
+		return runFlood(ctx, args[1:], stdout, stderr)
+	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
