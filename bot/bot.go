@@ -43,6 +43,12 @@ type Bot struct {
 	members  ChannelMembers
 
 	locks sync.Map // request id -> *sync.Mutex: one message update at a time
+
+	// What keeps a flood bounded (refuse.go).
+	clock    Clock
+	answers  *Pacer      // answers to refused clicks
+	sampled  *sampledLog // refused requests
+	refusals *lane       // answers to refused clicks
 }
 
 // Config holds what a Bot needs.
@@ -77,6 +83,9 @@ type Config struct {
 	// the requests of the person's channels only. nil (the console, one
 	// channel everyone is in) shows them all.
 	Members ChannelMembers
+	// Clock paces the answers to refused clicks and samples the log of
+	// refused requests; the system's when nil.
+	Clock Clock
 }
 
 // New returns a Bot and hooks it to the renewer's changes, so every state
@@ -96,6 +105,13 @@ func New(c Config) *Bot {
 	if b.now == nil {
 		b.now = time.Now
 	}
+	b.clock = c.Clock
+	if b.clock == nil {
+		b.clock = systemClock{}
+	}
+	b.answers = NewPacer(b.clock, Limits{Methods: map[string]Limit{"refusal": refusalRate}})
+	b.sampled = newSampledLog(b.log, b.clock, refusalLogEvery)
+	b.refusals = newLane(refusalQueue)
 	c.Renewer.Notify = b.changed
 	return b
 }
@@ -190,8 +206,7 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 		return ephemeral("That command is not available yet.\n\n" + blocks.HelpText())
 	}
 	if !b.pool.Submit(job) {
-		b.obs.Busy()
-		log.Warn("queue full, command refused")
+		b.refuseCommand("user", sc.UserID, "channel", sc.ChannelID)
 		return ephemeral(busyText)
 	}
 	return ephemeral(ack)

@@ -2,27 +2,31 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
 )
 
 // MaxBody is the largest request body accepted from Slack. Slack's own
-// payloads are far smaller; anything bigger is refused before it is read.
+// payloads are far smaller; reading stops there, and a body announced
+// bigger is refused before it is read.
 const MaxBody = 1 << 20
 
 // Routes lists, in one place, every route Slack reaches: they are served
 // on the address given to Slack (RENEWBOT_ADDR), and nothing else is.
 // The operator's routes are in AdminRoutes.
 func Routes(mux *http.ServeMux, b *Bot, secret string) {
-	mux.Handle("POST /slack/commands", observed("command", b.obs, verified(secret, b.log, handleCommand(b))))
-	mux.Handle("POST /slack/interactions", observed("interaction", b.obs, verified(secret, b.log, handleInteraction(b))))
+	mux.Handle("POST /slack/commands", observed("command", b.obs, verified(secret, b, handleCommand(b))))
+	mux.Handle("POST /slack/interactions", observed("interaction", b.obs, verified(secret, b, handleInteraction(b))))
 	mux.Handle("POST /slack/events", observed("event", b.obs, handleEvents(b, secret))) // events.go
 }
 
@@ -65,27 +69,15 @@ type formKey struct{}
 
 // verified checks Slack's signature over the raw body before anything in
 // it is parsed: a forged or stale request (more than five minutes old) gets
-// a 401 and nothing else happens.
-func verified(secret string, log *slog.Logger, next http.Handler) http.Handler {
+// a 401 and nothing else happens. What costs nothing is checked first:
+// the signature headers and the timestamp before a byte of the body is
+// read, the announced length before reading, and reading stops at
+// MaxBody. Refusals are counted by the caller's metrics and logged
+// sampled, never one line each.
+func verified(secret string, b *Bot, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-			http.Error(w, "cannot read body", http.StatusBadRequest)
-			return
-		}
-		sv, err := slack.NewSecretsVerifier(r.Header, secret)
-		if err == nil {
-			_, _ = sv.Write(body)
-			err = sv.Ensure()
-		}
-		if err != nil {
-			log.Warn("request refused: bad Slack signature", "path", r.URL.Path, "reason", err.Error(), "remote", r.RemoteAddr)
-			http.Error(w, "invalid Slack signature", http.StatusUnauthorized)
+		body, ok := readSigned(w, r, secret, b)
+		if !ok {
 			return
 		}
 		form, err := url.ParseQuery(string(body))
@@ -95,6 +87,78 @@ func verified(secret string, log *slog.Logger, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), formKey{}, form)))
 	})
+}
+
+// readSigned reads a request's body and checks Slack's signature over it
+// (verified's and the Events API's), what costs nothing first: the
+// headers and the timestamp before a byte of the body is read, the
+// announced length before reading, and reading stops at MaxBody. It
+// answers a refused request itself and logs it, sampled.
+func readSigned(w http.ResponseWriter, r *http.Request, secret string, b *Bot) ([]byte, bool) {
+	refuse := func(status int, reason, why string) ([]byte, bool) {
+		b.noteRefused(reason, "request refused", "path", r.URL.Path, "why", why, "remote", r.RemoteAddr)
+		http.Error(w, refusalText[status], status)
+		return nil, false
+	}
+	if why := checkHeaders(r.Header, b.clock.Now()); why != "" {
+		return refuse(http.StatusUnauthorized, reasonUnauthorized, why)
+	}
+	if r.ContentLength > MaxBody {
+		return refuse(http.StatusRequestEntityTooLarge, reasonTooLarge, "body announced over 1 MiB")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return refuse(http.StatusRequestEntityTooLarge, reasonTooLarge, "body over 1 MiB")
+		}
+		return refuse(http.StatusBadRequest, reasonBadRequest, "body not read: "+err.Error())
+	}
+	sv, err := slack.NewSecretsVerifier(r.Header, secret)
+	if err == nil {
+		_, _ = sv.Write(body)
+		err = sv.Ensure()
+	}
+	if err != nil {
+		return refuse(http.StatusUnauthorized, reasonUnauthorized, err.Error())
+	}
+	return body, true
+}
+
+// refusalText is what a refused request is answered: nothing about why.
+var refusalText = map[int]string{
+	http.StatusUnauthorized:          "invalid Slack signature",
+	http.StatusRequestEntityTooLarge: "request body too large",
+	http.StatusBadRequest:            "cannot read body",
+}
+
+// signatureWindow is how old (or how far ahead) a request's timestamp
+// may be: Slack's recommendation, and what slack-go's verifier allows.
+const signatureWindow = 5 * time.Minute
+
+// checkHeaders says why a request cannot be from Slack by its headers
+// alone ("" when it may be): no signature, a malformed one, or a
+// timestamp out of the window around now.
+func checkHeaders(h http.Header, now time.Time) string {
+	ts, sig := h.Get("X-Slack-Request-Timestamp"), h.Get("X-Slack-Signature")
+	if ts == "" || sig == "" {
+		return "no Slack signature headers"
+	}
+	hexSig, ok := strings.CutPrefix(sig, "v0=")
+	if !ok || len(hexSig) != sha256.Size*2 {
+		return "malformed signature"
+	}
+	if _, err := hex.DecodeString(hexSig); err != nil {
+		return "malformed signature"
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return "malformed timestamp"
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > signatureWindow || d < -signatureWindow {
+		return "timestamp outside the 5-minute window"
+	}
+	return ""
 }
 
 func formOf(r *http.Request) url.Values {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"time"
 
 	"github.com/slack-go/slack"
 
@@ -59,14 +58,9 @@ func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Re
 		job = b.actionJob(act.ActionID, value, cb.Container.MessageTs, cb.TriggerID, to, log)
 	}
 	if !b.pool.SubmitUrgent(job) {
-		b.obs.Busy()
-		log.Warn("queue full, click refused")
-		// The ack of a click carries no message: answer on the side, briefly.
-		go func() {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			b.tell(ctx, to, busyText)
-		}()
+		// The ack of a click carries no message: answer on the side,
+		// through a bounded queue.
+		b.refuseClick(to, "user", cb.User.ID, "channel", channel, "action", act.ActionID)
 	}
 	return nil
 }

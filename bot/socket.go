@@ -37,11 +37,22 @@ const ackTimeout = 3 * time.Second
 // Slack's URL (slack.OptionAPIURL). slack-go's own debug output, off
 // unless enabled, would go to log at debug level; other opts are passed
 // on (e.g. socketmode.OptionPingInterval).
+//
+// A websocket message is read whole into memory, so the client reads at
+// most MaxBody per message, as the HTTP transport does per body (slack-go
+// reads without a limit by default): a bigger one closes the connection,
+// and the client reconnects. slack-go then passes the envelopes on one at
+// a time through a small channel, and ServeSocketMode handles them one at
+// a time with the same bounded Command and Interaction as HTTP: a flood
+// of envelopes waits in the socket, not in memory.
 func NewSocketClient(api *slack.Client, log *slog.Logger, opts ...socketmode.Option) *socketmode.Client {
 	if log == nil {
 		log = slog.Default()
 	}
-	opts = append([]socketmode.Option{socketmode.OptionLog(slog.NewLogLogger(log.Handler(), slog.LevelDebug))}, opts...)
+	opts = append([]socketmode.Option{
+		socketmode.OptionLog(slog.NewLogLogger(log.Handler(), slog.LevelDebug)),
+		socketmode.OptionReadLimit(MaxBody),
+	}, opts...)
 	return socketmode.New(api, opts...)
 }
 
@@ -180,7 +191,7 @@ func (s *socketServer) handle(ctx context.Context, ev socketmode.Event) error {
 	case socketmode.EventTypeErrorBadMessage:
 		// The message itself may hold user data: only its size is logged.
 		if d, ok := ev.Data.(*socketmode.ErrorBadMessage); ok {
-			s.log.Warn("socket mode: unreadable message ignored", "error", d.Cause, "bytes", len(d.Message))
+			s.bot.noteRefused(reasonBadRequest, "socket mode: unreadable message ignored", "error", d.Cause, "bytes", len(d.Message))
 		}
 	default:
 		if ev.Request != nil && ev.Request.EnvelopeID != "" {
@@ -207,7 +218,7 @@ func (s *socketServer) command(ctx context.Context, ev socketmode.Event) {
 	}
 	sc, ok := ev.Data.(slack.SlashCommand)
 	if !ok || sc.UserID == "" || sc.ChannelID == "" {
-		s.log.Warn("socket mode: slash command without a user or channel", "envelope", envelopeID(ev))
+		s.bot.noteRefused(reasonBadRequest, "socket mode: slash command without a user or channel", "envelope", envelopeID(ev))
 		s.done(ctx, ev, nil)
 		s.observe("command", "bad_request", start)
 		return
@@ -225,7 +236,7 @@ func (s *socketServer) interactive(ctx context.Context, ev socketmode.Event) {
 	}
 	cb, ok := ev.Data.(slack.InteractionCallback)
 	if !ok || cb.User.ID == "" {
-		s.log.Warn("socket mode: interaction without a user", "envelope", envelopeID(ev))
+		s.bot.noteRefused(reasonBadRequest, "socket mode: interaction without a user", "envelope", envelopeID(ev))
 		s.done(ctx, ev, nil)
 		s.observe("interaction", "bad_request", start)
 		return

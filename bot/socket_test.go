@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +70,7 @@ type recorder struct {
 	mu       sync.Mutex
 	requests []string // kind/outcome
 	slowest  time.Duration
+	busy     int
 }
 
 func (o *recorder) SlackRequest(kind, outcome string, d time.Duration) {
@@ -77,7 +80,7 @@ func (o *recorder) SlackRequest(kind, outcome string, d time.Duration) {
 	o.slowest = max(o.slowest, d)
 }
 
-func (o *recorder) Busy()               {}
+func (o *recorder) Busy()               { o.mu.Lock(); o.busy++; o.mu.Unlock() }
 func (o *recorder) Payment(renew.Money) {}
 
 func (o *recorder) seen() ([]string, time.Duration) {
@@ -87,6 +90,13 @@ func (o *recorder) seen() ([]string, time.Duration) {
 }
 
 func newSocketRig(t *testing.T, workers, queue int) *socketRig {
+	t.Helper()
+	return newSocketRigOn(t, workers, queue, nil)
+}
+
+// newSocketRigOn is newSocketRig with the bot's pacing and sampled logs
+// on clock (the system's when nil).
+func newSocketRigOn(t *testing.T, workers, queue int, clock Clock) *socketRig {
 	t.Helper()
 	r := &socketRig{t: t, slack: slackfake.New(), ovh: ovhfake.SampleAccount(time.Now()), logs: &lockedBuffer{}}
 	t.Cleanup(r.slack.Close)
@@ -117,7 +127,7 @@ func newSocketRig(t *testing.T, workers, queue int) *socketRig {
 	t.Cleanup(func() { _ = r.pool.Close(context.Background()) })
 	r.obs = &recorder{}
 	r.bot = New(Config{Renewer: rn, Out: &SlackPoster{API: api, Log: log}, Pool: r.pool, Log: log, Account: account, Observer: r.obs,
-		Workspace: Workspace{TeamID: "T0001", AppID: "A0001"}})
+		Workspace: Workspace{TeamID: "T0001", AppID: "A0001"}, Clock: clock})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel, r.done = cancel, make(chan error, 1)
@@ -428,6 +438,83 @@ func TestSocketModeSilentConnectionReplaced(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("ServeSocketMode = %v, want nil", err)
+	}
+}
+
+// A flood of envelopes while the pool is full is a flood of HTTP
+// requests: each is acked at once and counted busy, the refused clicks'
+// answers go through the same bounded queue, and nothing grows.
+func TestSocketModeFloodWhileBusyStaysBounded(t *testing.T) {
+	clock := newFakeClock(time.Now())
+	r := newSocketRigOn(t, 1, 1, clock)
+	hold, started := make(chan struct{}), make(chan struct{})
+	defer close(hold)
+	r.pool.Submit(func(context.Context) { close(started); <-hold })
+	<-started
+	if !r.pool.Submit(func(context.Context) { <-hold }) || !r.pool.SubmitUrgent(func(context.Context) { <-hold }) {
+		t.Fatal("the queues did not take the jobs that fill them")
+	}
+	const n = 200
+	before := runtime.NumGoroutine()
+	var ids []string
+	for i := range n {
+		user := fmt.Sprintf("U0FLOOD%04d", i)
+		click := r.slack.Click(opsChannel, "1.000001", user, blocks.ActionChoose, "0123456789abcdef0123:0")
+		ids = append(ids, r.sm.SendInteractive([]byte(click.Get("payload"))), r.sm.SendSlashCommand(r.slack.Command(opsChannel, user, "web-front")))
+	}
+	for i, id := range ids {
+		_, reply := r.ack(id)
+		if i%2 == 1 && !strings.Contains(reply.Text, "busy") {
+			t.Fatalf("command ack %+v, want the busy answer", reply)
+		}
+	}
+	// The constant: the answers' sender, the sampled log's, and the
+	// connection to the fake Slack (both ends are in this process).
+	if grown := runtime.NumGoroutine() - before; grown > 8 {
+		t.Errorf("%d more goroutines after %d refused envelopes, want a constant (at most 8)", grown, 2*n)
+	}
+	r.obs.mu.Lock()
+	busy := r.obs.busy
+	r.obs.mu.Unlock()
+	if busy != 2*n {
+		t.Errorf("%d busy counted, want %d", busy, 2*n)
+	}
+	// The clock stands still: the answers' first burst, no more.
+	time.Sleep(100 * time.Millisecond) // let a wrongly unbounded sender show itself
+	if got := len(r.slack.Calls("response_url")); got > refusalRate.Burst {
+		t.Errorf("%d busy answers sent at once, want at most %d", got, refusalRate.Burst)
+	}
+	if got := strings.Count(r.logs.String(), "queue full"); got > 1 {
+		t.Errorf("%d log lines about the full queue, want 1", got)
+	}
+}
+
+// A websocket message over MaxBody is not read into memory: the
+// connection is dropped, the envelope is never handled, and the client
+// reconnects and goes on.
+func TestSocketModeReadLimit(t *testing.T) {
+	r := newSocketRig(t, 4, 16)
+	huge := r.sm.SendSlashCommand(r.slack.Command(opsChannel, alice, strings.Repeat("x", 2*MaxBody)))
+	if err := r.sm.WaitConnections(2, 20*time.Second); err != nil {
+		t.Fatalf("%v\nlogs:\n%s", err, r.logs)
+	}
+	// The fake keeps a message it could not write whole for the next
+	// connection, as Slack redelivers: the client may reconnect a few
+	// times, and a command sent meanwhile may be lost with its
+	// connection. One of a few gets through.
+	acked := false
+	for range 10 {
+		help := r.sm.SendSlashCommand(r.slack.Command(opsChannel, alice, "help"))
+		if _, err := r.sm.WaitAck(help, 2*time.Second); err == nil {
+			acked = true
+			break
+		}
+	}
+	if !acked {
+		t.Fatalf("no command acked after the oversized message\nlogs:\n%s", r.logs)
+	}
+	if acks := r.sm.AcksOf(huge); len(acks) != 0 {
+		t.Errorf("the oversized envelope was acked: %+v", acks)
 	}
 }
 

@@ -1,0 +1,147 @@
+package bot
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Limit is a rate: one call every Every, and up to Burst at once after a
+// quiet spell. Over any window W, at most Burst + W/Every calls go.
+type Limit struct {
+	Every time.Duration
+	Burst int
+}
+
+// tolerance is how far ahead of its schedule a call may go.
+func (l Limit) tolerance() time.Duration { return time.Duration(max(l.Burst, 1)-1) * l.Every }
+
+// Limits are what a Pacer keeps calls under.
+type Limits struct {
+	// Methods limits each Web API method over the whole workspace.
+	Methods map[string]Limit
+	// Channel limits the messages posted (chat.postMessage) in one
+	// channel.
+	Channel Limit
+}
+
+const (
+	methodUpdate = "chat.update"
+	methodPost   = "chat.postMessage"
+)
+
+// maxAhead bounds how far the calls a click makes (which never wait) can
+// push the background's schedule: after a burst of clicks, the background
+// resumes within a minute.
+const maxAhead = time.Minute
+
+// Pacer spaces calls to Slack so that a burst of them stays under rate
+// limits instead of meeting 429s. A call that can wait (a message the bot
+// sends on its own, an answer to a refused click) waits for its turn
+// (Wait); a call made for a click or a command never waits, but takes its
+// share of the budget (Note), so the waiting ones leave room for people.
+// Its time comes from a Clock.
+type Pacer struct {
+	clock  Clock
+	limits Limits
+
+	mu sync.Mutex
+	// due is when each bucket's next call is scheduled (the theoretical
+	// arrival time of the generic cell rate algorithm): the method's, and
+	// "#"+channel for a channel's.
+	due map[string]time.Time
+}
+
+// NewPacer returns a Pacer on clock (the system's when nil).
+func NewPacer(clock Clock, limits Limits) *Pacer {
+	if clock == nil {
+		clock = systemClock{}
+	}
+	return &Pacer{clock: clock, limits: limits, due: map[string]time.Time{}}
+}
+
+// bucket is one limit and its key in due.
+type bucket struct {
+	key   string
+	limit Limit
+}
+
+func (p *Pacer) buckets(method, channel string) []bucket {
+	var bs []bucket
+	if l, ok := p.limits.Methods[method]; ok && l.Every > 0 {
+		bs = append(bs, bucket{method, l})
+	}
+	if method == methodPost && channel != "" && p.limits.Channel.Every > 0 {
+		bs = append(bs, bucket{"#" + channel, p.limits.Channel})
+	}
+	return bs
+}
+
+// Wait blocks until a background call of method in channel may go
+// without exceeding any limit, and takes that turn. It returns ctx's
+// error if ctx ends first.
+func (p *Pacer) Wait(ctx context.Context, method, channel string) error {
+	bs := p.buckets(method, channel)
+	for {
+		p.mu.Lock()
+		now := p.clock.Now()
+		var wait time.Duration
+		for _, b := range bs {
+			due := p.due[b.key]
+			if due.Before(now) {
+				due = now
+			}
+			wait = max(wait, due.Sub(now)-b.limit.tolerance())
+		}
+		if wait <= 0 {
+			for _, b := range bs {
+				p.due[b.key] = later(p.due[b.key], now).Add(b.limit.Every)
+			}
+			p.forget(now)
+			p.mu.Unlock()
+			return nil
+		}
+		p.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.clock.After(wait):
+		}
+	}
+}
+
+// Note records a call of method in channel made without waiting (for a
+// click or a command), so background calls leave room for it.
+func (p *Pacer) Note(method, channel string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.clock.Now()
+	for _, b := range p.buckets(method, channel) {
+		due := later(p.due[b.key], now).Add(b.limit.Every)
+		if limit := now.Add(maxAhead); due.After(limit) {
+			due = limit
+		}
+		p.due[b.key] = due
+	}
+	p.forget(now)
+}
+
+// forget drops the buckets that no longer hold anything back, so the
+// map does not grow with every channel ever written to. p.mu is held.
+func (p *Pacer) forget(now time.Time) {
+	if len(p.due) < 256 {
+		return
+	}
+	for k, due := range p.due {
+		if !due.After(now) {
+			delete(p.due, k)
+		}
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
