@@ -44,11 +44,13 @@ type Bot struct {
 
 	locks sync.Map // request id -> *sync.Mutex: one message update at a time
 
-	// What keeps a flood bounded (refuse.go).
+	// What keeps a flood bounded (refuse.go, pace.go).
 	clock    Clock
+	pacer    *Pacer      // background messages to Slack
 	answers  *Pacer      // answers to refused clicks
 	sampled  *sampledLog // refused requests
 	refusals *lane       // answers to refused clicks
+	later    *lane       // paced background messages
 }
 
 // Config holds what a Bot needs.
@@ -83,10 +85,17 @@ type Config struct {
 	// the requests of the person's channels only. nil (the console, one
 	// channel everyone is in) shows them all.
 	Members ChannelMembers
-	// Clock paces the answers to refused clicks and samples the log of
-	// refused requests; the system's when nil.
+	// Clock paces background messages and samples the log of refused
+	// requests; the system's when nil.
 	Clock Clock
+	// Limits are the rates background messages keep under; SlackLimits
+	// when nil.
+	Limits *Limits
 }
+
+// backgroundQueue bounds the background messages waiting for their turn
+// (thread replies, audit lines, redraws after an expiry).
+const backgroundQueue = 512
 
 // New returns a Bot and hooks it to the renewer's changes, so every state
 // change updates the request's message.
@@ -109,9 +118,15 @@ func New(c Config) *Bot {
 	if b.clock == nil {
 		b.clock = systemClock{}
 	}
+	limits := SlackLimits
+	if c.Limits != nil {
+		limits = *c.Limits
+	}
+	b.pacer = NewPacer(b.clock, limits)
 	b.answers = NewPacer(b.clock, Limits{Methods: map[string]Limit{"refusal": refusalRate}})
 	b.sampled = newSampledLog(b.log, b.clock, refusalLogEvery)
 	b.refusals = newLane(refusalQueue)
+	b.later = newLane(backgroundQueue)
 	c.Renewer.Notify = b.changed
 	return b
 }
@@ -248,6 +263,7 @@ func (b *Bot) propose(ctx context.Context, to Target, cmd Command) {
 		return
 	}
 	log = log.With("request", r.ID, "service_id", r.Service.ID)
+	b.pacer.Note(methodPost, to.Channel)
 	ts, err := b.out.Post(ctx, to.Channel, Message{Text: blocks.Text(r), Blocks: blocks.Request(r, b.requestView(ctx, r))})
 	if err != nil {
 		log.Error("post request message", "error", SlackErrorCode(err))
@@ -281,8 +297,12 @@ func (b *Bot) list(ctx context.Context, to Target, days, page int) {
 	b.reply(ctx, to, Message{Text: blocks.ListText(ex, days), Blocks: blocks.List(ex, page, b.view(), days)})
 }
 
-// PostDigest posts the daily reminder digest in channel.
+// PostDigest posts the daily reminder digest in channel, in its turn
+// among the background messages.
 func (b *Bot) PostDigest(ctx context.Context, channel string, rs []renew.Reminder) error {
+	if err := b.pacer.Wait(ctx, methodPost, channel); err != nil {
+		return err
+	}
 	_, err := b.out.Post(ctx, channel, Message{Text: blocks.DigestText(rs), Blocks: blocks.Digest(rs, b.view())})
 	return err
 }
@@ -388,7 +408,15 @@ func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
 		}
 		b.log.Info("request "+ev.Action, attrs...)
 	}
-	b.refresh(ctx, r.ID)
+	if isBackground(ctx) {
+		// The sweeper or the reconciler: its changes come in bursts (a
+		// day's requests expiring together), so their redraws wait for
+		// their turn, and the sweep does not wait for them.
+		id := r.ID
+		b.send(methodUpdate, r.Channel, "redraw", id, func(ctx context.Context) { b.refresh(ctx, id) })
+	} else {
+		b.refresh(ctx, r.ID)
+	}
 	if ev.Action != "" {
 		b.homeChanged(r, ev)
 	}
@@ -409,38 +437,53 @@ func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
 	if r.MessageTS == "" || ev.Action == "" {
 		return
 	}
+	// The thread reply and the audit line are the bot's own messages:
+	// they go in the background, in their turn, so a click's work never
+	// waits for them.
 	if line := blocks.EventLine(r, ev); line != "" {
-		if _, err := b.out.Post(ctx, r.Channel, Message{Text: line, ThreadTS: r.MessageTS}); err != nil {
-			b.log.Warn("thread reply lost", "request", r.ID, "error", SlackErrorCode(err))
-		}
+		channel, ts, id := r.Channel, r.MessageTS, r.ID
+		b.send(methodPost, channel, "thread reply", id, func(ctx context.Context) {
+			if _, err := b.out.Post(ctx, channel, Message{Text: line, ThreadTS: ts}); err != nil {
+				b.log.Warn("thread reply lost", "request", id, "error", SlackErrorCode(err))
+			}
+		})
 	}
 	if b.audit != "" && blocks.Audited(ev.Action) {
-		link := ""
-		if pl, ok := b.out.(Permalinker); ok {
-			var err error
-			if link, err = pl.Permalink(ctx, r.Channel, r.MessageTS); err != nil {
-				b.log.Warn("permalink", "request", r.ID, "error", SlackErrorCode(err))
+		r, ev := r, ev
+		b.send(methodPost, b.audit, "audit line", r.ID, func(ctx context.Context) {
+			link := ""
+			if pl, ok := b.out.(Permalinker); ok {
+				var err error
+				if link, err = pl.Permalink(ctx, r.Channel, r.MessageTS); err != nil {
+					b.log.Warn("permalink", "request", r.ID, "error", SlackErrorCode(err))
+				}
 			}
-		}
-		if _, err := b.out.Post(ctx, b.audit, Message{Text: blocks.AuditLine(r, ev, link)}); err != nil {
-			b.log.Warn("audit line lost", "request", r.ID, "action", ev.Action, "error", SlackErrorCode(err))
-		}
+			if _, err := b.out.Post(ctx, b.audit, Message{Text: blocks.AuditLine(r, ev, link)}); err != nil {
+				b.log.Warn("audit line lost", "request", r.ID, "action", ev.Action, "error", SlackErrorCode(err))
+			}
+		})
 	}
 }
 
 // RefreshUnfinished redraws the messages of requests that are not final.
 // A crash between a state change and its message update would otherwise
 // leave a message lying (no buttons, an old state) until the request ends.
+// The redraws are paced under Slack's limits (hundreds of them take
+// minutes); each waits for its turn before it takes the request's lock,
+// so a click on one of them is never held up.
 func (b *Bot) RefreshUnfinished(ctx context.Context) error {
 	reqs, err := b.renewer.Unfinished(ctx, 500)
 	if err != nil {
 		return err
 	}
 	for _, r := range reqs {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if r.MessageTS == "" {
+			continue
 		}
-		b.refresh(ctx, r.ID)
+		if err := b.pacer.Wait(ctx, methodUpdate, r.Channel); err != nil {
+			return err
+		}
+		b.refresh(withTurn(ctx), r.ID)
 	}
 	return nil
 }
@@ -461,6 +504,9 @@ func (b *Bot) refresh(ctx context.Context, id string) {
 		return
 	}
 	m := Message{Text: blocks.Text(r), Blocks: blocks.Request(r, b.requestView(ctx, r))}
+	if !hadTurn(ctx) {
+		b.pacer.Note(methodUpdate, r.Channel)
+	}
 	if err := b.out.Update(ctx, r.Channel, r.MessageTS, m); err != nil {
 		b.log.Error("update request message", "request", id, "error", SlackErrorCode(err))
 	}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -23,6 +24,19 @@ type Limits struct {
 	// Channel limits the messages posted (chat.postMessage) in one
 	// channel.
 	Channel Limit
+}
+
+// SlackLimits are Slack's published rate limits, with a margin:
+// chat.update is Tier 3 (50 a minute: 10 + 40 = 50 in any minute here);
+// chat.postMessage allows one message a second per channel, with
+// "generous bursts", and several hundred a minute per workspace (10 +
+// 300 in any minute here).
+var SlackLimits = Limits{
+	Methods: map[string]Limit{
+		methodUpdate: {Every: 1500 * time.Millisecond, Burst: 10},
+		methodPost:   {Every: 200 * time.Millisecond, Burst: 10},
+	},
+	Channel: Limit{Every: time.Second, Burst: 5},
 }
 
 const (
@@ -144,4 +158,56 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// turnKey marks a context whose Slack call already took its turn from the
+// Pacer, so it is not counted twice.
+type turnKey struct{}
+
+func withTurn(ctx context.Context) context.Context { return context.WithValue(ctx, turnKey{}, true) }
+
+func hadTurn(ctx context.Context) bool { v, _ := ctx.Value(turnKey{}).(bool); return v }
+
+// backgroundKey marks the context of work the bot does on its own.
+type backgroundKey struct{}
+
+// Background marks ctx as the bot's own background work (the sweeper,
+// the reconciler): the messages its changes lead to are paced and sent
+// in the background queue instead of at once.
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+func isBackground(ctx context.Context) bool { v, _ := ctx.Value(backgroundKey{}).(bool); return v }
+
+// backgroundTimeout bounds one background message, its wait included.
+const backgroundTimeout = 2 * time.Minute
+
+// send queues a background message (what names it, for the logs) of
+// method in channel: it waits for its turn from the pacer, then do runs.
+// When the queue is full the message is dropped and logged (sampled):
+// the store keeps the event, and the request's next change or click
+// redraws its message.
+func (b *Bot) send(method, channel, what, request string, do func(ctx context.Context)) {
+	ok := b.later.offer(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), backgroundTimeout)
+		defer cancel()
+		if err := b.pacer.Wait(ctx, method, channel); err != nil {
+			b.log.Warn(what+" not sent: no turn in time", "request", request, "error", err)
+			return
+		}
+		do(withTurn(ctx))
+	})
+	if !ok {
+		b.sampled.note(reasonDropped, what+" dropped: the background queue is full", "request", request)
+	}
+}
+
+// Drain waits until the background messages queued so far are sent, or
+// ctx ends (at shutdown, after the work in flight).
+func (b *Bot) Drain(ctx context.Context) error {
+	if err := b.later.wait(ctx); err != nil {
+		return fmt.Errorf("%d background messages not sent: %w", b.later.queued(), err)
+	}
+	return nil
 }

@@ -3,10 +3,16 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/renewbot/renewbot/renew"
+	"github.com/renewbot/renewbot/renew/sqlstore"
 )
 
 // waits runs Wait n times in a goroutine, moving the fake clock to each
@@ -108,6 +114,190 @@ func TestPacerWaitEndsWithItsContext(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Wait = %v, want context.Canceled", err)
+	}
+}
+
+// sent is one call the recording Slack got, at the fake clock's time.
+type sent struct {
+	method, channel, ts, text string
+	at                        time.Duration
+}
+
+// recordingSlack answers at once and records every call with the time.
+type recordingSlack struct {
+	clock *fakeClock
+	start time.Time
+	mu    sync.Mutex
+	calls []sent
+}
+
+func (s *recordingSlack) record(method, channel, ts, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, sent{method, channel, ts, text, s.clock.Now().Sub(s.start)})
+}
+
+func (s *recordingSlack) Post(_ context.Context, channel string, m Message) (string, error) {
+	s.record(methodPost, channel, m.ThreadTS, m.Text)
+	return "2.000001", nil
+}
+
+func (s *recordingSlack) Update(_ context.Context, channel, ts string, m Message) error {
+	s.record(methodUpdate, channel, ts, m.Text)
+	return nil
+}
+
+func (s *recordingSlack) Ephemeral(_ context.Context, to Target, m Message) error {
+	s.record("ephemeral", to.Channel, "", m.Text)
+	return nil
+}
+
+func (s *recordingSlack) sent(method string) []sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []sent
+	for _, c := range s.calls {
+		if c.method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// pacedRig is a Bot on a SQLite store with requests awaiting approval,
+// each with its message, a fake clock and Slack limits of one update a
+// second.
+type pacedRig struct {
+	bot   *Bot
+	clock *fakeClock
+	out   *recordingSlack
+	store *sqlstore.Store
+	ids   []string
+}
+
+func newPacedRig(t *testing.T, requests int, audit string) *pacedRig {
+	t.Helper()
+	store, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "paced.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	r := &pacedRig{clock: newFakeClock(time.Now()), store: store}
+	r.out = &recordingSlack{clock: r.clock, start: r.clock.Now()}
+	now := r.clock.Now()
+	for i := range requests {
+		req := &renew.Request{ID: fmt.Sprintf("%020d", i+1), State: renew.StateAwaitingApproval, Channel: "C0OPS0001",
+			MessageTS: fmt.Sprintf("1.%06d", i+1), InitiatedBy: "U0ALICE01", RequestedBy: "U0ALICE01",
+			Service:   renew.Service{ID: int64(10001 + i), Name: fmt.Sprintf("vps-%d.example.net", i+1)},
+			Order:     &renew.Order{ID: int64(1000 + i), Expiration: now.Add(24 * time.Hour)},
+			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}
+		if err := store.Create(context.Background(), req, renew.Event{At: now, Actor: "U0ALICE01", Action: "ordered"}); err != nil {
+			t.Fatal(err)
+		}
+		r.ids = append(r.ids, req.ID)
+	}
+	pool := NewPool(1, 8, time.Minute)
+	t.Cleanup(func() { _ = pool.Close(context.Background()) })
+	limits := Limits{
+		Methods: map[string]Limit{methodUpdate: {Every: time.Second, Burst: 1}, methodPost: {Every: time.Second, Burst: 1}},
+		Channel: Limit{Every: time.Second, Burst: 1},
+	}
+	r.bot = New(Config{Renewer: &renew.Renewer{Store: store, Policy: &renew.Policy{}}, Out: r.out, Pool: pool,
+		Log: slog.New(slog.DiscardHandler), Clock: r.clock, Limits: &limits, AuditChannel: audit})
+	return r
+}
+
+// The redraws at start go one a second; a click on one of the requests
+// meanwhile updates its message and answers the clicker at once, and the
+// redraws make room for it.
+func TestRedrawsAtStartArePacedAndNeverDelayAClick(t *testing.T) {
+	r := newPacedRig(t, 4, "")
+	order, err := r.bot.renewer.Unfinished(context.Background(), 500)
+	if err != nil || len(order) != 4 {
+		t.Fatalf("unfinished requests: %d, %v", len(order), err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.bot.RefreshUnfinished(context.Background()) }()
+	waitFor(t, "the first redraw, then a wait for the next turn", func() bool {
+		return len(r.out.sent(methodUpdate)) == 1 && r.clock.Waiting() == 1
+	})
+
+	// A click on the request whose redraw waits for its turn: the
+	// clicker's answer and the message's update go now, without the
+	// clock moving.
+	go func() {
+		r.bot.tell(context.Background(), Target{Channel: "C0OPS0001", User: "U0BOB0001"}, "You clicked.")
+		r.bot.refresh(context.Background(), order[1].ID)
+	}()
+	waitFor(t, "the click's update, sent without waiting for the redraws", func() bool { return len(r.out.sent(methodUpdate)) == 2 })
+	if got := r.out.sent(methodUpdate); got[1].ts != order[1].MessageTS || got[1].at != 0 {
+		t.Fatalf("the click's update: %+v, want it sent at once", got[1])
+	}
+	if got := r.out.sent("ephemeral"); len(got) != 1 || got[0].at != 0 {
+		t.Fatalf("the click's answer: %+v, want it sent at once", got)
+	}
+
+	waitFor(t, "every redraw", func() bool {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return true
+		default:
+			r.clock.Next()
+			return false
+		}
+	})
+	var bg []time.Duration
+	for _, u := range r.out.sent(methodUpdate) {
+		bg = append(bg, u.at)
+	}
+	// Redraws at 0, 2, 3, 4 s: one a second, and the click's took 1 s.
+	if want := secs(0, 0, 2, 3, 4); !slices.Equal(bg, want) {
+		t.Errorf("updates at %v, want %v", bg, want)
+	}
+}
+
+// A state change updates the message at once; its thread reply and
+// audit line follow in the background, each channel one a second, in
+// the order of the changes.
+func TestThreadRepliesAndAuditLinesArePaced(t *testing.T) {
+	r := newPacedRig(t, 3, "C0AUDIT01")
+	ctx := context.Background()
+	for _, id := range r.ids {
+		req, err := r.store.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.bot.changed(ctx, req, renew.Event{At: r.clock.Now(), Actor: "U0BOB0001", Action: "cancelled", RequestID: id, To: renew.StateCancelled})
+	}
+	if got := r.out.sent(methodUpdate); len(got) != 3 || got[2].at != 0 {
+		t.Fatalf("message updates: %+v, want all three at once", got)
+	}
+	waitFor(t, "three thread replies and three audit lines", func() bool {
+		if len(r.out.sent(methodPost)) == 6 {
+			return true
+		}
+		r.clock.Next()
+		return false
+	})
+	last := map[string]time.Duration{}
+	var threads []string
+	for i, p := range r.out.sent(methodPost) {
+		if prev, ok := last[p.channel]; ok && p.at-prev < time.Second {
+			t.Errorf("post %d in %s %v after the previous one, want at least 1s", i, p.channel, p.at-prev)
+		}
+		last[p.channel] = p.at
+		if p.channel == "C0OPS0001" {
+			threads = append(threads, p.ts)
+		}
+	}
+	if want := []string{"1.000001", "1.000002", "1.000003"}; !slices.Equal(threads, want) {
+		t.Errorf("thread replies in threads %v, want %v", threads, want)
+	}
+	if err := r.bot.Drain(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -17,12 +17,13 @@ import (
 
 // Reasons a request is refused, as logged.
 const (
-	reasonUnauthorized = "unauthorized"   // no, stale or wrong signature
-	reasonTooLarge     = "too_large"      // body over MaxBody
-	reasonBadRequest   = "bad_request"    // unreadable body or form, no user
-	reasonBusyCommand  = "busy_command"   // the queue was full
-	reasonBusyClick    = "busy_click"     // the urgent queue was full
-	reasonUnanswered   = "busy_no_answer" // and the answers' queue too
+	reasonUnauthorized = "unauthorized"    // no, stale or wrong signature
+	reasonTooLarge     = "too_large"       // body over MaxBody
+	reasonBadRequest   = "bad_request"     // unreadable body or form, no user
+	reasonBusyCommand  = "busy_command"    // the queue was full
+	reasonBusyClick    = "busy_click"      // the urgent queue was full
+	reasonUnanswered   = "busy_no_answer"  // and the answers' queue too
+	reasonDropped      = "background_full" // a background message found its queue full
 )
 
 // refusalLogEvery is how often, at most, refused requests are logged.

@@ -96,6 +96,16 @@ func TestFiftyClicksFiveApproversTwoNeeded(t *testing.T) {
 	if n := h.payCalls(); n != 1 {
 		t.Fatalf("%d pay calls, want exactly 1", n)
 	}
+	// Thread replies go in their turn, in order: once the payment's is
+	// there, so are the approvals'.
+	h.eventually("the payment's thread reply", func() bool {
+		for _, r := range h.slack.Replies(channel, m.TS) {
+			if strings.Contains(r.Text, "Paid") {
+				return true
+			}
+		}
+		return false
+	})
 	approved := 0
 	for _, r := range h.slack.Replies(channel, m.TS) {
 		if strings.Contains(r.Text, " approved (") {

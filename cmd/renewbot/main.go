@@ -255,7 +255,7 @@ func serve(ctx context.Context, d deps, stderr io.Writer) error {
 	}
 
 	go a.redraw(bg)
-	go a.background(bg, c.Sweep)
+	go a.background(bot.Background(bg), c.Sweep)
 	go a.bot.ServeHome(bg)
 	go a.countStates(bg, c.Sweep)
 	if c.ReminderChannel != "" {
@@ -296,6 +296,9 @@ func serve(ctx context.Context, d deps, stderr io.Writer) error {
 	stopBG()
 	if err := a.pool.Close(sctx); err != nil {
 		log.Warn("work in flight did not finish in time", "error", err)
+	}
+	if err := a.bot.Drain(sctx); err != nil {
+		log.Warn("background messages lost at shutdown", "error", err)
 	}
 	log.Info("stopped")
 	return failed
