@@ -443,7 +443,7 @@ func sandboxOVH(timeout time.Duration) ovhcloud.Config {
 		Endpoint:    ovhfake.SandboxURL,
 		AccessToken: "sandbox",
 		Timeout:     timeout,
-		HTTPClient:  &http.Client{Transport: fake.Transport()},
+		HTTPClient:  &http.Client{Transport: forgetful(fake)},
 	}
 }
 
