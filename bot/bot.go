@@ -221,7 +221,7 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 		return ephemeral("That command is not available yet.\n\n" + blocks.HelpText())
 	}
 	if !b.pool.Submit(job) {
-		b.refuseCommand("user", sc.UserID, "channel", sc.ChannelID)
+		b.refuseCommand(sc.UserID, sc.ChannelID)
 		return ephemeral(busyText)
 	}
 	return ephemeral(ack)

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -64,8 +63,9 @@ func outcome(status int) string {
 	return "bad_request"
 }
 
-// formKey carries the verified, parsed form to the handler.
-type formKey struct{}
+// formHandler handles a request whose signature was verified, with its
+// parsed form.
+type formHandler func(w http.ResponseWriter, r *http.Request, form url.Values)
 
 // verified checks Slack's signature over the raw body before anything in
 // it is parsed: a forged or stale request (more than five minutes old) gets
@@ -74,7 +74,7 @@ type formKey struct{}
 // read, the announced length before reading, and reading stops at
 // MaxBody. Refusals are counted by the caller's metrics and logged
 // sampled, never one line each.
-func verified(secret string, b *Bot, next http.Handler) http.Handler {
+func verified(secret string, b *Bot, next formHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := readSigned(w, r, secret, b)
 		if !ok {
@@ -85,7 +85,7 @@ func verified(secret string, b *Bot, next http.Handler) http.Handler {
 			http.Error(w, "malformed form body", http.StatusBadRequest)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), formKey{}, form)))
+		next(w, r, form)
 	})
 }
 
@@ -96,7 +96,9 @@ func verified(secret string, b *Bot, next http.Handler) http.Handler {
 // answers a refused request itself and logs it, sampled.
 func readSigned(w http.ResponseWriter, r *http.Request, secret string, b *Bot) ([]byte, bool) {
 	refuse := func(status int, reason, why string) ([]byte, bool) {
-		b.noteRefused(reason, "request refused", "path", r.URL.Path, "why", why, "remote", r.RemoteAddr)
+		if b.sampled.admit(reason) {
+			b.log.Warn("request refused", "reason", reason, "path", r.URL.Path, "why", why, "remote", r.RemoteAddr)
+		}
 		http.Error(w, refusalText[status], status)
 		return nil, false
 	}
@@ -161,14 +163,8 @@ func checkHeaders(h http.Header, now time.Time) string {
 	return ""
 }
 
-func formOf(r *http.Request) url.Values {
-	f, _ := r.Context().Value(formKey{}).(url.Values)
-	return f
-}
-
-func handleCommand(b *Bot) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		f := formOf(r)
+func handleCommand(b *Bot) formHandler {
+	return func(w http.ResponseWriter, r *http.Request, f url.Values) {
 		sc := slack.SlashCommand{
 			TeamID: f.Get("team_id"), ChannelID: f.Get("channel_id"), ChannelName: f.Get("channel_name"),
 			UserID: f.Get("user_id"), UserName: f.Get("user_name"), Command: f.Get("command"),
@@ -184,10 +180,10 @@ func handleCommand(b *Bot) http.HandlerFunc {
 	}
 }
 
-func handleInteraction(b *Bot) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func handleInteraction(b *Bot) formHandler {
+	return func(w http.ResponseWriter, r *http.Request, f url.Values) {
 		var cb slack.InteractionCallback
-		if err := json.Unmarshal([]byte(formOf(r).Get("payload")), &cb); err != nil {
+		if err := json.Unmarshal([]byte(f.Get("payload")), &cb); err != nil {
 			http.Error(w, "malformed interaction payload", http.StatusBadRequest)
 			return
 		}
@@ -204,6 +200,13 @@ func writeReply(w http.ResponseWriter, reply *Reply) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	body, err := json.Marshal(reply)
+	if err != nil {
+		http.Error(w, "reply not encodable", http.StatusInternalServerError)
+		return
+	}
+	// A known length: one write, not a chunked body.
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(reply)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
 }

@@ -60,7 +60,7 @@ func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Re
 	if !b.pool.SubmitUrgent(job) {
 		// The ack of a click carries no message: answer on the side,
 		// through a bounded queue.
-		b.refuseClick(to, "user", cb.User.ID, "channel", channel, "action", act.ActionID)
+		b.refuseClick(to, act.ActionID)
 	}
 	return nil
 }

@@ -199,7 +199,7 @@ func (b *Bot) send(method, channel, what, request string, do func(ctx context.Co
 		do(withTurn(ctx))
 	})
 	if !ok {
-		b.sampled.note(reasonDropped, what+" dropped: the background queue is full", "request", request)
+		b.noteRefused(reasonDropped, what+" dropped: the background queue is full", "request", request)
 	}
 }
 

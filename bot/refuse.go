@@ -47,9 +47,10 @@ func newSampledLog(log *slog.Logger, clock Clock, every time.Duration) *sampledL
 	return &sampledLog{log: log, clock: clock, every: every, held: map[string]int{}}
 }
 
-// note logs an event (msg, with its reason and attrs) or holds it back
-// until the next line.
-func (l *sampledLog) note(reason, msg string, attrs ...any) {
+// admit counts an event of reason and reports whether its line may be
+// written now (the caller writes it, with "reason"); when not, it is held
+// back until the next line. A held event costs no allocation.
+func (l *sampledLog) admit(reason string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock.Now()
@@ -60,11 +61,11 @@ func (l *sampledLog) note(reason, msg string, attrs ...any) {
 			l.flushing = true
 			go l.flush(l.next.Sub(now))
 		}
-		return
+		return false
 	}
 	l.writeHeld()
 	l.next = now.Add(l.every)
-	l.log.Warn(msg, append([]any{"reason", reason}, attrs...)...)
+	return true
 }
 
 // flush writes what was held back once the interval is over.
@@ -110,7 +111,7 @@ const answerTimeout = 3 * time.Second
 
 // refuseClick counts a click the queue refused, logs it (sampled) and
 // queues its short answer.
-func (b *Bot) refuseClick(to Target, attrs ...any) {
+func (b *Bot) refuseClick(to Target, action string) {
 	b.obs.Busy()
 	queued := b.refusals.offer(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), answerTimeout)
@@ -119,26 +120,28 @@ func (b *Bot) refuseClick(to Target, attrs ...any) {
 			b.tell(ctx, to, busyText)
 		}
 	})
+	reason, msg := reasonBusyClick, "queue full, click refused"
 	if !queued {
-		b.sampled.note(reasonUnanswered, "queue full, click refused without an answer", attrs...)
-		return
+		reason, msg = reasonUnanswered, "queue full, click refused without an answer"
 	}
-	b.sampled.note(reasonBusyClick, "queue full, click refused", attrs...)
+	if b.sampled.admit(reason) {
+		b.log.Warn(msg, "reason", reason, "user", to.User, "channel", to.Channel, "action", action)
+	}
+}
+
+// refuseCommand counts a command the queue refused and logs it
+// (sampled); its answer is the ack itself.
+func (b *Bot) refuseCommand(user, channel string) {
+	b.obs.Busy()
+	if b.sampled.admit(reasonBusyCommand) {
+		b.log.Warn("queue full, command refused", "reason", reasonBusyCommand, "user", user, "channel", channel)
+	}
 }
 
 // noteRefused logs a refused request, sampled. (A Bot made without New,
 // in a test, logs every one.)
 func (b *Bot) noteRefused(reason, msg string, attrs ...any) {
-	if b.sampled == nil {
+	if b.sampled == nil || b.sampled.admit(reason) {
 		b.log.Warn(msg, append([]any{"reason", reason}, attrs...)...)
-		return
 	}
-	b.sampled.note(reason, msg, attrs...)
-}
-
-// refuseCommand counts a command the queue refused and logs it
-// (sampled); its answer is the ack itself.
-func (b *Bot) refuseCommand(attrs ...any) {
-	b.obs.Busy()
-	b.sampled.note(reasonBusyCommand, "queue full, command refused", attrs...)
 }
