@@ -41,10 +41,13 @@ func (f *fakes) Close() {
 	f.slack.Close()
 }
 
-// buildBot compiles renewbot into dir. It must run inside the module.
+// buildBot compiles renewbot into dir as the Dockerfile does (static,
+// no cgo, stripped), so the memory measured is the shipped binary's. It
+// must run inside the module.
 func buildBot(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "renewbot")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/renewbot/renewbot/cmd/renewbot")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "github.com/renewbot/renewbot/cmd/renewbot")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

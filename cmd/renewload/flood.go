@@ -131,7 +131,9 @@ func runFlood(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // floods runs every flood of o, o.runs times, each on fresh servers: the
-// floor first, then renewbot.
+// floor first, then renewbot, in odd runs; renewbot first in even runs, so
+// that a machine getting busier or quieter during a run does not always
+// favour the same side.
 func floods(ctx context.Context, o floodOptions, stderr io.Writer) (floodReport, error) {
 	r := floodReport{o: o, cpus: runtime.NumCPU()}
 	tmp, err := os.MkdirTemp("", "renewflood-")
@@ -150,17 +152,28 @@ func floods(ctx context.Context, o floodOptions, stderr io.Writer) (floodReport,
 	defer stub.Close()
 	for run := 1; run <= o.runs; run++ {
 		for _, k := range o.kinds {
-			fmt.Fprintf(stderr, "renewload: run %d, %s: the floor…\n", run, k.name)
-			floor, err := floodFloor(ctx, o, k, stub, filepath.Join(tmp, fmt.Sprintf("floor-%d-%s", run, k.name)))
-			if err != nil {
+			row := floodRow{run: run, kind: k}
+			floor := func() (err error) {
+				fmt.Fprintf(stderr, "renewload: run %d, %s: the floor…\n", run, k.name)
+				row.floor, err = floodFloor(ctx, o, k, stub, filepath.Join(tmp, fmt.Sprintf("floor-%d-%s", run, k.name)))
+				return err
+			}
+			bot := func() (err error) {
+				fmt.Fprintf(stderr, "renewload: run %d, %s: renewbot…\n", run, k.name)
+				row.bot, err = floodBot(ctx, o, k, bin, stub, filepath.Join(tmp, fmt.Sprintf("bot-%d-%s", run, k.name)), stderr)
+				return err
+			}
+			first, second := floor, bot
+			if run%2 == 0 {
+				first, second = bot, floor
+			}
+			if err := first(); err != nil {
 				return r, err
 			}
-			fmt.Fprintf(stderr, "renewload: run %d, %s: renewbot…\n", run, k.name)
-			bot, err := floodBot(ctx, o, k, bin, stub, filepath.Join(tmp, fmt.Sprintf("bot-%d-%s", run, k.name)), stderr)
-			if err != nil {
+			if err := second(); err != nil {
 				return r, err
 			}
-			r.rows = append(r.rows, floodRow{run: run, kind: k, bot: bot, floor: floor})
+			r.rows = append(r.rows, row)
 		}
 	}
 	return r, nil
@@ -586,7 +599,7 @@ func (r floodReport) Markdown() string {
 	fmt.Fprintf(&b, "## renewload flood: %d requests per flood, %d at once\n\n", r.o.n, r.o.c)
 	fmt.Fprintf(&b, "renewbot on its sandbox OVHcloud account, a stub Slack answering ok at once, the defaults%s; "+
 		"the floor: slack-go's signature check, the form parsed, an empty 200. Each flood on fresh servers, "+
-		"the floor first; %d CPUs shared by renewload, the stub and the server.\n\n", extraEnv(r.o.env), r.cpus)
+		"the floor first in odd runs, renewbot first in even ones; %d CPUs shared by renewload, the stub and the server.\n\n", extraEnv(r.o.env), r.cpus)
 	b.WriteString("| run | flood | renewbot ack p50 / p99 / max | floor ack p50 / p99 / max | p99 ratio (≤ 2) | renewbot idle RSS (≤ 20 MiB) | renewbot peak RSS (≤ 48 MiB) | floor peak RSS | met |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, row := range r.rows {
