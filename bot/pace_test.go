@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renewbot/renewbot/internal/fakeclock"
 	"github.com/renewbot/renewbot/renew"
 	"github.com/renewbot/renewbot/renew/sqlstore"
 )
 
 // waits runs Wait n times in a goroutine, moving the fake clock to each
 // pending wait, and returns the clock's time at each return.
-func waits(t *testing.T, p *Pacer, c *fakeClock, n int, method, channel string) []time.Duration {
+func waits(t *testing.T, p *Pacer, c *fakeclock.Clock, n int, method, channel string) []time.Duration {
 	t.Helper()
 	start := c.Now()
 	var mu sync.Mutex
@@ -58,7 +59,7 @@ func secs(ss ...float64) []time.Duration {
 }
 
 func TestPacerSpacesBackgroundCalls(t *testing.T) {
-	c := newFakeClock(time.Now())
+	c := fakeclock.New(time.Now())
 	p := NewPacer(c, Limits{Methods: map[string]Limit{methodUpdate: {Every: time.Second, Burst: 2}}})
 	// A burst of two, then one a second.
 	if got, want := waits(t, p, c, 5, methodUpdate, ""), secs(0, 0, 1, 2, 3); !slices.Equal(got, want) {
@@ -71,7 +72,7 @@ func TestPacerSpacesBackgroundCalls(t *testing.T) {
 }
 
 func TestPacerLimitsEachChannel(t *testing.T) {
-	c := newFakeClock(time.Now())
+	c := fakeclock.New(time.Now())
 	p := NewPacer(c, Limits{Methods: map[string]Limit{methodPost: {Every: time.Millisecond, Burst: 100}}, Channel: Limit{Every: time.Second, Burst: 1}})
 	if got := waits(t, p, c, 3, methodPost, "C1"); !slices.Equal(got, secs(0, 1, 2)) {
 		t.Errorf("posts in one channel at %v, want one a second", got)
@@ -85,7 +86,7 @@ func TestPacerLimitsEachChannel(t *testing.T) {
 // What a click sends never waits, and the background leaves room for
 // it; however many clicks, the background resumes within maxAhead.
 func TestPacerNotesNeverWaitAndPushTheBackground(t *testing.T) {
-	c := newFakeClock(time.Now())
+	c := fakeclock.New(time.Now())
 	p := NewPacer(c, Limits{Methods: map[string]Limit{methodUpdate: {Every: time.Second, Burst: 1}}})
 	for range 3 {
 		p.Note(methodUpdate, "C1") // returns at once: nothing else moves the clock
@@ -102,7 +103,7 @@ func TestPacerNotesNeverWaitAndPushTheBackground(t *testing.T) {
 }
 
 func TestPacerWaitEndsWithItsContext(t *testing.T) {
-	c := newFakeClock(time.Now())
+	c := fakeclock.New(time.Now())
 	p := NewPacer(c, Limits{Methods: map[string]Limit{methodUpdate: {Every: time.Hour, Burst: 1}}})
 	if err := p.Wait(context.Background(), methodUpdate, ""); err != nil {
 		t.Fatal(err)
@@ -125,7 +126,7 @@ type sent struct {
 
 // recordingSlack answers at once and records every call with the time.
 type recordingSlack struct {
-	clock *fakeClock
+	clock *fakeclock.Clock
 	start time.Time
 	mu    sync.Mutex
 	calls []sent
@@ -169,7 +170,7 @@ func (s *recordingSlack) sent(method string) []sent {
 // second.
 type pacedRig struct {
 	bot   *Bot
-	clock *fakeClock
+	clock *fakeclock.Clock
 	out   *recordingSlack
 	store *sqlstore.Store
 	ids   []string
@@ -182,7 +183,7 @@ func newPacedRig(t *testing.T, requests int, audit string) *pacedRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	r := &pacedRig{clock: newFakeClock(time.Now()), store: store}
+	r := &pacedRig{clock: fakeclock.New(time.Now()), store: store}
 	r.out = &recordingSlack{clock: r.clock, start: r.clock.Now()}
 	now := r.clock.Now()
 	for i := range requests {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renewbot/renewbot/internal/fakeclock"
 	"github.com/renewbot/renewbot/internal/slackfake"
 	"github.com/renewbot/renewbot/renew"
 )
@@ -74,7 +75,7 @@ type floodRig struct {
 	bot   *Bot
 	mux   *http.ServeMux
 	pool  *Pool
-	clock *fakeClock
+	clock *fakeclock.Clock
 	out   *slowSlack
 	obs   *counter
 	logs  *lockedBuffer
@@ -83,7 +84,7 @@ type floodRig struct {
 
 func newFloodRig(t *testing.T) *floodRig {
 	t.Helper()
-	r := &floodRig{t: t, clock: newFakeClock(time.Now()), out: &slowSlack{release: make(chan struct{})},
+	r := &floodRig{t: t, clock: fakeclock.New(time.Now()), out: &slowSlack{release: make(chan struct{})},
 		obs: &counter{}, logs: &lockedBuffer{}, pool: NewPool(1, 1, time.Minute), forms: slackfake.New()}
 	t.Cleanup(r.forms.Close)
 	t.Cleanup(func() { _ = r.pool.Close(context.Background()) })

@@ -18,6 +18,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/renewbot/renewbot/bot/blocks"
+	"github.com/renewbot/renewbot/internal/fakeclock"
 	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/internal/slackfake"
 	"github.com/renewbot/renewbot/renew"
@@ -445,7 +446,7 @@ func TestSocketModeSilentConnectionReplaced(t *testing.T) {
 // requests: each is acked at once and counted busy, the refused clicks'
 // answers go through the same bounded queue, and nothing grows.
 func TestSocketModeFloodWhileBusyStaysBounded(t *testing.T) {
-	clock := newFakeClock(time.Now())
+	clock := fakeclock.New(time.Now())
 	r := newSocketRigOn(t, 1, 1, clock)
 	hold, started := make(chan struct{}), make(chan struct{})
 	defer close(hold)
