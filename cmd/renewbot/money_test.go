@@ -295,9 +295,9 @@ func TestReplicasWithSkewedClocksPayOnce(t *testing.T) {
 	h.eventually("the replica ahead to hold the background lease", func() bool {
 		return strings.Contains(ahead.logs.String(), "took the lease")
 	})
-	addr := freeAddr(t)
-	h.env["RENEWBOT_ADDR"] = addr
-	h.base = "http://" + addr
+	addr, admin := freeAddr(t), freeAddr(t)
+	h.env["RENEWBOT_ADDR"], h.env["RENEWBOT_ADMIN_ADDR"] = addr, admin
+	h.base, h.admin = "http://"+addr, "http://"+admin
 	h.start()
 	t.Cleanup(h.stop)
 
