@@ -183,7 +183,7 @@ func (b *Bot) view() blocks.View {
 // chat.postMessage.
 func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 	if ok, why := b.ws.allows(commandOrigin(sc)); !ok {
-		refuseForeign(b.log, "command", why, commandOrigin(sc), sc.UserID)
+		b.refuseForeign("command", why, commandOrigin(sc), sc.UserID)
 		return ephemeral(foreignText)
 	}
 	log := b.log.With("user", sc.UserID, "channel", sc.ChannelID)

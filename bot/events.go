@@ -73,7 +73,7 @@ func eventOrigin(e Event) origin {
 // refused (and reported handled: a retry would be refused too).
 func (b *Bot) Event(ctx context.Context, e Event) bool {
 	if ok, why := b.ws.allows(eventOrigin(e)); !ok {
-		refuseForeign(b.log, "event", why, eventOrigin(e), e.Inner.User)
+		b.refuseForeign("event", why, eventOrigin(e), e.Inner.User)
 		return true
 	}
 	if e.Inner.Type != "app_home_opened" || e.Inner.Tab != "home" || e.Inner.User == "" || e.EventID == "" {

@@ -19,7 +19,7 @@ import (
 // Interaction handles a click on one of the bot's messages.
 func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Reply {
 	if ok, why := b.ws.allows(interactionOrigin(cb)); !ok {
-		refuseForeign(b.log, string(cb.Type), why, interactionOrigin(cb), cb.User.ID)
+		b.refuseForeign(string(cb.Type), why, interactionOrigin(cb), cb.User.ID)
 		if cb.Type == slack.InteractionTypeViewSubmission {
 			return &Reply{ResponseAction: "errors", Errors: map[string]string{blocks.BlockReason: foreignText}}
 		}

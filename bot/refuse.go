@@ -24,6 +24,7 @@ const (
 	reasonBusyClick    = "busy_click"      // the urgent queue was full
 	reasonUnanswered   = "busy_no_answer"  // and the answers' queue too
 	reasonDropped      = "background_full" // a background message found its queue full
+	reasonForeign      = "foreign"         // from another workspace, app or team
 )
 
 // refusalLogEvery is how often, at most, refused requests are logged.

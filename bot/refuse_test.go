@@ -264,3 +264,21 @@ func TestRefusedBeforeTheBodyIsRead(t *testing.T) {
 		t.Errorf("%d too_large counted, want 2", got)
 	}
 }
+
+// Commands from another workspace where the app is installed are each
+// refused, and logged in a line, not one each.
+func TestForeignRequestsLogAFewLines(t *testing.T) {
+	r := newFloodRig(t)
+	const n = 300
+	for i := range n {
+		form := r.forms.Command("C0OPS0001", "U0EVE0001", "web-front")
+		form.Set("team_id", "T0OTHER01")
+		rec := r.serve(slackfake.SignedRequest("http://bot/slack/commands", floodSecret, form))
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "only acts for members") {
+			t.Fatalf("foreign command %d: %d %s, want the refusal", i, rec.Code, rec.Body)
+		}
+	}
+	if lines := r.logLines(); len(lines) != 1 || !strings.Contains(lines[0], "outside the workspace") {
+		t.Errorf("%d log lines for %d foreign commands, want 1:\n%s", len(lines), n, r.logs)
+	}
+}

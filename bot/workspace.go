@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"log/slog"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -71,9 +70,12 @@ func interactionOrigin(cb slack.InteractionCallback) origin {
 const foreignText = "renewbot only acts for members of the workspace it is installed in. Nothing was done."
 
 // refuseForeign logs a refused origin, without anything the payload says
-// beyond its ids.
-func refuseForeign(log *slog.Logger, kind, why string, o origin, user string) {
-	log.Warn("request from outside the workspace refused", "kind", kind, "reason", why,
+// beyond its ids; sampled, like every refusal (refuse.go).
+func (b *Bot) refuseForeign(kind, why string, o origin, user string) {
+	if b.sampled != nil && !b.sampled.admit(reasonForeign) {
+		return
+	}
+	b.log.Warn("request from outside the workspace refused", "kind", kind, "reason", why,
 		"team", clipID(o.team), "user_team", clipID(o.userTeam), "enterprise", clipID(o.enterprise), "app", clipID(o.app), "user", clipID(user))
 }
 
