@@ -38,9 +38,13 @@ const (
 	targetFloodIdleRSS = 20 << 20 // bytes
 )
 
-// floodTeam is the workspace the flood's requests come from, and the one
-// the stub's auth.test names.
-const floodTeam = "T0FLOOD01"
+// floodTeam and floodApp are the workspace and the app the flood's
+// requests come from, and the ones the stub's auth.test and bots.info
+// name: the bot serves that workspace only.
+const (
+	floodTeam = "T0FLOOD01"
+	floodApp  = "A0FLOOD01"
+)
 
 // floodKind is one kind of flood.
 type floodKind struct {
@@ -424,7 +428,7 @@ func commandForm(stub *stubSlack, channel, user, text string) url.Values {
 		"token": {"deprecated"}, "team_id": {floodTeam}, "team_domain": {"example"},
 		"channel_id": {channel}, "channel_name": {"ops"}, "user_id": {user}, "user_name": {strings.ToLower(user)},
 		"command": {"/renew"}, "text": {text}, "response_url": {stub.ResponseURL(user)},
-		"trigger_id": {"trigger-" + user}, "api_app_id": {"A0FLOOD01"},
+		"trigger_id": {"trigger-" + user}, "api_app_id": {floodApp},
 	}
 }
 
@@ -433,7 +437,7 @@ func clickForm(stub *stubSlack, channel, ts, user, value string) url.Values {
 		"type":         "block_actions",
 		"team":         map[string]any{"id": floodTeam, "domain": "example"},
 		"user":         map[string]any{"id": user, "username": strings.ToLower(user), "team_id": floodTeam},
-		"api_app_id":   "A0FLOOD01",
+		"api_app_id":   floodApp,
 		"token":        "deprecated",
 		"container":    map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
 		"trigger_id":   "trigger-" + user,

@@ -68,6 +68,8 @@ func (s *stubSlack) serve(w http.ResponseWriter, r *http.Request) {
 	case "auth.test":
 		answer = map[string]any{"ok": true, "url": "https://example.slack.com/", "team": "Example", "user": "renewbot",
 			"team_id": floodTeam, "user_id": "U0RENEWBOT", "bot_id": "B0RENEWBOT"}
+	case "bots.info":
+		answer = map[string]any{"ok": true, "bot": map[string]any{"id": "B0RENEWBOT", "app_id": floodApp, "name": "renewbot"}}
 	case "chat.postMessage", "chat.update":
 		answer = map[string]any{"ok": true, "channel": r.Form.Get("channel"), "ts": ts}
 	case "chat.postEphemeral":
