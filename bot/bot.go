@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -42,7 +43,7 @@ type Bot struct {
 	home     *home
 	members  ChannelMembers
 
-	locks sync.Map // request id -> *sync.Mutex: one message update at a time
+	locks sync.Map // request id -> *redraw: one message update at a time
 
 	// What keeps a flood bounded (refuse.go, pace.go).
 	clock    Clock
@@ -488,13 +489,29 @@ func (b *Bot) RefreshUnfinished(ctx context.Context) error {
 	return nil
 }
 
+// redraw serialises the updates of one request's message.
+type redraw struct {
+	mu sync.Mutex // held while an update is under way
+	// waiting says a refresh waits for mu: it will read the state after
+	// any change made until it takes mu.
+	waiting atomic.Bool
+}
+
 // refresh re-renders a request's message from the store. Updates of one
 // request are serialised and always render the latest state, so a slow
-// update can't overwrite a newer one.
+// update can't overwrite a newer one. A refresh that finds another one
+// waiting leaves it to that one, which will read the state after this
+// change: a burst of clicks on one message updates it once or twice, not
+// once per click.
 func (b *Bot) refresh(ctx context.Context, id string) {
-	mu, _ := b.locks.LoadOrStore(id, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
+	v, _ := b.locks.LoadOrStore(id, &redraw{})
+	rd := v.(*redraw)
+	if !rd.waiting.CompareAndSwap(false, true) {
+		return
+	}
+	rd.mu.Lock()
+	rd.waiting.Store(false)
+	defer rd.mu.Unlock()
 	r, err := b.renewer.Get(ctx, id)
 	if err != nil {
 		b.log.Warn("refresh message: read request", "request", id, "error", err)

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -331,5 +333,68 @@ func TestLaneRunsInOrderAndRefusesWhenFull(t *testing.T) {
 	}
 	if !slices.Equal(order, []int{1, 2, 3}) {
 		t.Errorf("jobs ran in the order %v", order)
+	}
+}
+
+// gatedSlack holds every message update until released.
+type gatedSlack struct {
+	recordingSlack
+	release chan struct{}
+	started atomic.Int64
+}
+
+func (s *gatedSlack) Update(ctx context.Context, channel, ts string, m Message) error {
+	s.started.Add(1)
+	<-s.release
+	return s.recordingSlack.Update(ctx, channel, ts, m)
+}
+
+// A burst of refreshes of one message while its update is under way
+// leads to one more update, showing the state after the last change, not
+// to one update per refresh; and none of them waits.
+func TestRefreshesOfOneMessageCoalesce(t *testing.T) {
+	r := newPacedRig(t, 1, "")
+	out := &gatedSlack{recordingSlack: recordingSlack{clock: r.clock, start: r.clock.Now()}, release: make(chan struct{})}
+	r.bot.out = out
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(out.release) }) })
+	ctx, id := context.Background(), r.ids[0]
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); r.bot.refresh(ctx, id) }()
+	waitFor(t, "the first update under way", func() bool { return out.started.Load() == 1 })
+	go func() { defer wg.Done(); r.bot.refresh(ctx, id) }()
+	waitFor(t, "a second refresh waiting for it", func() bool {
+		v, ok := r.bot.locks.Load(id)
+		return ok && v.(*redraw).waiting.Load()
+	})
+	// The request changes; each click's refresh returns at once.
+	if _, err := r.store.Transition(ctx, id, []renew.State{renew.StateAwaitingApproval}, renew.StateCancelled,
+		renew.Event{At: r.clock.Now(), Actor: "U0BOB0001", Action: "cancelled"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	burst := make(chan struct{})
+	go func() {
+		for range 50 {
+			r.bot.refresh(ctx, id)
+		}
+		close(burst)
+	}()
+	waitFor(t, "the burst of refreshes to return without waiting", func() bool {
+		select {
+		case <-burst:
+			return true
+		default:
+			return false
+		}
+	})
+	once.Do(func() { close(out.release) })
+	wg.Wait()
+	updates := out.sent(methodUpdate)
+	if len(updates) != 2 {
+		t.Fatalf("%d updates for 52 refreshes, want 2", len(updates))
+	}
+	if !strings.Contains(strings.ToLower(updates[1].text), "cancel") {
+		t.Errorf("the last update says %q, want the state after the last change (cancelled)", updates[1].text)
 	}
 }
