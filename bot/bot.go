@@ -52,6 +52,8 @@ type Bot struct {
 	sampled  *sampledLog // refused requests
 	refusals *lane       // answers to refused clicks
 	later    *lane       // paced background messages
+	flood    *floodMeter // requests from Slack, to tell a flood
+	jobs     *Pacer      // job starts during a flood
 }
 
 // Config holds what a Bot needs.
@@ -128,6 +130,12 @@ func New(c Config) *Bot {
 	b.sampled = newSampledLog(b.log, b.clock, refusalLogEvery)
 	b.refusals = newLane(refusalQueue)
 	b.later = newLane(backgroundQueue)
+	b.flood = &floodMeter{clock: b.clock}
+	b.jobs = NewPacer(b.clock, Limits{Methods: map[string]Limit{"job": floodJobs}})
+	if b.pool != nil {
+		// Under a flood, the acks first (flood.go).
+		b.pool.yieldTo(b.yieldToAcks)
+	}
 	c.Renewer.Notify = b.changed
 	return b
 }

@@ -24,18 +24,20 @@ const MaxBody = 1 << 20
 // on the address given to Slack (RENEWBOT_ADDR), and nothing else is.
 // The operator's routes are in AdminRoutes.
 func Routes(mux *http.ServeMux, b *Bot, secret string) {
-	mux.Handle("POST /slack/commands", observed("command", b.obs, verified(secret, b, handleCommand(b))))
-	mux.Handle("POST /slack/interactions", observed("interaction", b.obs, verified(secret, b, handleInteraction(b))))
-	mux.Handle("POST /slack/events", observed("event", b.obs, handleEvents(b, secret))) // events.go
+	mux.Handle("POST /slack/commands", observed("command", b, verified(secret, b, handleCommand(b))))
+	mux.Handle("POST /slack/interactions", observed("interaction", b, verified(secret, b, handleInteraction(b))))
+	mux.Handle("POST /slack/events", observed("event", b, handleEvents(b, secret))) // events.go
 }
 
-// observed reports each request's outcome and ack time.
-func observed(kind string, obs Observer, next http.Handler) http.Handler {
+// observed reports each request's outcome and ack time, and counts it
+// for the flood meter.
+func observed(kind string, b *Bot, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		b.flood.hit()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		obs.SlackRequest(kind, outcome(sw.status), time.Since(start))
+		b.obs.SlackRequest(kind, outcome(sw.status), time.Since(start))
 	})
 }
 

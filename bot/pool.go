@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +23,9 @@ type Pool struct {
 	mu      sync.RWMutex
 	closed  bool
 	timeout time.Duration
+	// yield, when set, runs before each job (in its worker, with its
+	// context): the Bot holds the work back during a flood (flood.go).
+	yield atomic.Pointer[func(context.Context)]
 }
 
 // NewPool starts workers goroutines sharing a queue of queue jobs. Each
@@ -79,8 +83,14 @@ func (p *Pool) work() {
 func (p *Pool) run(job func(context.Context)) {
 	ctx, cancel := context.WithTimeout(p.ctx, p.timeout)
 	defer cancel()
+	if yield := p.yield.Load(); yield != nil {
+		(*yield)(ctx)
+	}
 	job(ctx)
 }
+
+// yieldTo makes every job wait for yield before it runs.
+func (p *Pool) yieldTo(yield func(context.Context)) { p.yield.Store(&yield) }
 
 // Submit queues job and reports whether it was accepted: false when the
 // queue is full or the pool is shutting down.

@@ -246,8 +246,11 @@ func (s *socketServer) interactive(ctx context.Context, ev socketmode.Event) {
 }
 
 // observe reports a request and how long its ack took to queue, as the
-// HTTP transport reports its answers.
+// HTTP transport reports its answers, and counts it for the flood meter.
 func (s *socketServer) observe(kind, outcome string, start time.Time) {
+	if s.bot.flood != nil {
+		s.bot.flood.hit()
+	}
 	if s.bot.obs != nil {
 		s.bot.obs.SlackRequest(kind, outcome, time.Since(start))
 	}
