@@ -91,37 +91,33 @@ func (p *Pacer) buckets(method, channel string) []bucket {
 	return bs
 }
 
-// Wait blocks until a background call of method in channel may go
-// without exceeding any limit, and takes that turn. It returns ctx's
-// error if ctx ends first.
+// Wait takes the next turn of a background call of method in channel
+// that exceeds no limit, and blocks until it comes. Each caller gets a
+// turn of its own at once, so many waiters wake one at a time, each at
+// its turn, not all at every turn. A call noted (Note) after a turn was
+// taken pushes the turns taken later. It returns ctx's error if ctx ends
+// first; that turn is lost.
 func (p *Pacer) Wait(ctx context.Context, method, channel string) error {
 	bs := p.buckets(method, channel)
-	for {
-		p.mu.Lock()
-		now := p.clock.Now()
-		var wait time.Duration
-		for _, b := range bs {
-			due := p.due[b.key]
-			if due.Before(now) {
-				due = now
-			}
-			wait = max(wait, due.Sub(now)-b.limit.tolerance())
-		}
-		if wait <= 0 {
-			for _, b := range bs {
-				p.due[b.key] = later(p.due[b.key], now).Add(b.limit.Every)
-			}
-			p.forget(now)
-			p.mu.Unlock()
-			return nil
-		}
-		p.mu.Unlock()
+	p.mu.Lock()
+	now := p.clock.Now()
+	at := now
+	for _, b := range bs {
+		at = later(at, p.due[b.key].Add(-b.limit.tolerance()))
+	}
+	for _, b := range bs {
+		p.due[b.key] = later(p.due[b.key], at).Add(b.limit.Every)
+	}
+	p.forget(now)
+	p.mu.Unlock()
+	if wait := at.Sub(now); wait > 0 {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-p.clock.After(wait):
 		}
 	}
+	return nil
 }
 
 // Note records a call of method in channel made without waiting (for a
