@@ -21,8 +21,9 @@ const (
 )
 
 // floodJobs is how many jobs a second the workers start, in all, during a
-// flood.
-var floodJobs = Limit{Every: 10 * time.Millisecond, Burst: 1}
+// flood: 20, a few percent of a core for jobs that take a few
+// milliseconds of it (a /renew on the sandbox account).
+var floodJobs = Limit{Every: 50 * time.Millisecond, Burst: 1}
 
 // floodMeter is a leaky bucket of the requests Slack sends: it fills by
 // one per request and drains at floodRate a second.
@@ -42,12 +43,13 @@ func (m *floodMeter) drain() {
 	m.last = now
 }
 
-// hit counts a request from Slack.
+// hit counts a request from Slack. The bucket holds at most a second of
+// requests beyond a flood's, so a flood is over a second after it stops.
 func (m *floodMeter) hit() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.drain()
-	m.level++
+	m.level = min(m.level+1, floodBurst+floodRate)
 }
 
 // flooded reports whether requests come as in a flood.
