@@ -189,6 +189,7 @@ type side struct {
 	failed   int     // no 200
 	errors   []string
 	wall     time.Duration // from the first request sent to the last answer
+	cpu      time.Duration // the server's CPU time during the flood
 	idleRSS  int64
 	peakRSS  int64 // VmHWM
 	afterRSS int64 // renewbot: once its work is done
@@ -322,12 +323,15 @@ func postRequest(ctx context.Context, o floodOptions, p *botProcess, stub *stubS
 // floodSide floods p and reads its peak memory.
 func floodSide(ctx context.Context, o floodOptions, k floodKind, p *botProcess, stub *stubSlack, value, ts string) (side, error) {
 	var s side
+	cpu0, _ := cpuTime(p.pid())
 	mem := sampleMemory(p.pid(), 20*time.Millisecond)
 	var g *goroutineSampler
 	if p.admin != "" {
 		g = sampleGoroutines(p, 250*time.Millisecond)
 	}
 	res := flood(ctx, o, k, p.base, stub, value, ts)
+	cpu1, _ := cpuTime(p.pid())
+	s.cpu = cpu1 - cpu0
 	peak := mem.stop()
 	if g != nil {
 		s.goroutines = g.stop()
@@ -611,11 +615,11 @@ func (r floodReport) Markdown() string {
 			durations(row.bot.acks), durations(row.floor.acks), row.ratio(),
 			mebibytes(row.bot.idleRSS), mebibytes(row.bot.peakRSS), mebibytes(row.floor.peakRSS), verdict(met(len(row.missed()) == 0)))
 	}
-	b.WriteString("\n| run | flood | renewbot acks/s | floor acks/s | failed (floor) | busy: in the ack / renewbot_busy_total | answers \"busy\" to response_url | goroutines (most seen) | RSS after | log lines | Slack calls |\n")
-	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	b.WriteString("\n| run | flood | renewbot acks/s | floor acks/s | CPU per request: renewbot / floor | failed (floor) | busy: in the ack / renewbot_busy_total | answers \"busy\" to response_url | goroutines (most seen) | RSS after | log lines | Slack calls |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, row := range r.rows {
-		fmt.Fprintf(&b, "| %d | %s | %.0f | %.0f | %d (%d) | %d / %s | %d | %s | %s | %d | %s |\n", row.run, row.kind.title,
-			ackRate(row.bot), ackRate(row.floor), row.bot.failed, row.floor.failed, row.bot.busyAcks, unknown(row.bot.busy),
+		fmt.Fprintf(&b, "| %d | %s | %.0f | %.0f | %s / %s | %d (%d) | %d / %s | %d | %s | %s | %d | %s |\n", row.run, row.kind.title,
+			ackRate(row.bot), ackRate(row.floor), perRequest(row.bot), perRequest(row.floor), row.bot.failed, row.floor.failed, row.bot.busyAcks, unknown(row.bot.busy),
 			row.bot.slack.busy, unknown(int64(row.bot.goroutines)), mebibytes(row.bot.afterRSS), row.bot.logLines, calls(row.bot.slack.calls))
 	}
 	var errs []string
@@ -638,6 +642,16 @@ func ackRate(s side) float64 {
 		return 0
 	}
 	return float64(s.acks.N) / s.wall.Seconds()
+}
+
+// perRequest is the server's CPU time (user and system, from /proc, in
+// 10 ms ticks) during the flood per request sent; the bot's includes the
+// work it did meanwhile.
+func perRequest(s side) string {
+	if s.cpu <= 0 || s.acks.N == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f µs", float64(s.cpu.Microseconds())/float64(s.acks.N+s.failed))
 }
 
 func unknown(v int64) string {
