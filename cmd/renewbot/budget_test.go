@@ -53,7 +53,7 @@ func TestMonthlyBudget(t *testing.T) {
 	}
 
 	h.eventually("the gauge at zero", func() bool {
-		_, body := get(t, h.base+"/metrics")
+		_, body := get(t, h.admin+"/metrics")
 		return strings.Contains(body, "renewbot_budget_remaining 0\n")
 	})
 

@@ -207,7 +207,7 @@ func TestRetriedEventTwoReplicas(t *testing.T) {
 	}
 }
 
-// replica starts a second bot on h's database, on its own port.
+// replica starts a second bot on h's database, on its own ports.
 func (h *harness) replica(t *testing.T) *harness {
 	t.Helper()
 	second := *h
@@ -215,9 +215,9 @@ func (h *harness) replica(t *testing.T) *harness {
 	for k, v := range h.env {
 		second.env[k] = v
 	}
-	addr := freeAddr(t)
-	second.env["RENEWBOT_ADDR"] = addr
-	second.base = "http://" + addr
+	addr, admin := freeAddr(t), freeAddr(t)
+	second.env["RENEWBOT_ADDR"], second.env["RENEWBOT_ADMIN_ADDR"] = addr, admin
+	second.base, second.admin = "http://"+addr, "http://"+admin
 	second.logs = &syncBuffer{}
 	second.start()
 	t.Cleanup(second.stop)
