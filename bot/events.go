@@ -97,7 +97,7 @@ func (b *Bot) Event(ctx context.Context, e Event) bool {
 	}
 	if !b.pool.Submit(job) {
 		b.obs.Busy()
-		b.log.Warn("queue full, event refused for now", "event", clipID(id))
+		b.noteRefused(reasonBusyEvent, "queue full, event refused for now", "event", clipID(id))
 		return false
 	}
 	return true
@@ -150,7 +150,7 @@ func (s *socketServer) event(ctx context.Context, ev socketmode.Event) {
 	}
 	var e Event
 	if ev.Request == nil || json.Unmarshal(ev.Request.Payload, &e) != nil {
-		s.log.Warn("socket mode: unreadable event", "envelope", envelopeID(ev))
+		s.bot.noteRefused(reasonBadRequest, "socket mode: unreadable event", "envelope", envelopeID(ev))
 		s.done(ctx, ev, nil)
 		s.observe("event", "bad_request", start)
 		return

@@ -164,7 +164,7 @@ func (b *Bot) homeOpened(ctx context.Context, user string) {
 		}
 	}
 	if !b.home.q.push(user, true) {
-		b.log.Warn("home tab queue full: not published", "user", user)
+		b.noteRefused(reasonBusyHome, "home tab queue full: not published", "user", user)
 	}
 }
 
@@ -183,7 +183,7 @@ func (b *Bot) homeNotice(user, text string) {
 	}
 	h.mu.Unlock()
 	if !h.q.push(user, true) {
-		b.log.Warn("home tab queue full: answer not shown", "user", user)
+		b.noteRefused(reasonBusyHome, "home tab queue full: answer not shown", "user", user)
 	}
 }
 

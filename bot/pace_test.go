@@ -400,3 +400,27 @@ func TestRefreshesOfOneMessageCoalesce(t *testing.T) {
 		t.Errorf("the last update says %q, want the state after the last change (cancelled)", updates[1].text)
 	}
 }
+
+// When the budget left changes, the other open requests' messages are
+// redrawn in their turn, one a second here, not all at once.
+func TestBudgetRedrawsArePaced(t *testing.T) {
+	r := newPacedRig(t, 4, "")
+	r.bot.redrawBudgetLines(r.ids[0])
+	waitFor(t, "the three other messages redrawn", func() bool {
+		if len(r.out.sent(methodUpdate)) == 3 {
+			return true
+		}
+		r.clock.Next()
+		return false
+	})
+	var at []time.Duration
+	for _, u := range r.out.sent(methodUpdate) {
+		at = append(at, u.at)
+		if u.ts == "1.000001" {
+			t.Errorf("the request whose payment moved the budget was redrawn too")
+		}
+	}
+	if want := secs(0, 1, 2); !slices.Equal(at, want) {
+		t.Errorf("budget redraws at %v, want %v", at, want)
+	}
+}

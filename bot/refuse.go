@@ -25,6 +25,8 @@ const (
 	reasonUnanswered   = "busy_no_answer"  // and the answers' queue too
 	reasonDropped      = "background_full" // a background message found its queue full
 	reasonForeign      = "foreign"         // from another workspace, app or team
+	reasonBusyEvent    = "busy_event"      // an Events API delivery found the queue full
+	reasonBusyHome     = "busy_home"       // a Home tab found its queue full
 )
 
 // refusalLogEvery is how often, at most, refused requests are logged.

@@ -282,3 +282,28 @@ func TestForeignRequestsLogAFewLines(t *testing.T) {
 		t.Errorf("%d log lines for %d foreign commands, want 1:\n%s", len(lines), n, r.logs)
 	}
 }
+
+// A flood of Home tab openings while the queue is full: each gets a 503
+// (Slack delivers it again later), and a log line for all of them.
+func TestEventsWhileBusyLogAFewLines(t *testing.T) {
+	r := newFloodRig(t)
+	release := r.fill()
+	defer release()
+	const n = 300
+	for i := range n {
+		body := fmt.Sprintf(`{"type":"event_callback","team_id":"T0001","api_app_id":"A0001","event_id":"Ev%06d",`+
+			`"event":{"type":"app_home_opened","tab":"home","user":"U0FLOOD%04d"}}`, i, i)
+		req := httptest.NewRequest(http.MethodPost, "/slack/events", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		slackfake.Sign(req.Header, floodSecret, time.Now(), body)
+		if rec := r.serve(req); rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("event %d: %d %s, want 503 while the queue is full", i, rec.Code, rec.Body)
+		}
+	}
+	if got := r.obs.get("busy"); got != n {
+		t.Errorf("%d busy counted, want %d", got, n)
+	}
+	if lines := r.logLines(); len(lines) != 1 || !strings.Contains(lines[0], "event refused") {
+		t.Errorf("%d log lines for %d refused events, want 1:\n%s", len(lines), n, r.logs)
+	}
+}

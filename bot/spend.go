@@ -78,7 +78,9 @@ func (b *Bot) redrawBudgetLines(except string) {
 		}
 		for _, r := range reqs {
 			if r.ID != except && !r.DryRun {
-				b.refresh(ctx, r.ID)
+				// A burst of up to 50 updates: in their turn (pace.go).
+				id := r.ID
+				b.send(methodUpdate, r.Channel, "budget line", id, func(ctx context.Context) { b.refresh(ctx, id) })
 			}
 		}
 	})
