@@ -32,22 +32,25 @@ const (
 // refusalLogEvery is how often, at most, refused requests are logged.
 const refusalLogEvery = 10 * time.Second
 
-// sampledLog writes the first of a kind of events at once, then at most
-// one line per interval with how many were held back, by reason: a flood
-// of bad signatures writes a few lines, not one per request.
+// sampledLog writes the first event of each reason at once, then holds
+// that reason's events back for an interval and writes how many there
+// were, in one line for every reason held: a flood of bad signatures
+// writes a few lines, not one per request, and a refusal of another kind
+// meanwhile still shows at once. Reasons are a fixed set, so the lines
+// an interval can hold are bounded.
 type sampledLog struct {
 	log   *slog.Logger
 	clock Clock
 	every time.Duration
 
 	mu       sync.Mutex
-	next     time.Time      // no line before
-	held     map[string]int // events since the last line, by reason
-	flushing bool           // a goroutine waits to write them
+	next     map[string]time.Time // by reason: no line of it before
+	held     map[string]int       // events held back, by reason
+	flushing bool                 // a goroutine waits to write them
 }
 
 func newSampledLog(log *slog.Logger, clock Clock, every time.Duration) *sampledLog {
-	return &sampledLog{log: log, clock: clock, every: every, held: map[string]int{}}
+	return &sampledLog{log: log, clock: clock, every: every, next: map[string]time.Time{}, held: map[string]int{}}
 }
 
 // admit counts an event of reason and reports whether its line may be
@@ -57,30 +60,30 @@ func (l *sampledLog) admit(reason string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock.Now()
-	if now.Before(l.next) {
+	if next := l.next[reason]; now.Before(next) {
 		l.held[reason]++
 		if !l.flushing {
 			// One goroutine at most, gone at the next line.
 			l.flushing = true
-			go l.flush(l.next.Sub(now))
+			go l.flush(next.Sub(now))
 		}
 		return false
 	}
-	l.writeHeld()
-	l.next = now.Add(l.every)
+	l.next[reason] = now.Add(l.every)
 	return true
 }
 
-// flush writes what was held back once the interval is over.
+// flush writes what was held back once an interval is over.
 func (l *sampledLog) flush(after time.Duration) {
 	<-l.clock.After(after)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.flushing = false
-	if len(l.held) > 0 {
-		l.writeHeld()
-		l.next = l.clock.Now().Add(l.every)
+	now := l.clock.Now()
+	for r := range l.held {
+		l.next[r] = now.Add(l.every) // the line below is theirs
 	}
+	l.writeHeld()
 }
 
 // writeHeld writes one line with the events held back. l.mu is held.

@@ -152,8 +152,10 @@ func TestFloodWhileBusyStaysBounded(t *testing.T) {
 	if got := r.out.ephemerals.Load(); got > 1 {
 		t.Errorf("%d answers started while Slack hangs, want 1 at a time", got)
 	}
-	if lines := r.logLines(); len(lines) > 2 {
-		t.Errorf("%d log lines for %d refusals, want at most 2:\n%s", len(lines), 2*n, r.logs)
+	// One line per reason: clicks answered busy, clicks left without an
+	// answer, commands.
+	if lines := r.logLines(); len(lines) > 3 {
+		t.Errorf("%d log lines for %d refusals, want at most 3, one per reason:\n%s", len(lines), 2*n, r.logs)
 	}
 
 	// Slack answers again: the queued answers go, in their turn, and no
@@ -305,5 +307,34 @@ func TestEventsWhileBusyLogAFewLines(t *testing.T) {
 	}
 	if lines := r.logLines(); len(lines) != 1 || !strings.Contains(lines[0], "event refused") {
 		t.Errorf("%d log lines for %d refused events, want 1:\n%s", len(lines), n, r.logs)
+	}
+}
+
+// The sampled log writes the first refusal of each reason at once, then
+// one line for every reason held back, once the interval is over.
+func TestSampledLogOneLinePerReasonAndInterval(t *testing.T) {
+	clock := fakeclock.New(time.Now())
+	var buf lockedBuffer
+	l := newSampledLog(slog.New(slog.NewTextHandler(&buf, nil)), clock, time.Minute)
+	refuse := func(reason string) {
+		if l.admit(reason) {
+			l.log.Warn("refused", "reason", reason)
+		}
+	}
+	for range 100 {
+		refuse("unauthorized")
+	}
+	for range 101 {
+		refuse("busy_click")
+	}
+	lines := func() []string { return strings.Split(strings.TrimSpace(buf.String()), "\n") }
+	if got := lines(); len(got) != 2 || !strings.Contains(got[0], "reason=unauthorized") || !strings.Contains(got[1], "reason=busy_click") {
+		t.Fatalf("lines %q, want the first of each reason", got)
+	}
+	waitFor(t, "the held-back refusals to wait for the interval", func() bool { return clock.Waiting() == 1 })
+	clock.Advance(time.Minute)
+	waitFor(t, "the line of held-back refusals", func() bool { return len(lines()) == 3 })
+	if last := lines()[2]; !strings.Contains(last, "busy_click=100") || !strings.Contains(last, "unauthorized=99") {
+		t.Errorf("held back: %s, want busy_click=100 unauthorized=99", last)
 	}
 }

@@ -485,8 +485,10 @@ func TestSocketModeFloodWhileBusyStaysBounded(t *testing.T) {
 	if got := len(r.slack.Calls("response_url")); got > refusalRate.Burst {
 		t.Errorf("%d busy answers sent at once, want at most %d", got, refusalRate.Burst)
 	}
-	if got := strings.Count(r.logs.String(), "queue full"); got > 1 {
-		t.Errorf("%d log lines about the full queue, want 1", got)
+	// One line per reason: clicks answered busy, clicks left without an
+	// answer, commands.
+	if got := strings.Count(r.logs.String(), "queue full"); got > 3 {
+		t.Errorf("%d log lines about the full queue, want at most 3, one per reason", got)
 	}
 }
 
