@@ -202,7 +202,7 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 		return ephemeral(usageText(err))
 	}
 	if cmd.Kind == KindHelp {
-		return &Reply{ResponseType: slack.ResponseTypeEphemeral, Text: blocks.HelpText(), Blocks: blocks.Help()}
+		return helpReply()
 	}
 	if err := b.renewer.Policy.CheckChannel(sc.ChannelID); err != nil {
 		return ephemeral(errText(err, b.renewer.Policy))

@@ -10,9 +10,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/renewbot/renewbot/bot/blocks"
 )
 
 // MaxBody is the largest request body accepted from Slack. Slack's own
@@ -197,12 +200,26 @@ func handleInteraction(b *Bot) formHandler {
 	}
 }
 
+// helpReply answers /renew help: the same for everyone, so it is built
+// once, and encoded once (helpJSON).
+var helpReply = sync.OnceValue(func() *Reply {
+	return &Reply{ResponseType: slack.ResponseTypeEphemeral, Text: blocks.HelpText(), Blocks: blocks.Help()}
+})
+
+var helpJSON = sync.OnceValues(func() ([]byte, error) { return json.Marshal(helpReply()) })
+
 func writeReply(w http.ResponseWriter, reply *Reply) {
 	if reply == nil {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	body, err := json.Marshal(reply)
+	var body []byte
+	var err error
+	if reply == helpReply() {
+		body, err = helpJSON()
+	} else {
+		body, err = json.Marshal(reply)
+	}
 	if err != nil {
 		http.Error(w, "reply not encodable", http.StatusInternalServerError)
 		return
