@@ -377,14 +377,14 @@ func (b *Bot) homeChanged(r *renew.Request, ev renew.Event) {
 		for _, u := range users {
 			if everyone || b.concerns(ctx, r, ev, u) {
 				if !b.home.q.push(u, false) {
-					b.log.Warn("home tab queue full: republication dropped", "user", u)
+					b.noteRefused(reasonBusyHome, "home tab queue full: republication dropped", "user", u)
 					return
 				}
 			}
 		}
 	})
 	if !ok {
-		b.log.Warn("queue full: home tabs not republished", "request", r.ID)
+		b.noteRefused(reasonBusyHome, "queue full: home tabs not republished", "request", r.ID)
 	}
 }
 
