@@ -42,7 +42,7 @@ func TestSlackAndAdminRoutesApart(t *testing.T) {
 		path   string
 	}{
 		{slackMux, http.MethodGet, "/healthz"}, {slackMux, http.MethodGet, "/readyz"}, {slackMux, http.MethodGet, "/metrics"},
-		{adminMux, http.MethodPost, "/slack/commands"}, {adminMux, http.MethodPost, "/slack/interactions"},
+		{adminMux, http.MethodPost, "/slack/commands"}, {adminMux, http.MethodPost, "/slack/interactions"}, {adminMux, http.MethodPost, "/slack/events"},
 	} {
 		if _, pattern := tc.mux.Handler(httptest.NewRequest(tc.method, tc.path, nil)); pattern != "" {
 			t.Errorf("%s %s is served by %q on the wrong address", tc.method, tc.path, pattern)
