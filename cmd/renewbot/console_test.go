@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -389,20 +390,77 @@ func TestReadmeTranscript(t *testing.T) {
 	}
 	s.quit()
 	dates := regexp.MustCompile(`\d{4}-\d{2}-\d{2}( \d{2}:\d{2}( UTC)?)?`)
-	got := strings.Split(dates.ReplaceAllString(s.out.String(), "DATE"), "\n")
+	got := turns(dates.ReplaceAllString(s.out.String(), "DATE"), prompt)
+	want := turns(dates.ReplaceAllString(block, "DATE"), prompt)
+	// What the bot prints after one input comes from several goroutines
+	// (a message edit, a thread reply): within a turn, each of the
+	// README's blocks must be one the run printed, in any order.
+	for i, blocks := range want {
+		if i >= len(got) {
+			t.Fatalf("the README's transcript has %d turns, a real run %d; the run printed:\n%s", len(want), len(got), s.out)
+		}
+		for _, b := range blocks {
+			if !slices.ContainsFunc(got[i], func(g []string) bool { return printedAs(g, b) }) {
+				t.Fatalf("the README's transcript says, after %q:\n%s\nwhich a real run does not print there; the run printed:\n%s",
+					firstLine(got[i]), strings.Join(b, "\n"), s.out)
+			}
+		}
+	}
+}
+
+// turns splits a console session at its prompts, each turn into blocks
+// (runs of lines between blank lines).
+func turns(out string, prompt *regexp.Regexp) [][][]string {
+	var (
+		all   [][][]string
+		block []string
+	)
+	flush := func() {
+		if len(block) > 0 && len(all) > 0 {
+			all[len(all)-1] = append(all[len(all)-1], block)
+		}
+		block = nil
+	}
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimRight(l, " ")
+		switch {
+		case prompt.MatchString(l):
+			flush()
+			all = append(all, [][]string{{l}})
+		case l == "":
+			flush()
+		default:
+			block = append(block, l)
+		}
+	}
+	flush()
+	return all
+}
+
+// printedAs reports whether the printed block holds the README's lines in
+// order; "…" in the README stands for lines left out.
+func printedAs(printed, readme []string) bool {
 	i := 0
-	for _, want := range strings.Split(strings.TrimRight(dates.ReplaceAllString(block, "DATE"), "\n"), "\n") {
-		if want == "│ …" || want == "…" {
+	for _, w := range readme {
+		if w == "│ …" || w == "…" {
 			continue
 		}
-		for i < len(got) && strings.TrimRight(got[i], " ") != want {
+		for i < len(printed) && printed[i] != w {
 			i++
 		}
-		if i == len(got) {
-			t.Fatalf("the README's transcript says %q, which a real run does not print there; the run printed:\n%s", want, s.out)
+		if i == len(printed) {
+			return false
 		}
 		i++
 	}
+	return true
+}
+
+func firstLine(blocks [][]string) string {
+	if len(blocks) == 0 || len(blocks[0]) == 0 {
+		return ""
+	}
+	return blocks[0][0]
 }
 
 func TestConsoleRefusesArguments(t *testing.T) {
