@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renewbot/renewbot/bot"
 	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/internal/slackfake"
 )
@@ -135,7 +136,7 @@ func (h *harness) start() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
-	d := deps{now: h.clock}
+	d := deps{now: h.clock, limits: &testLimits}
 	if d.now == nil {
 		d.now = time.Now
 	}
@@ -410,3 +411,17 @@ func (h *harness) workCalls() []slackfake.Call {
 	}
 	return out
 }
+
+// testLimits are Slack's rate limits (bot.SlackLimits) ten times faster:
+// the bot still paces what it sends on its own, as in production, but a
+// test does not wait seconds for its thread replies at shutdown. Pacing
+// itself is tested on a manual clock in package bot.
+var testLimits = func() bot.Limits {
+	l := bot.Limits{Methods: map[string]bot.Limit{}, Channel: bot.SlackLimits.Channel}
+	for m, lim := range bot.SlackLimits.Methods {
+		lim.Every /= 10
+		l.Methods[m] = lim
+	}
+	l.Channel.Every /= 10
+	return l
+}()

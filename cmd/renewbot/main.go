@@ -55,6 +55,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // and environment: the clock. Tests give replicas clocks of their own.
 type deps struct {
 	now func() time.Time
+	// limits are the rates the bot's own messages to Slack keep under
+	// (bot.SlackLimits when nil): tests keep the pacing, faster.
+	limits *bot.Limits
 }
 
 func runWith(ctx context.Context, d deps, args []string, stdout, stderr io.Writer) error {
@@ -141,6 +144,8 @@ type wiring struct {
 	workspace *bot.Workspace
 	// local is this process's clock (time.Now when nil).
 	local func() time.Time
+	// limits pace the bot's own messages (bot.SlackLimits when nil).
+	limits *bot.Limits
 }
 
 // build wires the program. optional ends at shutdown, before work in
@@ -230,6 +235,7 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 		Events:       store,
 		Home:         bot.HomeConfig{Log: store, Channel: c.homeChannel()},
 		Members:      members,
+		Limits:       w.limits,
 	})
 	reminders := &renew.Reminders{Account: account, Log: store, Thresholds: c.ReminderDays, Now: now}
 	return &app{store: store, renewer: rn, bot: b, pool: pool, log: log, reminders: reminders, metrics: m, holder: holder(), api: api}, nil
@@ -243,7 +249,7 @@ func serve(ctx context.Context, d deps, stderr io.Writer) error {
 	log := newLogger(c, stderr)
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
-	a, err := build(ctx, bg, c, log, wiring{local: d.now})
+	a, err := build(ctx, bg, c, log, wiring{local: d.now, limits: d.limits})
 	if err != nil {
 		return err
 	}
