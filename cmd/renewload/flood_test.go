@@ -3,12 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestMain lets the test binary serve as the floor: renewload flood runs
@@ -23,7 +24,34 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	dir, err := os.MkdirTemp("", "renewload-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	botDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var (
+	botDir   string // where testBot builds renewbot, once per test binary
+	botOnce  sync.Once
+	botBin   string
+	botError error
+)
+
+// testBot builds renewbot once for the tests that run it. It waits as
+// long as the test may run (go test's -timeout), never a fixed time: a
+// busy machine builds slowly.
+func testBot(t *testing.T) string {
+	t.Helper()
+	botOnce.Do(func() { botBin, botError = buildBot(context.Background(), botDir) })
+	if botError != nil {
+		t.Fatal(botError)
+	}
+	return botBin
 }
 
 // TestFlood builds the bot and floods it and the floor a little with each
@@ -34,10 +62,10 @@ func TestFlood(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the bot")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	bin := testBot(t)
+	ctx := t.Context()
 	var log bytes.Buffer
-	o, err := parseFloodFlags([]string{"-n", "100", "-c", "10", "-settle", "100ms", "-drain", "5s"}, &log)
+	o, err := parseFloodFlags([]string{"-bot", bin, "-n", "100", "-c", "10", "-settle", "100ms", "-drain", "5s"}, &log)
 	if err != nil {
 		t.Fatal(err)
 	}

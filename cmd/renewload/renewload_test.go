@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -108,10 +107,9 @@ func TestRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the bot")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := t.Context()
 	var out, log bytes.Buffer
-	args := []string{"-n", "20", "-c", "10", "-latency", "50ms", "-settle", "200ms", "-wait", "20s", "-clicks"}
+	args := []string{"-bot", testBot(t), "-n", "20", "-c", "10", "-latency", "50ms", "-settle", "200ms", "-wait", "20s", "-clicks"}
 	if err := run(ctx, args, &out, &log); err != nil {
 		t.Fatalf("run: %v\nreport:\n%s\nlog:\n%s", err, &out, &log)
 	}
