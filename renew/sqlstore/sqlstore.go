@@ -26,7 +26,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"modernc.org/sqlite"               // registers the "sqlite" driver
 
 	"github.com/renewbot/renewbot/renew"
 )
@@ -112,7 +112,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.ping(ctx); err != nil {
 		s.db.Close()
 		return nil, connectError(rawURL, err)
 	}
@@ -192,6 +192,30 @@ func scheme(rawURL string) string {
 // sqliteBusyTimeout is how long a writer waits for another one before
 // SQLITE_BUSY. Transactions are short; a long wait means a stuck process.
 const sqliteBusyTimeout = 10 * time.Second
+
+// ping opens a first connection. SQLite answers SQLITE_BUSY at once,
+// without waiting its busy timeout, to a connection that switches the
+// file to WAL while another process or store does the same (replicas and
+// `renewbot remind` starting together): that is retried for as long as
+// the busy timeout.
+func (s *Store) ping(ctx context.Context) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for {
+		err := s.db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || s.d.name != "sqlite" || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code.
+const sqliteBusy = 5
 
 // sqliteMaxConns bounds the pool: enough for WAL's concurrent readers.
 const sqliteMaxConns = 8
