@@ -24,9 +24,12 @@ func errText(err error, p *renew.Policy) string {
 	var (
 		busy      *renew.BusyError
 		elsewhere *renew.RenewedElsewhereError
+		already   *renew.AlreadyRenewedError
 		over      *renew.BudgetError
 	)
 	switch {
+	case errors.As(err, &already):
+		return alreadyText(already)
 	case errors.As(err, &over):
 		left := renew.Money{Ucents: over.Left(), Currency: over.Amount.Currency}
 		limit := renew.Money{Ucents: over.Limit, Currency: over.Amount.Currency}
@@ -79,6 +82,9 @@ func errText(err error, p *renew.Policy) string {
 	case errors.Is(err, renew.ErrOrderUnknown):
 		return "OVHcloud did not answer while creating the order, so one may exist, unpaid. Nothing will pay it: " +
 			"it expires on its own within a day. Type `/renew` again to start over."
+	case errors.Is(err, renew.ErrPaymentPending):
+		return "OVHcloud shows this order in a state where an earlier payment may have gone through (documents requested, or being cancelled). " +
+			"Nothing was paid now, and nothing will be before the order status settles it; the message will show the outcome."
 	case errors.Is(err, renew.ErrPaymentUnknown):
 		return "The payment call did not come back, so I can't tell yet whether OVHcloud took the payment. " +
 			"Nothing will be paid again before the order status says it was not paid; the message will show the outcome."
@@ -135,6 +141,46 @@ func heldText(b *renew.BusyError, link string) string {
 	}
 	return fmt.Sprintf("A renewal of %s is already open, so I won't start a second one: <@%s> asked on %s and it is %s. See %s; it can be cancelled there.",
 		blocks.Escape(blocks.Label(h.Service)), who, h.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), stateWords(h.State), where)
+}
+
+// alreadyText says that another request paid for this renewal, OVHcloud
+// not having moved the expiry yet.
+func alreadyText(a *renew.AlreadyRenewedError) string {
+	name := blocks.Escape(a.Renewal.Name)
+	if name == "" {
+		name = fmt.Sprintf("service %d", a.Renewal.ServiceID)
+	}
+	by := "another request"
+	if h := a.By; h != nil {
+		who := h.PaidBy
+		if who == "" && len(h.Approvals) > 0 {
+			who = h.Approvals[len(h.Approvals)-1].User
+		}
+		by = fmt.Sprintf("another request, in <#%s>", h.Channel)
+		if who != "" {
+			by += fmt.Sprintf(", approved by <@%s>", who)
+		}
+		if !h.PaidAt.IsZero() {
+			by += " on " + h.PaidAt.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		by += " (" + paidWords(h.State) + ")"
+	}
+	return fmt.Sprintf("%s was already renewed from its expiry of %s by %s. OVHcloud has not moved the expiry yet, "+
+		"and paying again would renew it twice, so I won't. Once OVHcloud shows the new expiry, type `/renew` again if you want a further period.",
+		name, a.Renewal.From.Format(time.DateOnly), by)
+}
+
+// paidWords says where a payment stands, in a few words.
+func paidWords(s renew.State) string {
+	switch s {
+	case renew.StatePaid:
+		return "paid, delivery under way"
+	case renew.StatePaidUnconfirmed:
+		return "paid, delivery not confirmed yet"
+	case renew.StateDelivered:
+		return "paid and delivered"
+	}
+	return stateWords(s)
 }
 
 // stateWords says where a request stands, in a few words.

@@ -51,6 +51,12 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 		return r, oerr
 	}
 	chosen := withExpiries(fresh[i], expiries)
+	// A renewal another request paid for since the proposal: ordering
+	// would only lead to a refusal at the approval.
+	probe := Request{Service: r.Service, Chosen: &chosen}
+	if err := rn.alreadyRenewed(ctx, probe.Renewals()); err != nil {
+		return r, err
+	}
 	max := rn.Policy.MaxAmount
 	if max > 0 && chosen.Price.Ucents > max {
 		return r, fmt.Errorf("%s without tax: %w", chosen.Price, ErrOverLimit)
@@ -164,4 +170,19 @@ func withExpiries(s Strategy, read map[int64]Service) Strategy {
 		s.Details[i].Expiration = svc.Expiration
 	}
 	return s
+}
+
+// alreadyRenewed fails with an *AlreadyRenewedError when a request that
+// may have paid already renews one of rws.
+func (rn *Renewer) alreadyRenewed(ctx context.Context, rws []Renewal) error {
+	for _, rw := range rws {
+		by, err := rn.Store.RenewedBy(ctx, rw)
+		if err != nil {
+			return fmt.Errorf("renewals of %s: %w", rw.Name, err)
+		}
+		if by != nil {
+			return &AlreadyRenewedError{Renewal: rw, By: by}
+		}
+	}
+	return nil
 }

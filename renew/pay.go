@@ -74,6 +74,17 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 		if r != nil {
 			res.Request = r
 		}
+		var already *AlreadyRenewedError
+		if errors.As(err, &already) && r != nil {
+			// Another request paid for this renewal since this one was
+			// chosen: its order would renew the service a second time.
+			msg := err.Error()
+			if r2, merr := rn.move(ctx, r.ID, approvable, StateFailed,
+				Event{At: rn.now(), Actor: a.User, Action: "renewed_elsewhere", Detail: msg},
+				func(x *Request) { x.Error = msg }); merr == nil {
+				res.Request = r2
+			}
+		}
 		return res, err
 	}
 	res.Request = r
@@ -145,22 +156,47 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	bg := context.WithoutCancel(ctx) // a state change must be written even if the click's context ends
 	ctx, cancel := rn.deadline(ctx, claimed)
 	defer cancel()
-	announce := func() {
+	// settle writes the outcome on condition that the request is still as
+	// this claim left it: a claimer slowed down (by Slack, a pause) never
+	// overwrites what the reconciler or a newer claim wrote since. Slack
+	// hears of it after the write: the approval, then the outcome.
+	settle := func(to State, ev Event, change func(*Request)) (*Request, error) {
+		r2, err := rn.Store.TransitionIfUnchanged(bg, r.ID, r.Version, to, ev, change)
+		shown := r
+		if err == nil {
+			shown = r2
+		}
 		if approved != nil {
-			rn.notify(bg, r, *approved)
+			rn.notify(bg, shown, *approved)
 			approved = nil
 		}
+		if err != nil {
+			if r2 == nil {
+				r2 = r
+			}
+			return r2, err
+		}
+		ev.RequestID, ev.From, ev.To = r.ID, r.State, to
+		rn.notify(bg, r2, ev)
+		return r2, nil
 	}
 	fail := func(to State, action string, cause error) (*Request, error) {
-		announce()
 		msg := cause.Error()
-		r2, err := rn.move(bg, r.ID, []State{StatePaying}, to,
-			Event{At: rn.now(), Actor: user, Action: action, Detail: msg},
+		r2, err := settle(to, Event{At: rn.now(), Actor: user, Action: action, Detail: msg},
 			func(r *Request) { r.Error = msg })
 		if err != nil {
-			return r, errors.Join(cause, err)
+			return r2, errors.Join(cause, err)
 		}
 		return r2, cause
+	}
+	paid := func(status OrderStatus, note string) (*Request, error) {
+		now := rn.now()
+		detail := fmt.Sprintf("order %d, %s", r.Order.ID, r.Order.PriceWithTax)
+		if note != "" {
+			detail += ", " + note
+		}
+		return settle(StatePaid, Event{At: now, Actor: user, Action: "paid", Detail: detail},
+			func(r *Request) { r.PaidBy, r.PaidAt, r.Error, r.OrderStatus = user, now, "", status })
 	}
 	if ctx.Err() != nil {
 		return fail(StatePaymentFailed, "payment_failed", errors.New("took too long before paying (Slack was slow); nothing was paid"))
@@ -175,10 +211,21 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	}
 	switch {
 	case status.Paid():
-		announce()
-		return rn.markPaid(bg, r, user, status, "already paid on OVHcloud")
-	case status != OrderNotPaid:
+		return paid(status, "already paid on OVHcloud")
+	case status == OrderCancelled:
 		return fail(StateFailed, "not_payable", fmt.Errorf("order %d is %s: %w", r.Order.ID, status, ErrOrderNotPayable))
+	case status != OrderNotPaid:
+		// documentsRequested, cancelling, unknown: an earlier pay call may
+		// have gone through, OVHcloud showing it late. Pay nothing and
+		// leave it unknown, as the reconciler would: it settles it.
+		cause := fmt.Errorf("order %d is %s: %w", r.Order.ID, status, ErrPaymentPending)
+		msg := cause.Error()
+		r2, err := settle(StateUnknown, Event{At: rn.now(), Actor: user, Action: "payment_unknown", Detail: msg},
+			func(r *Request) { r.OrderStatus = status; r.Error = msg })
+		if err != nil {
+			return r2, errors.Join(cause, err)
+		}
+		return r2, cause
 	}
 	if svcErr != nil {
 		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("check the service before paying: %w", svcErr))
@@ -196,8 +243,8 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 		return fail(StateFailed, "not_payable", ErrDryRun)
 	}
 	if ctx.Err() != nil {
-		// Too slow before the pay call (Slack, status reads): stop while
-		// it is certain nothing was paid.
+		// Too slow before the pay call (status reads): stop while it is
+		// certain nothing was paid.
 		return fail(StatePaymentFailed, "payment_failed", errors.New("took too long before paying; nothing was paid"))
 	}
 	// The last check and the record of the call's time, in one write: if
@@ -205,16 +252,18 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	// claim, nothing is paid.
 	sent, err := rn.Store.UpdateIfUnchanged(bg, r.ID, r.Version, Event{}, func(x *Request) { x.PaySentAt = rn.now() })
 	if err != nil {
-		announce()
+		if approved != nil {
+			rn.notify(bg, r, *approved)
+		}
 		if sent != nil {
 			return sent, fmt.Errorf("request changed before the pay call, nothing was paid: %w", err)
 		}
 		return r, fmt.Errorf("record the pay call, nothing was paid: %w", err)
 	}
 	r = sent
-	err = rn.payCall(ctx, r.Order.ID)
-	announce()
-	if err != nil {
+	// Nothing between the pay call and the write of its outcome waits on
+	// Slack.
+	if err := rn.payCall(ctx, r.Order.ID); err != nil {
 		// A refusal (4xx) or a failure before the pay call certainly did
 		// not pay. A 5xx may come from a proxy after OVHcloud took the
 		// money: like a timeout, only the order status can tell.
@@ -228,9 +277,9 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 		return fail(StateUnknown, "payment_unknown", fmt.Errorf("%w: %v", ErrPaymentUnknown, err))
 	}
 	// The status is read again by Follow; until then it is not known.
-	r2, err := rn.markPaid(bg, r, user, "", "")
+	r2, err := paid("", "")
 	if err != nil {
-		return r, fmt.Errorf("order %d: %w: %w", r.Order.ID, ErrPaidNotRecorded, err)
+		return r2, fmt.Errorf("order %d: %w: %w", r.Order.ID, ErrPaidNotRecorded, err)
 	}
 	return r2, nil
 }
@@ -253,16 +302,3 @@ type preflightError struct{ err error }
 func (e *preflightError) Error() string { return "payment method: " + e.err.Error() }
 
 func (e *preflightError) Unwrap() error { return e.err }
-
-func (rn *Renewer) markPaid(ctx context.Context, r *Request, user string, status OrderStatus, note string) (*Request, error) {
-	now := rn.now()
-	detail := fmt.Sprintf("order %d, %s", r.Order.ID, r.Order.PriceWithTax)
-	if note != "" {
-		detail += ", " + note
-	}
-	return rn.move(ctx, r.ID, []State{StatePaying, StateUnknown}, StatePaid,
-		Event{At: now, Actor: user, Action: "paid", Detail: detail},
-		func(r *Request) {
-			r.PaidBy, r.PaidAt, r.Error, r.OrderStatus = user, now, "", status
-		})
-}

@@ -65,6 +65,13 @@ func (rn *Renewer) Propose(ctx context.Context, in ProposeInput) (*Request, erro
 	} else if h != nil {
 		return nil, &BusyError{ServiceID: svc.ID, Holder: h}
 	}
+	// And when a payment already renews it from this expiry, OVHcloud
+	// not having delivered it yet: the expiry read here is stale.
+	if !svc.Expiration.IsZero() {
+		if err := rn.alreadyRenewed(ctx, []Renewal{{ServiceID: svc.ID, Name: svc.Name, From: svc.Expiration}}); err != nil {
+			return nil, err
+		}
+	}
 	var all []Strategy
 	if early != nil {
 		got := <-early
@@ -169,7 +176,13 @@ func (rn *Renewer) Resolve(ctx context.Context, query string) (Service, error) {
 	case 0:
 		return Service{}, fmt.Errorf("service %q: %w", query, ErrNotFound)
 	case 1:
-		return matches[0], nil
+		// Read it again: the list may be cached, and the request keeps
+		// the expiry it renews from.
+		svc, err := rn.OVH.Service(ctx, matches[0].ID)
+		if err != nil {
+			return Service{}, fmt.Errorf("service %d: %w", matches[0].ID, err)
+		}
+		return svc, nil
 	}
 	return Service{}, &AmbiguousError{Query: query, Matches: matches}
 }

@@ -41,6 +41,10 @@ var (
 	// ErrPaymentUnknown: a pay call's outcome is not known (timeout, cut
 	// connection); the order status must be checked before paying again.
 	ErrPaymentUnknown = errors.New("payment outcome unknown")
+	// ErrPaymentPending: the order is in a state where an earlier pay
+	// call may have gone through (documents requested, being cancelled):
+	// nothing is paid until the order status settles it.
+	ErrPaymentPending = errors.New("an earlier payment may have gone through")
 	// ErrOrderUnknown: the renew order call got no clear answer; an order
 	// may exist on OVHcloud, unpaid (it expires on its own).
 	ErrOrderUnknown = errors.New("order outcome unknown")
@@ -104,6 +108,31 @@ func (e *RenewedElsewhereError) Error() string {
 }
 
 func (e *RenewedElsewhereError) Unwrap() error { return ErrRenewedElsewhere }
+
+// AlreadyRenewedError says another request By paid, or may have paid, for
+// renewing the service from the same expiry as this one: OVHcloud has
+// not moved the expiry yet (delivery pending or unconfirmed), and paying
+// again would renew it twice. It wraps ErrRenewedElsewhere.
+type AlreadyRenewedError struct {
+	Renewal Renewal
+	// By is the request that claimed that renewal, as stored; nil when it
+	// could not be read.
+	By *Request
+}
+
+func (e *AlreadyRenewedError) Error() string {
+	by := "another request"
+	if e.By != nil {
+		by = fmt.Sprintf("request %s (%s)", e.By.ID, e.By.State)
+	}
+	name := e.Renewal.Name
+	if name == "" {
+		name = fmt.Sprintf("service %d", e.Renewal.ServiceID)
+	}
+	return fmt.Sprintf("%s, expiring %s, is already renewed by %s", name, e.Renewal.From.Format(time.DateOnly), by)
+}
+
+func (e *AlreadyRenewedError) Unwrap() error { return ErrRenewedElsewhere }
 
 // StaleApprovalError is a click for attempt Got while the request is at
 // attempt Want. It wraps ErrStaleApproval.

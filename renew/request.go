@@ -137,6 +137,34 @@ func (r *Request) Services() []int64 {
 	return ids
 }
 
+// Renewal is what paying a request does to one service: renew it from
+// the expiry read when the request was proposed or chosen. Two payments
+// of one Renewal renew the service twice, so the store lets one request
+// claim it (see Store.Approve).
+type Renewal struct {
+	ServiceID int64
+	Name      string
+	From      time.Time // the expiry it renews from; a date
+}
+
+// Renewals returns what paying r renews: each of its services with a
+// known expiry, from that expiry.
+func (r *Request) Renewals() []Renewal {
+	var out []Renewal
+	if !r.Service.Expiration.IsZero() {
+		out = append(out, Renewal{ServiceID: r.Service.ID, Name: r.Service.Name, From: r.Service.Expiration})
+	}
+	if r.Chosen != nil {
+		for _, d := range r.Chosen.Details {
+			if d.ID == r.Service.ID || d.Expiration.IsZero() || slices.ContainsFunc(out, func(x Renewal) bool { return x.ServiceID == d.ID }) {
+				continue
+			}
+			out = append(out, Renewal{ServiceID: d.ID, Name: d.Name, From: d.Expiration})
+		}
+	}
+	return out
+}
+
 // Approval is one approver's click on "Approve and pay".
 type Approval struct {
 	User string
@@ -211,6 +239,11 @@ type Store interface {
 	// *StaleApprovalError (ErrStaleApproval) for a click shown for
 	// another attempt.
 	//
+	// The claim takes the request's Renewals: when another request that
+	// Counts (it may have paid) took one of them, nothing is written and Approve fails
+	// with an *AlreadyRenewedError. On any replica, one payment renews a
+	// service from a given expiry.
+	//
 	// With a budget set, the claim must fit it: the payments claimed in
 	// the month of the claim and this order's price with tax must add up
 	// to at most budget.Limit, or nothing is written and Approve fails
@@ -219,6 +252,9 @@ type Store interface {
 	Approve(ctx context.Context, id string, from []State, a Approval, need int, budget Budget) (r *Request, moved bool, err error)
 	// Holder returns the request that holds service id, or nil.
 	Holder(ctx context.Context, serviceID int64) (*Request, error)
+	// RenewedBy returns the request that claimed renewal rw (its service,
+	// from its expiry) and may have paid (its state Counts), or nil.
+	RenewedBy(ctx context.Context, rw Renewal) (*Request, error)
 	// List returns requests matching f, newest first.
 	List(ctx context.Context, f Filter) ([]*Request, error)
 	// Events returns audit events matching f, newest first.

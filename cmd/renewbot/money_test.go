@@ -326,3 +326,39 @@ func TestReplicasWithSkewedClocksPayOnce(t *testing.T) {
 		t.Fatalf("%d pay calls with replicas' clocks %v apart, want exactly 1", n, stuck/2)
 	}
 }
+
+// A payment OVHcloud has not delivered yet leaves the service's expiry
+// where it was: a second request for the same renewal pays nothing,
+// whether its proposal was shown before the payment or typed after it,
+// and the person is told who paid it.
+func TestAPaymentNotDeliveredYetIsNotPaidTwice(t *testing.T) {
+	h := newHarness(t, nil)
+	h.ovh.StatusStep = time.Hour // OVHcloud checks the payment for an hour; set before anything runs: no race
+	h.command(carol, "web-front 1y")
+	older := h.message(1, "Choose")
+	m := h.orderFor(alice, "web-front", "1 year")
+	h.click(bob, m.TS, "approve", h.find(m, "approve", "").Value)
+	h.message(2, "Paid", bob)
+
+	// carol's proposal, shown before the payment and chosen after it.
+	h.click(carol, older.TS, "choose", h.find(older, "choose", "1 year").Value)
+	told := h.ephemeral(carol, "already renewed")
+	for _, want := range []string{"vps-1.example.net", "<@" + bob + ">", "<#" + channel + ">", "renew it twice"} {
+		if !strings.Contains(told.Text, want) {
+			t.Errorf("carol's answer %q lacks %q", told.Text, want)
+		}
+	}
+	// A new /renew is told at once.
+	h.command(dave, "web-front")
+	h.ephemeral(dave, "already renewed")
+	settle()
+	if n := len(h.ovh.CallsTo("POST", "/service/*/renew")); n != 1 {
+		t.Errorf("%d renew orders, want 1", n)
+	}
+	if n := h.payCalls(); n != 1 {
+		t.Errorf("%d pay calls, want 1", n)
+	}
+	if n := len(h.slack.Messages(channel)); n != 2 {
+		t.Errorf("%d request messages, want 2 (dave's refused)", n)
+	}
+}

@@ -21,7 +21,9 @@ import (
 // store's clock and, with a budget set, first checks in the same
 // transaction that the month's claimed payments and this one fit it (see
 // claim). Over the budget, nothing is written: the error is a
-// *renew.BudgetError and the request is returned as it is.
+// *renew.BudgetError and the request is returned as it is. The claim also
+// takes the request's renewals (see takeRenewals): one another request
+// may have paid fails with a *renew.AlreadyRenewedError, nothing written.
 func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a renew.Approval, need int, budget renew.Budget) (*renew.Request, bool, error) {
 	if a.User == "" {
 		return nil, false, fmt.Errorf("sqlstore: approve %s: no user", id)
@@ -69,6 +71,9 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 		}
 		claimed := r.ClaimedAt
 		if to == renew.StatePaying {
+			if err := s.takeRenewals(ctx, tx, r); err != nil {
+				return err
+			}
 			if claimed, err = s.claim(ctx, tx, r, budget); err != nil {
 				return err
 			}
@@ -121,7 +126,7 @@ func (s *Store) Approve(ctx context.Context, id string, from []renew.State, a re
 		if errors.Is(err, renew.ErrConflict) || errors.Is(err, renew.ErrStaleApproval) || errors.Is(err, renew.ErrServiceBusy) {
 			return out, false, err
 		}
-		if errors.Is(err, renew.ErrOverBudget) {
+		if errors.Is(err, renew.ErrOverBudget) || errors.Is(err, renew.ErrRenewedElsewhere) {
 			return before, false, err
 		}
 		return nil, false, err

@@ -104,9 +104,15 @@ func (s *Store) hold(ctx context.Context, tx *sql.Tx, r *renew.Request) error {
 		return be
 	}
 	for _, l := range stale {
-		if _, err := tx.ExecContext(ctx, s.d.rebind("UPDATE service_locks SET request_id = ? WHERE service_id = ? AND request_id = ?"),
-			r.ID, l.service, l.holder); err != nil {
+		res, err := tx.ExecContext(ctx, s.d.rebind("UPDATE service_locks SET request_id = ? WHERE service_id = ? AND request_id = ?"),
+			r.ID, l.service, l.holder)
+		if err != nil {
 			return fmt.Errorf("sqlstore: take over service %d for %s: %w", l.service, r.ID, err)
+		}
+		// Another writer took it over between the read and this write:
+		// it holds the service now.
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return &renew.BusyError{ServiceID: l.service}
 		}
 	}
 	return nil

@@ -63,6 +63,8 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 		{"OneRequestPerService", testOneRequestPerService},
 		{"OneRequestPerServiceRace", testOneRequestPerServiceRace},
 		{"UpdateIfUnchanged", testUpdateIfUnchanged},
+		{"OnePaymentPerExpiry", testOnePaymentPerExpiry},
+		{"RenewalsBackfill", testRenewalsBackfill},
 		{"Lease", testLease},
 		{"LeaseRace", testLeaseRace},
 		{"Remember", testRemember},
