@@ -75,19 +75,21 @@ func errText(err error, p *renew.Policy) string {
 		}
 		return fmt.Sprintf("OVHcloud offers no %s renewal for %s. Offered: %s. Type `/renew %s` to see them all.",
 			noStrat.Period, name, strings.Join(offered, ", "), name)
-	case errors.As(err, &state):
-		return stateText(state.State)
 	case errors.Is(err, renew.ErrPaidNotRecorded):
 		return "OVHcloud took the payment, but I could not record it. Do NOT pay this order again; an admin should check the bot's logs and database."
 	case errors.Is(err, renew.ErrOrderUnknown):
 		return "OVHcloud did not answer while creating the order, so one may exist, unpaid. Nothing will pay it: " +
 			"it expires on its own within a day. Type `/renew` again to start over."
 	case errors.Is(err, renew.ErrPaymentPending):
-		return "OVHcloud shows this order in a state where an earlier payment may have gone through (documents requested, or being cancelled). " +
+		return "OVHcloud shows this order in a state where an earlier payment may have gone through (documents requested, being cancelled, or a status it does not name). " +
 			"Nothing was paid now, and nothing will be before the order status settles it; the message will show the outcome."
 	case errors.Is(err, renew.ErrPaymentUnknown):
 		return "The payment call did not come back, so I can't tell yet whether OVHcloud took the payment. " +
 			"Nothing will be paid again before the order status says it was not paid; the message will show the outcome."
+	case errors.As(err, &state):
+		// After the money cases: a payment whose outcome could not be
+		// written says so first, whatever state the request is in.
+		return stateText(state.State)
 	case OVHLoginText(err) != "":
 		return OVHLoginText(err)
 	case errors.As(err, &api):

@@ -156,12 +156,13 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	bg := context.WithoutCancel(ctx) // a state change must be written even if the click's context ends
 	ctx, cancel := rn.deadline(ctx, claimed)
 	defer cancel()
-	// settle writes the outcome on condition that the request is still as
-	// this claim left it: a claimer slowed down (by Slack, a pause) never
-	// overwrites what the reconciler or a newer claim wrote since. Slack
+	// settle writes the outcome on condition that the request is still
+	// paying under this claim: a claimer slowed down (by Slack, a pause)
+	// never overwrites what the reconciler or a newer claim wrote since,
+	// while a message ts recorded meanwhile stands in nobody's way. Slack
 	// hears of it after the write: the approval, then the outcome.
 	settle := func(to State, ev Event, change func(*Request)) (*Request, error) {
-		r2, err := rn.Store.TransitionIfUnchanged(bg, r.ID, r.Version, to, ev, change)
+		r2, err := rn.Store.TransitionIfClaimed(bg, r.ID, r.Claim(), to, ev, change)
 		shown := r
 		if err == nil {
 			shown = r2
@@ -248,9 +249,9 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 		return fail(StatePaymentFailed, "payment_failed", errors.New("took too long before paying; nothing was paid"))
 	}
 	// The last check and the record of the call's time, in one write: if
-	// anyone (the reconciler, another replica) wrote the request since the
-	// claim, nothing is paid.
-	sent, err := rn.Store.UpdateIfUnchanged(bg, r.ID, r.Version, Event{}, func(x *Request) { x.PaySentAt = rn.now() })
+	// the claim is no longer this one (the reconciler settled it, another
+	// replica claimed again), nothing is paid.
+	sent, err := rn.Store.TransitionIfClaimed(bg, r.ID, r.Claim(), StatePaying, Event{}, func(x *Request) { x.PaySentAt = rn.now() })
 	if err != nil {
 		if approved != nil {
 			rn.notify(bg, r, *approved)

@@ -3,6 +3,7 @@ package renew_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -210,5 +211,56 @@ func TestApprovingAnOrderThatMayBePaidPaysNothing(t *testing.T) {
 	}
 	if sp, _ := rn.Spending(ctx, rn.ThisMonth()); sp.Total != r.Amount().Ucents {
 		t.Errorf("spent this month %d, want the order's %d", sp.Total, r.Amount().Ucents)
+	}
+}
+
+// postingOVH is OVHcloud while the bot records the request's message ts
+// (a message whose ts was lost is adopted) during the status read before
+// the pay call, and again during the pay call.
+type postingOVH struct {
+	renew.OVHcloud
+	post func()
+}
+
+func (o *postingOVH) OrderStatus(ctx context.Context, id int64) (renew.OrderStatus, error) {
+	o.post()
+	return o.OVHcloud.OrderStatus(ctx, id)
+}
+
+func (o *postingOVH) PayOrder(ctx context.Context, orderID, methodID int64) error {
+	err := o.OVHcloud.PayOrder(ctx, orderID, methodID)
+	o.post()
+	return err
+}
+
+// Writes that leave the payment's claim as it was, like recording the
+// message ts, do not stop the claimer: the pay call goes out and its
+// outcome is written, rather than the request staying paying and the
+// approver being told the payment could not be recorded.
+func TestAMessageTsRecordedDuringThePaymentIsNoObstacle(t *testing.T) {
+	e := newOVHEnv(t)
+	ctx, fake, rn := context.Background(), e.fake, e.rn
+	r := chooseYear(t, rn, "U0ALICE")
+	posts := 0
+	x := *rn
+	x.OVH = &postingOVH{OVHcloud: rn.OVH, post: func() {
+		posts++
+		if _, err := rn.Posted(ctx, r.ID, fmt.Sprintf("1700000000.00000%d", posts)); err != nil {
+			t.Errorf("record the message ts: %v", err)
+		}
+	}}
+	res, err := x.Approve(ctx, renew.Action{RequestID: r.ID, User: "U0BOB", Channel: "C1"})
+	if err != nil || res.Request.State != renew.StatePaid {
+		t.Fatalf("approve: %s, %v; want paid", res.Request.State, err)
+	}
+	if posts < 2 {
+		t.Fatalf("the message ts was recorded %d times, want before and during the pay call", posts)
+	}
+	got, _ := rn.Get(ctx, r.ID)
+	if got.State != renew.StatePaid || got.MessageTS != fmt.Sprintf("1700000000.00000%d", posts) {
+		t.Errorf("stored: %s, ts %q; want paid with the last ts", got.State, got.MessageTS)
+	}
+	if n := paidOrdersOf(fake, 10001); n != 1 {
+		t.Errorf("web-front paid %d times, want 1", n)
 	}
 }

@@ -165,6 +165,26 @@ func (r *Request) Renewals() []Renewal {
 	return out
 }
 
+// Claim names one claim of a payment: the approval round it pays for,
+// when it was claimed, and when its pay call was sent (zero before).
+// Every claim differs from the ones before: a new one needs the request
+// to leave paying first.
+type Claim struct {
+	Attempt   int
+	ClaimedAt time.Time
+	PaySentAt time.Time
+}
+
+// Claim returns the claim r is paying under (meaningful in StatePaying).
+func (r *Request) Claim() Claim {
+	return Claim{Attempt: r.Attempt, ClaimedAt: r.ClaimedAt, PaySentAt: r.PaySentAt}
+}
+
+// Is reports whether c and o are the same claim.
+func (c Claim) Is(o Claim) bool {
+	return c.Attempt == o.Attempt && c.ClaimedAt.Equal(o.ClaimedAt) && c.PaySentAt.Equal(o.PaySentAt)
+}
+
 // Approval is one approver's click on "Approve and pay".
 type Approval struct {
 	User string
@@ -231,6 +251,11 @@ type Store interface {
 	// still at version (and so in the state read with it): whoever acts on
 	// what they read acts on nothing else.
 	TransitionIfUnchanged(ctx context.Context, id string, version int64, to State, ev Event, change func(*Request)) (*Request, error)
+	// TransitionIfClaimed is TransitionIfUnchanged for the claimer of a
+	// payment: on condition that the request is still paying under claim
+	// c, whatever else was written since (its message ts). With to
+	// StatePaying it changes the request without moving it.
+	TransitionIfClaimed(ctx context.Context, id string, c Claim, to State, ev Event, change func(*Request)) (*Request, error)
 	// Approve records an approval while the request is in one of from
 	// and at the approval's Attempt. The same user approving twice counts
 	// once. When the approvals reach need, the request moves to

@@ -148,7 +148,7 @@ func scanRequests(rows *sql.Rows) ([]*renew.Request, error) {
 // must not have other effects. The ID, Version, State, CreatedAt and
 // Approvals it sets are ignored: the store owns them.
 func (s *Store) Transition(ctx context.Context, id string, from []renew.State, to renew.State, ev renew.Event, change func(*renew.Request)) (*renew.Request, error) {
-	return s.rewrite(ctx, id, anyVersion, ev, change, func(cur renew.State) (renew.State, error) {
+	return s.rewrite(ctx, id, nil, ev, change, func(cur renew.State) (renew.State, error) {
 		if !slices.Contains(from, cur) {
 			return "", &renew.StateError{ID: id, State: cur}
 		}
@@ -163,7 +163,7 @@ func (s *Store) Transition(ctx context.Context, id string, from []renew.State, t
 // records ev when ev.Action is not empty. change follows the rules of
 // Transition's.
 func (s *Store) Update(ctx context.Context, id string, ev renew.Event, change func(*renew.Request)) (*renew.Request, error) {
-	return s.rewrite(ctx, id, anyVersion, ev, change, func(cur renew.State) (renew.State, error) {
+	return s.rewrite(ctx, id, nil, ev, change, func(cur renew.State) (renew.State, error) {
 		return cur, nil
 	}, ev.Action != "")
 }
@@ -175,7 +175,7 @@ func (s *Store) UpdateIfUnchanged(ctx context.Context, id string, version int64,
 	if version < 0 {
 		return nil, fmt.Errorf("sqlstore: update %s: negative version %d", id, version)
 	}
-	return s.rewrite(ctx, id, version, ev, change, func(cur renew.State) (renew.State, error) {
+	return s.rewrite(ctx, id, atVersion(version), ev, change, func(cur renew.State) (renew.State, error) {
 		return cur, nil
 	}, ev.Action != "")
 }
@@ -187,7 +187,7 @@ func (s *Store) TransitionIfUnchanged(ctx context.Context, id string, version in
 	if version < 0 {
 		return nil, fmt.Errorf("sqlstore: transition %s: negative version %d", id, version)
 	}
-	return s.rewrite(ctx, id, version, ev, change, func(cur renew.State) (renew.State, error) {
+	return s.rewrite(ctx, id, atVersion(version), ev, change, func(cur renew.State) (renew.State, error) {
 		if !renew.CanMove(cur, to) {
 			return "", fmt.Errorf("sqlstore: request %s: move %s -> %s is not allowed", id, cur, to)
 		}
@@ -195,18 +195,47 @@ func (s *Store) TransitionIfUnchanged(ctx context.Context, id string, version in
 	}, true)
 }
 
-// anyVersion: rewrite writes whatever version it reads.
-const anyVersion = -1
+// TransitionIfClaimed moves request id to the state to (or, when to is
+// renew.StatePaying, only changes it) on condition that it is still paying
+// under claim c; otherwise it returns the request as it is and a
+// *renew.StateError, and writes nothing. Writes that leave the claim as it
+// was (the message ts) do not stand in the way.
+func (s *Store) TransitionIfClaimed(ctx context.Context, id string, c renew.Claim, to renew.State, ev renew.Event, change func(*renew.Request)) (*renew.Request, error) {
+	guard := func(cur *renew.Request) error {
+		if cur.State != renew.StatePaying || !cur.Claim().Is(c) {
+			return &renew.StateError{ID: id, State: cur.State}
+		}
+		return nil
+	}
+	return s.rewrite(ctx, id, guard, ev, change, func(cur renew.State) (renew.State, error) {
+		if to != cur && !renew.CanMove(cur, to) {
+			return "", fmt.Errorf("sqlstore: request %s: move %s -> %s is not allowed", id, cur, to)
+		}
+		return to, nil
+	}, to != renew.StatePaying || ev.Action != "")
+}
+
+// atVersion is the guard of a write on condition that the request is
+// still at version.
+func atVersion(version int64) func(*renew.Request) error {
+	return func(cur *renew.Request) error {
+		if cur.Version != version {
+			return &renew.StateError{ID: cur.ID, State: cur.State}
+		}
+		return nil
+	}
+}
 
 // rewrite is the read-modify-write behind Transition and Update: read the
 // request, decide its next state, apply change, write it back on condition
-// that nobody wrote meanwhile, and start over if somebody did.
+// that nobody wrote meanwhile, and start over if somebody did. guard, when
+// set, refuses a request that is no longer as the caller read it.
 //
 // The read also locks the row (PostgreSQL; SQLite's immediate transaction
 // already excludes other writers), so concurrent writers of one request
 // queue rather than exhaust their attempts; the conditional write still
 // guards against any writer that does not lock.
-func (s *Store) rewrite(ctx context.Context, id string, version int64, ev renew.Event, change func(*renew.Request),
+func (s *Store) rewrite(ctx context.Context, id string, guard func(*renew.Request) error, ev renew.Event, change func(*renew.Request),
 	next func(cur renew.State) (renew.State, error), record bool) (*renew.Request, error) {
 	for attempt := 1; ; attempt++ {
 		var cur, out *renew.Request
@@ -217,8 +246,10 @@ func (s *Store) rewrite(ctx context.Context, id string, version int64, ev renew.
 				return err
 			}
 			read = *cur
-			if version != anyVersion && cur.Version != version {
-				return &renew.StateError{ID: id, State: cur.State}
+			if guard != nil {
+				if err := guard(cur); err != nil {
+					return err
+				}
 			}
 			to, err := next(cur.State)
 			if err != nil {

@@ -63,6 +63,7 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 		{"OneRequestPerService", testOneRequestPerService},
 		{"OneRequestPerServiceRace", testOneRequestPerServiceRace},
 		{"UpdateIfUnchanged", testUpdateIfUnchanged},
+		{"TransitionIfClaimed", testTransitionIfClaimed},
 		{"OnePaymentPerExpiry", testOnePaymentPerExpiry},
 		{"RenewalsBackfill", testRenewalsBackfill},
 		{"Lease", testLease},
@@ -1001,6 +1002,43 @@ func testUpdateIfUnchanged(t *testing.T, s *Store) {
 	}
 	if got := get(t, s, r.ID); !got.PaySentAt.Equal(t0) {
 		t.Fatalf("a stale write changed PaySentAt to %v", got.PaySentAt)
+	}
+}
+
+// testTransitionIfClaimed: the claimer of a payment writes through a
+// message ts recorded meanwhile, never through a settled or newer claim.
+func testTransitionIfClaimed(t *testing.T, s *Store) {
+	ctx := t.Context()
+	r, moved, err := claim(s, awaiting(t, s), "U-A", renew.Budget{})
+	if err != nil || !moved {
+		t.Fatalf("claim: moved %v, %v", moved, err)
+	}
+	c := r.Claim()
+	if _, err := s.Update(ctx, r.ID, renew.Event{}, func(r *renew.Request) { r.MessageTS = "1.1" }); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := s.TransitionIfClaimed(ctx, r.ID, c, renew.StatePaying, renew.Event{}, func(r *renew.Request) { r.PaySentAt = t0 })
+	if err != nil || sent.State != renew.StatePaying || !sent.PaySentAt.Equal(t0) || sent.MessageTS != "1.1" {
+		t.Fatalf("stamping the pay call after a message ts: %+v, %v", sent, err)
+	}
+	// The claim as it was before the pay call was stamped is not this one.
+	if _, err := s.TransitionIfClaimed(ctx, r.ID, c, renew.StatePaid, renew.Event{Action: "paid"}, nil); !errors.As(err, new(*renew.StateError)) {
+		t.Fatalf("settling under the claim before its pay call: %v, want a StateError", err)
+	}
+	// Settled by someone else, then claimed again: the old claimer writes nothing.
+	move(t, s, r.ID, renew.StatePaying, renew.StatePaymentFailed, nil)
+	again, moved, err := s.Approve(ctx, r.ID, approvable, renew.Approval{User: "U-B", At: s.Now(), Attempt: sent.Attempt + 1}, 1, renew.Budget{})
+	if err != nil || !moved {
+		t.Fatalf("claim again: moved %v, %v", moved, err)
+	}
+	if _, err := s.TransitionIfClaimed(ctx, r.ID, sent.Claim(), renew.StatePaymentFailed, renew.Event{Action: "payment_failed"}, nil); !errors.As(err, new(*renew.StateError)) {
+		t.Fatalf("the old claimer settling: %v, want a StateError", err)
+	}
+	if got := get(t, s, r.ID); got.State != renew.StatePaying || got.Version != again.Version {
+		t.Fatalf("the old claimer wrote: %s, version %d (was %d)", got.State, got.Version, again.Version)
+	}
+	if got, err := s.TransitionIfClaimed(ctx, r.ID, again.Claim(), renew.StatePaid, renew.Event{Action: "paid"}, nil); err != nil || got.State != renew.StatePaid {
+		t.Fatalf("the new claimer settling: %+v, %v", got, err)
 	}
 }
 
