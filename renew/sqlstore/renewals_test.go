@@ -98,6 +98,103 @@ func testRenewalsBackfill(t *testing.T, s *Store) {
 	if _, err := s.db.ExecContext(ctx, "DELETE FROM renewals"); err != nil {
 		t.Fatal(err)
 	}
+	runBackfill(t, s)
+	if by, err := s.RenewedBy(ctx, renew.Renewal{ServiceID: 61, From: old.Service.Expiration}); err != nil || by == nil || by.ID != old.ID {
+		t.Fatalf("after the backfill, RenewedBy(61) = %v, %v; want the paid request", by, err)
+	}
+	if _, _, err := claim(s, awaitingFor(t, s, 61), "U-B", renew.Budget{}); !errors.Is(err, renew.ErrRenewedElsewhere) {
+		t.Fatalf("a second payment after the backfill: %v", err)
+	}
+}
+
+// One expiry read with two UTC offsets is one renewal: the key is the
+// instant, not the date as written.
+func testRenewalKeyIsTheInstant(t *testing.T, s *Store) {
+	ctx := t.Context()
+	first := awaitingFor(t, s, 71)
+	if _, moved, err := claim(s, first, "U-A", renew.Budget{}); err != nil || !moved {
+		t.Fatalf("claim: moved %v, %v", moved, err)
+	}
+	move(t, s, first.ID, renew.StatePaying, renew.StatePaid, nil)
+	// 2026-12-20 00:00 in Paris is 2026-12-19 23:00 UTC: another date.
+	utc := first.Service.Expiration.UTC()
+	if utc.Format(time.DateOnly) == first.Service.Expiration.Format(time.DateOnly) {
+		t.Fatalf("the fixture's expiry %s has the same date in UTC", first.Service.Expiration)
+	}
+	if by, err := s.RenewedBy(ctx, renew.Renewal{ServiceID: 71, From: utc}); err != nil || by == nil || by.ID != first.ID {
+		t.Fatalf("RenewedBy(71 from %s) = %v, %v; want the paid request", utc, by, err)
+	}
+	second := awaitingFor(t, s, 71)
+	second, err := s.Update(ctx, second.ID, renew.Event{}, func(r *renew.Request) { r.Service.Expiration = utc })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := claim(s, second, "U-B", renew.Budget{}); !errors.Is(err, renew.ErrRenewedElsewhere) {
+		t.Fatalf("the same expiry read in UTC: %v, want already renewed", err)
+	}
+}
+
+// During a rolling upgrade, a replica of the version before migration 0005
+// claims a payment without writing its renewals row: a claim on an upgraded
+// replica still finds it, from the requests themselves.
+func testRenewalClaimedByAnOldReplica(t *testing.T, s *Store) {
+	ctx := t.Context()
+	old := awaitingFor(t, s, 81)
+	if _, moved, err := claim(s, old, "U-A", renew.Budget{}); err != nil || !moved {
+		t.Fatalf("claim: moved %v, %v", moved, err)
+	}
+	move(t, s, old.ID, renew.StatePaying, renew.StatePaid, nil)
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM renewals WHERE service_id = 81"); err != nil {
+		t.Fatal(err)
+	}
+	rw := renew.Renewal{ServiceID: 81, From: old.Service.Expiration}
+	if by, err := s.RenewedBy(ctx, rw); err != nil || by == nil || by.ID != old.ID {
+		t.Fatalf("RenewedBy(81) = %v, %v; want the old replica's payment", by, err)
+	}
+	second := awaitingFor(t, s, 81)
+	_, moved, err := claim(s, second, "U-B", renew.Budget{})
+	var already *renew.AlreadyRenewedError
+	if !errors.As(err, &already) || moved || already.By == nil || already.By.ID != old.ID {
+		t.Fatalf("a second payment: moved %v, %v; want refused, by the old replica's", moved, err)
+	}
+	if by, _ := s.RenewedBy(ctx, renew.Renewal{ServiceID: 81, From: old.Service.Expiration.AddDate(1, 0, 0)}); by != nil {
+		t.Fatalf("the next expiry is taken by %s", by.ID)
+	}
+}
+
+// Of two payments recorded for one renewal before migration 0005 (one
+// unknown, one paid), the backfilled row goes to the paid one: the unknown
+// one failing later must not free a renewal that was paid.
+func testRenewalsBackfillPrefersPaid(t *testing.T, s *Store) {
+	ctx := t.Context()
+	unsure := awaitingFor(t, s, 91)
+	if _, moved, err := claim(s, unsure, "U-A", renew.Budget{}); err != nil || !moved {
+		t.Fatalf("claim: moved %v, %v", moved, err)
+	}
+	move(t, s, unsure.ID, renew.StatePaying, renew.StatePaymentFailed, nil)
+	move(t, s, unsure.ID, renew.StatePaymentFailed, renew.StateCancelled, nil)
+	paid := awaitingFor(t, s, 91)
+	if _, moved, err := claim(s, paid, "U-B", renew.Budget{}); err != nil || !moved {
+		t.Fatalf("claim: moved %v, %v", moved, err)
+	}
+	move(t, s, paid.ID, renew.StatePaying, renew.StatePaid, nil)
+	// The history an older version could leave: the first one unknown.
+	if _, err := s.db.ExecContext(ctx, s.d.rebind("UPDATE requests SET state = 'unknown', created_at = created_at - 3600000000000 WHERE id = ?"), unsure.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM renewals"); err != nil {
+		t.Fatal(err)
+	}
+	runBackfill(t, s)
+	var holder string
+	if err := s.db.QueryRowContext(ctx, "SELECT request_id FROM renewals WHERE service_id = 91").Scan(&holder); err != nil || holder != paid.ID {
+		t.Fatalf("the backfilled row is %q's (%v); want the paid request %s's", holder, err, paid.ID)
+	}
+}
+
+// runBackfill runs migration 0005's backfill again.
+func runBackfill(t *testing.T, s *Store) {
+	t.Helper()
 	ms, err := loadMigrations(s.d.name)
 	if err != nil {
 		t.Fatal(err)
@@ -111,13 +208,7 @@ func testRenewalsBackfill(t *testing.T, s *Store) {
 	if backfill == "" {
 		t.Fatal("migration 0005 has no backfill")
 	}
-	if _, err := s.db.ExecContext(ctx, backfill); err != nil {
+	if _, err := s.db.ExecContext(t.Context(), backfill); err != nil {
 		t.Fatalf("backfill: %v", err)
-	}
-	if by, err := s.RenewedBy(ctx, renew.Renewal{ServiceID: 61, From: old.Service.Expiration}); err != nil || by == nil || by.ID != old.ID {
-		t.Fatalf("after the backfill, RenewedBy(61) = %v, %v; want the paid request", by, err)
-	}
-	if _, _, err := claim(s, awaitingFor(t, s, 61), "U-B", renew.Budget{}); !errors.Is(err, renew.ErrRenewedElsewhere) {
-		t.Fatalf("a second payment after the backfill: %v", err)
 	}
 }

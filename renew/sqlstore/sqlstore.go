@@ -73,14 +73,19 @@ type dialect struct {
 	// orderAmount reads the price with tax, in micro-cents, from a
 	// request's order_json.
 	orderAmount string
+	// serviceExpiry reads the expiry of a request's own service, in Unix
+	// seconds, from its stored service (renewals' key).
+	serviceExpiry string
 }
 
 var (
 	sqliteDialect = dialect{name: "sqlite",
-		orderAmount: "json_extract(order_json, '$.price_with_tax.ucents')"}
+		orderAmount:   "json_extract(order_json, '$.price_with_tax.ucents')",
+		serviceExpiry: "CAST(strftime('%s', json_extract(service, '$.expiration')) AS INTEGER)"}
 	postgresDialect = dialect{name: "postgres", dollar: true, lockRow: " FOR UPDATE",
-		txOptions:   &sql.TxOptions{Isolation: sql.LevelReadCommitted},
-		orderAmount: "(order_json::jsonb -> 'price_with_tax' ->> 'ucents')::BIGINT"}
+		txOptions:     &sql.TxOptions{Isolation: sql.LevelReadCommitted},
+		orderAmount:   "(order_json::jsonb -> 'price_with_tax' ->> 'ucents')::BIGINT",
+		serviceExpiry: "floor(extract(epoch FROM (service::json ->> 'expiration')::timestamptz))::BIGINT"}
 )
 
 // Open connects to the database named by rawURL and brings its schema up to
