@@ -145,31 +145,45 @@ func heldText(b *renew.BusyError, link string) string {
 		blocks.Escape(blocks.Label(h.Service)), who, h.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), stateWords(h.State), where)
 }
 
-// alreadyText says that another request paid for this renewal, OVHcloud
-// not having moved the expiry yet.
+// alreadyText says that another request paid, or is paying, for this
+// renewal, in words that fit where that payment stands.
 func alreadyText(a *renew.AlreadyRenewedError) string {
 	name := blocks.Escape(a.Renewal.Name)
 	if name == "" {
 		name = fmt.Sprintf("service %d", a.Renewal.ServiceID)
 	}
-	by := "another request"
-	if h := a.By; h != nil {
-		who := h.PaidBy
-		if who == "" && len(h.Approvals) > 0 {
-			who = h.Approvals[len(h.Approvals)-1].User
-		}
-		by = fmt.Sprintf("another request, in <#%s>", h.Channel)
-		if who != "" {
-			by += fmt.Sprintf(", approved by <@%s>", who)
-		}
-		if !h.PaidAt.IsZero() {
-			by += " on " + h.PaidAt.UTC().Format("2006-01-02 15:04 UTC")
-		}
-		by += " (" + paidWords(h.State) + ")"
+	from := a.Renewal.From.Format(time.DateOnly)
+	h := a.By
+	if h == nil {
+		return fmt.Sprintf("%s was already renewed from its expiry of %s by another request, and paying again would renew it twice, so I won't. "+
+			"Once OVHcloud shows the new expiry, type `/renew` again if you want a further period.", name, from)
 	}
-	return fmt.Sprintf("%s was already renewed from its expiry of %s by %s. OVHcloud has not moved the expiry yet, "+
+	who := h.PaidBy
+	if who == "" && len(h.Approvals) > 0 {
+		who = h.Approvals[len(h.Approvals)-1].User
+	}
+	by := fmt.Sprintf("another request, in <#%s>", h.Channel)
+	if who != "" {
+		by += fmt.Sprintf(", approved by <@%s>", who)
+	}
+	if !h.PaidAt.IsZero() {
+		by += " on " + h.PaidAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	switch h.State {
+	case renew.StatePaying, renew.StateUnknown:
+		return fmt.Sprintf("%s is being renewed from its expiry of %s by %s (%s). Paying again could renew it twice, so I won't. "+
+			"If that payment does not go through, type `/renew %s` again.", name, from, by, paidWords(h.State), name)
+	case renew.StateDelivered:
+		return fmt.Sprintf("%s was renewed from its expiry of %s by %s (paid and delivered) since this renewal was asked, so I won't pay for it again. "+
+			"Type `/renew %s` again if you want a further period.", name, from, by, name)
+	}
+	text := fmt.Sprintf("%s was already renewed from its expiry of %s by %s (%s). OVHcloud has not moved the expiry yet, "+
 		"and paying again would renew it twice, so I won't. Once OVHcloud shows the new expiry, type `/renew` again if you want a further period.",
-		name, a.Renewal.From.Format(time.DateOnly), by)
+		name, from, by, paidWords(h.State))
+	if h.State == renew.StatePaidUnconfirmed {
+		text += " If OVHcloud cancels that order instead, the renewal is free again."
+	}
+	return text
 }
 
 // paidWords says where a payment stands, in a few words.

@@ -50,16 +50,18 @@ func TestFollowEndsUnconfirmed(t *testing.T) {
 
 // A paid request nobody followed (a restart) is ended by the sweep once
 // its window is over, not before: delivered when OVHcloud says so, else
-// unconfirmed. Nothing unfinished is left to redraw forever.
+// unconfirmed, or failed when OVHcloud cancelled the order. Nothing
+// unfinished is left to redraw forever.
 func TestSweepEndsPaidRequests(t *testing.T) {
 	e := newOVHEnv(t)
-	delivered, stuck := e.paid(t), e.paid(t)
+	delivered, stuck, cancelled := e.paid(t), e.paid(t), e.paid(t)
 	e.fake.SetOrderStatus(delivered.Order.ID, "delivered")
 	e.fake.SetOrderStatus(stuck.Order.ID, "delivering")
+	e.fake.SetOrderStatus(cancelled.Order.ID, "cancelled")
 	if _, err := e.rn.ReconcileAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []*renew.Request{delivered, stuck} {
+	for _, r := range []*renew.Request{delivered, stuck, cancelled} {
 		if got, _ := e.st.Get(context.Background(), r.ID); got.State != renew.StatePaid {
 			t.Fatalf("ended within its follow window: %s", got.State)
 		}
@@ -73,6 +75,9 @@ func TestSweepEndsPaidRequests(t *testing.T) {
 	}
 	if got, _ := e.st.Get(context.Background(), stuck.ID); got.State != renew.StatePaidUnconfirmed || got.OrderStatus != renew.OrderDelivering {
 		t.Fatalf("undelivered order: %s, %s", got.State, got.OrderStatus)
+	}
+	if got, _ := e.st.Get(context.Background(), cancelled.ID); got.State != renew.StateFailed || got.OrderStatus != renew.OrderCancelled {
+		t.Fatalf("order cancelled after payment: %s, %s; want failed", got.State, got.OrderStatus)
 	}
 	left, err := e.rn.Unfinished(context.Background(), 500)
 	if err != nil || len(left) != 0 {

@@ -180,7 +180,7 @@ func (rn *Renewer) alreadyRenewed(ctx context.Context, rws []Renewal) error {
 		if err != nil {
 			return fmt.Errorf("renewals of %s: %w", rw.Name, err)
 		}
-		if by != nil {
+		if by != nil && !rn.cancelledSince(ctx, by) {
 			return &AlreadyRenewedError{Renewal: rw, By: by}
 		}
 	}

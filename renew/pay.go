@@ -69,12 +69,19 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 		return res, fmt.Errorf("order %d at %s: %w", r.Order.ID, r.Order.PriceWithTax, ErrOverLimit)
 	}
 	need := rn.Policy.NeedApprovals()
-	r, moved, err := rn.Store.Approve(ctx, r.ID, approvable, Approval{User: a.User, At: now, Attempt: a.Attempt}, need, rn.Budget)
+	approval := Approval{User: a.User, At: now, Attempt: a.Attempt}
+	r2, moved, err := rn.Store.Approve(ctx, r.ID, approvable, approval, need, rn.Budget)
+	var already *AlreadyRenewedError
+	if errors.As(err, &already) && rn.cancelledSince(ctx, already.By) {
+		// The payment that held the renewal was cancelled by OVHcloud
+		// since: it renewed nothing, and this one may.
+		r2, moved, err = rn.Store.Approve(ctx, r.ID, approvable, approval, need, rn.Budget)
+	}
+	r = r2
 	if err != nil {
 		if r != nil {
 			res.Request = r
 		}
-		var already *AlreadyRenewedError
 		if errors.As(err, &already) && r != nil {
 			// Another request paid for this renewal since this one was
 			// chosen: its order would renew the service a second time.

@@ -264,3 +264,42 @@ func TestAMessageTsRecordedDuringThePaymentIsNoObstacle(t *testing.T) {
 		t.Errorf("web-front paid %d times, want 1", n)
 	}
 }
+
+// A payment whose delivery went unconfirmed holds its renewal until
+// OVHcloud cancels its order (refusing the payment after all): the order
+// renewed nothing, so the request ends failed, stops counting against the
+// budget, and the service may be renewed from the same expiry again.
+func TestAnOrderCancelledAfterPaymentFreesTheRenewal(t *testing.T) {
+	e := newOVHEnv(t)
+	ctx, fake, rn := context.Background(), e.fake, e.rn
+	rn.Budget = renew.Budget{Limit: 1000 * renew.UcentsPerUnit}
+	fake.StatusStep = time.Hour
+	p2, err := rn.Propose(ctx, renew.ProposeInput{Channel: "C1", User: "U0CAROL", Query: "10001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1 := chooseYear(t, rn, "U0ALICE")
+	if res, err := rn.Approve(ctx, renew.Action{RequestID: r1.ID, User: "U0BOB", Channel: "C1"}); err != nil || res.Request.State != renew.StatePaid {
+		t.Fatalf("first approval: %v, %v", res.Request.State, err)
+	}
+	if r1, _ = rn.Follow(ctx, r1.ID, nil); r1.State != renew.StatePaidUnconfirmed {
+		t.Fatalf("first request is %s after its follow window, want paid_unconfirmed", r1.State)
+	}
+	i := slices.IndexFunc(p2.Options, func(s renew.Strategy) bool { return s.Period.Months == 12 })
+	if _, err := rn.Choose(ctx, renew.Action{RequestID: p2.ID, User: "U0CAROL", Channel: "C1", Choice: i}); !errors.Is(err, renew.ErrRenewedElsewhere) {
+		t.Fatalf("choosing while the first payment stands: %v, want already renewed", err)
+	}
+
+	fake.SetOrderStatus(r1.Order.ID, "cancelled")
+	r2 := chooseYear(t, rn, "U0CAROL")
+	if got, _ := rn.Get(ctx, r1.ID); got.State != renew.StateFailed || got.Error == "" {
+		t.Fatalf("the cancelled order's request: %s %q, want failed with a reason", got.State, got.Error)
+	}
+	res, err := rn.Approve(ctx, renew.Action{RequestID: r2.ID, User: "U0BOB", Channel: "C1"})
+	if err != nil || res.Request.State != renew.StatePaid {
+		t.Fatalf("renewing again: %s, %v; want paid", res.Request.State, err)
+	}
+	if sp, _ := rn.Spending(ctx, rn.ThisMonth()); sp.Total != res.Request.Amount().Ucents {
+		t.Errorf("spent this month %d, want only the second order's %d", sp.Total, res.Request.Amount().Ucents)
+	}
+}

@@ -24,11 +24,14 @@ func (rn *Renewer) Follow(ctx context.Context, id string, changed func(*Request)
 	for i := 0; r.State == StatePaid; i++ {
 		status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
 		if err == nil && status != r.OrderStatus {
-			if status == OrderDelivered {
+			switch status {
+			case OrderDelivered:
 				r, err = rn.move(ctx, id, []State{StatePaid}, StateDelivered,
 					Event{At: rn.now(), Action: "delivered", Detail: fmt.Sprintf("order %d", r.Order.ID)},
 					func(r *Request) { r.OrderStatus = status })
-			} else {
+			case OrderCancelled:
+				r, err = rn.cancelledAfterPayment(ctx, r, status)
+			default:
 				r, err = rn.update(ctx, id, Event{}, func(r *Request) { r.OrderStatus = status })
 			}
 			if err != nil {
@@ -83,10 +86,13 @@ func (rn *Renewer) unconfirmed(ctx context.Context, r *Request) (*Request, error
 func (rn *Renewer) closePaid(ctx context.Context, r *Request) (*Request, error) {
 	if r.Order != nil {
 		if status, err := rn.OVH.OrderStatus(ctx, r.Order.ID); err == nil {
-			if status == OrderDelivered {
+			switch status {
+			case OrderDelivered:
 				return rn.move(ctx, r.ID, []State{StatePaid}, StateDelivered,
 					Event{At: rn.now(), Action: "delivered", Detail: fmt.Sprintf("order %d", r.Order.ID)},
 					func(r *Request) { r.OrderStatus = status })
+			case OrderCancelled:
+				return rn.cancelledAfterPayment(ctx, r, status)
 			}
 			r.OrderStatus = status
 			if r2, err := rn.update(ctx, r.ID, Event{}, func(x *Request) { x.OrderStatus = status }); err == nil {
@@ -95,6 +101,35 @@ func (rn *Renewer) closePaid(ctx context.Context, r *Request) (*Request, error) 
 		}
 	}
 	return rn.unconfirmed(ctx, r)
+}
+
+// cancelledAfterPayment ends a paid request whose order OVHcloud
+// cancelled since: the order renewed nothing, so the request stops
+// counting against the budget and stops holding the renewal, which
+// another request may then pay for.
+func (rn *Renewer) cancelledAfterPayment(ctx context.Context, r *Request, status OrderStatus) (*Request, error) {
+	return rn.moveIfUnchanged(ctx, r, StateFailed,
+		Event{At: rn.now(), Action: "order_cancelled", Detail: fmt.Sprintf("OVHcloud cancelled order %d after it was paid", r.Order.ID)},
+		func(x *Request) {
+			x.OrderStatus = status
+			x.Error = "OVHcloud cancelled the order after it was paid: it renewed nothing; any refund shows in the OVHcloud control panel"
+		})
+}
+
+// cancelledSince re-reads the order of h, a request that claimed a
+// renewal and was paid without its delivery being confirmed: when
+// OVHcloud has cancelled that order since, h ends failed and the renewal
+// is free again. It reports whether it is.
+func (rn *Renewer) cancelledSince(ctx context.Context, h *Request) bool {
+	if h == nil || h.State != StatePaidUnconfirmed || h.Order == nil {
+		return false
+	}
+	status, err := rn.OVH.OrderStatus(ctx, h.Order.ID)
+	if err != nil || status != OrderCancelled {
+		return false
+	}
+	_, err = rn.cancelledAfterPayment(ctx, h, status)
+	return err == nil
 }
 
 // Reconcile settles a request whose payment outcome is unknown (or that

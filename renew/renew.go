@@ -109,10 +109,11 @@ func (e *RenewedElsewhereError) Error() string {
 
 func (e *RenewedElsewhereError) Unwrap() error { return ErrRenewedElsewhere }
 
-// AlreadyRenewedError says another request By paid, or may have paid, for
-// renewing the service from the same expiry as this one: OVHcloud has
-// not moved the expiry yet (delivery pending or unconfirmed), and paying
-// again would renew it twice. It wraps ErrRenewedElsewhere.
+// AlreadyRenewedError says another request By paid, is paying, or may
+// have paid, for renewing the service from the same expiry as this one:
+// paying again would renew it twice. By's state tells which (delivered:
+// the expiry moved since this request read it). It wraps
+// ErrRenewedElsewhere.
 type AlreadyRenewedError struct {
 	Renewal Renewal
 	// By is the request that claimed that renewal, as stored; nil when it

@@ -217,7 +217,9 @@ func (rn *Renewer) CheckCancel(ctx context.Context, a Action) (*Request, error) 
 func (rn *Renewer) Unfinished(ctx context.Context, limit int) ([]*Request, error) {
 	var states []State
 	for s := range transitions {
-		states = append(states, s)
+		if !s.Final() {
+			states = append(states, s)
+		}
 	}
 	return rn.Store.List(ctx, Filter{States: states, Limit: limit})
 }

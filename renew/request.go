@@ -15,6 +15,7 @@ import (
 //	   paying -> payment_failed (may be approved again) | unknown (reconciled
 //	   from the order status before any new pay call)
 //	   paid -> paid_unconfirmed (followed long enough: delivery not seen)
+//	   paid, paid_unconfirmed -> failed (OVHcloud cancelled the paid order)
 type State string
 
 const (
@@ -42,7 +43,9 @@ var transitions = map[State][]State{
 	StatePaying:           {StatePaid, StatePaymentFailed, StateUnknown, StateFailed},
 	StatePaymentFailed:    {StatePaying, StateCancelled, StateExpired, StateFailed},
 	StateUnknown:          {StatePaid, StatePaymentFailed, StateExpired, StateFailed},
-	StatePaid:             {StateDelivered, StatePaidUnconfirmed},
+	StatePaid:             {StateDelivered, StatePaidUnconfirmed, StateFailed},
+	// Only when OVHcloud cancels the order after all: it renewed nothing.
+	StatePaidUnconfirmed: {StateFailed},
 }
 
 // CanMove reports whether the state machine allows from -> to.
@@ -50,8 +53,10 @@ func CanMove(from, to State) bool {
 	return slices.Contains(transitions[from], to)
 }
 
-// Final reports whether nothing more can happen to the request.
-func (s State) Final() bool { return len(transitions[s]) == 0 }
+// Final reports whether nothing more happens to the request in the
+// ordinary course. A payment whose delivery went unconfirmed counts as
+// final: it only moves again if OVHcloud cancels its order after all.
+func (s State) Final() bool { return len(transitions[s]) == 0 || s == StatePaidUnconfirmed }
 
 // Holds reports whether a request in state s keeps the services it renews
 // from every other request: from the moment its order is being created

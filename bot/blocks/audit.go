@@ -50,6 +50,8 @@ func EventLine(r *renew.Request, ev renew.Event) string {
 		return "Paid; " + esc(ev.Detail, maxError) + "."
 	case "renewed_elsewhere":
 		return ":x: Not paid: " + esc(ev.Detail, maxError)
+	case "order_cancelled":
+		return ":x: " + esc(ev.Detail, maxError) + ": it renewed nothing. Any refund shows in the OVHcloud control panel."
 	case "payment_failed":
 		return ":warning: The payment failed: " + esc(ev.Detail, maxError) + " It can be approved again."
 	case "payment_unknown":
@@ -73,7 +75,7 @@ func EventLine(r *renew.Request, ev renew.Event) string {
 func Audited(action string) bool {
 	switch action {
 	case "ordered", "approved", "paid", "payment_failed", "order_failed", "not_payable", "over_limit",
-		"order_expired", "cancelled", "expired", "renewed_elsewhere":
+		"order_expired", "cancelled", "expired", "renewed_elsewhere", "order_cancelled":
 		return true
 	}
 	return false
@@ -206,6 +208,7 @@ var eventWords = map[string]string{
 	"payment_unknown": "payment outcome unknown",
 	"order_failed":    "order failed",
 	"not_payable":     "not payable",
+	"order_cancelled": "order cancelled by OVHcloud",
 	"over_limit":      "above the limit",
 	"order_expired":   "order expired",
 	"cancelled":       "cancelled",

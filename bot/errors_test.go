@@ -1,0 +1,47 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/renewbot/renewbot/renew"
+)
+
+// The refusal of a second payment for one renewal says where the first
+// stands: being paid, paid and awaiting delivery, or delivered since (the
+// expiry moved), never that OVHcloud has not moved an expiry it moved.
+func TestAlreadyRenewedSaysWhereTheFirstPaymentStands(t *testing.T) {
+	from := time.Date(2027, 1, 15, 0, 0, 0, 0, time.UTC)
+	paidAt := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		state     renew.State
+		want, not []string
+	}{
+		{renew.StatePaying, []string{"is being renewed", "being paid", "does not go through"}, []string{"already renewed", "has not moved"}},
+		{renew.StateUnknown, []string{"is being renewed", "does not go through"}, []string{"already renewed", "has not moved"}},
+		{renew.StatePaid, []string{"already renewed", "has not moved the expiry yet", "2026-12-01 09:30 UTC"}, []string{"cancels"}},
+		{renew.StatePaidUnconfirmed, []string{"already renewed", "delivery not confirmed", "cancels that order"}, nil},
+		{renew.StateDelivered, []string{"paid and delivered", "since this renewal was asked", "further period"}, []string{"has not moved", "already renewed"}},
+	} {
+		t.Run(string(tc.state), func(t *testing.T) {
+			h := &renew.Request{ID: "r1", State: tc.state, Channel: "C0OPS", PaidBy: "U0BOB"}
+			if tc.state != renew.StatePaying && tc.state != renew.StateUnknown {
+				h.PaidAt = paidAt
+			}
+			err := fmt.Errorf("approve: %w", &renew.AlreadyRenewedError{Renewal: renew.Renewal{ServiceID: 1, Name: "web-front", From: from}, By: h})
+			got := errText(err, &renew.Policy{})
+			for _, w := range append(tc.want, "web-front", "2027-01-15", "<#C0OPS>", "<@U0BOB>") {
+				if !strings.Contains(got, w) {
+					t.Errorf("missing %q in %q", w, got)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(got, w) {
+					t.Errorf("says %q: %q", w, got)
+				}
+			}
+		})
+	}
+}
