@@ -303,3 +303,49 @@ func TestAnOrderCancelledAfterPaymentFreesTheRenewal(t *testing.T) {
 		t.Errorf("spent this month %d, want only the second order's %d", sp.Total, res.Request.Amount().Ucents)
 	}
 }
+
+// interleave is OVHcloud as seen by one replica while another acts at the
+// same moment: other runs during the first status read of order id.
+type interleave struct {
+	renew.OVHcloud
+	id    int64
+	other func()
+}
+
+func (o *interleave) OrderStatus(ctx context.Context, id int64) (renew.OrderStatus, error) {
+	if id == o.id && o.other != nil {
+		f := o.other
+		o.other = nil
+		f()
+	}
+	return o.OVHcloud.OrderStatus(ctx, id)
+}
+
+// Two /renew on two replicas find the renewal held by a payment whose
+// order OVHcloud cancelled since: one ends that request, and the other,
+// whose own write of it loses, is not refused for a renewal now free.
+func TestTwoReplicasFindTheCancelledPaymentTogether(t *testing.T) {
+	e := newOVHEnv(t)
+	ctx, fake, rn := context.Background(), e.fake, e.rn
+	fake.StatusStep = time.Hour
+	r1 := chooseYear(t, rn, "U0ALICE")
+	if res, err := rn.Approve(ctx, renew.Action{RequestID: r1.ID, User: "U0BOB", Channel: "C1"}); err != nil || res.Request.State != renew.StatePaid {
+		t.Fatalf("first approval: %v, %v", res.Request.State, err)
+	}
+	if r1, _ = rn.Follow(ctx, r1.ID, nil); r1.State != renew.StatePaidUnconfirmed {
+		t.Fatalf("first request is %s after its follow window, want paid_unconfirmed", r1.State)
+	}
+	fake.SetOrderStatus(r1.Order.ID, "cancelled")
+	replica := *rn
+	replica.OVH = &interleave{OVHcloud: rn.OVH, id: r1.Order.ID, other: func() {
+		if _, err := rn.Propose(ctx, renew.ProposeInput{Channel: "C1", User: "U0DAVE", Query: "10001"}); err != nil {
+			t.Errorf("the other replica's /renew: %v", err)
+		}
+	}}
+	if _, err := replica.Propose(ctx, renew.ProposeInput{Channel: "C1", User: "U0CAROL", Query: "10001"}); err != nil {
+		t.Fatalf("this replica's /renew: %v, want the strategies", err)
+	}
+	if got, _ := rn.Get(ctx, r1.ID); got.State != renew.StateFailed {
+		t.Fatalf("the cancelled payment's request is %s, want failed", got.State)
+	}
+}

@@ -128,8 +128,13 @@ func (rn *Renewer) cancelledSince(ctx context.Context, h *Request) bool {
 	if err != nil || status != OrderCancelled {
 		return false
 	}
-	_, err = rn.cancelledAfterPayment(ctx, h, status)
-	return err == nil
+	if _, err = rn.cancelledAfterPayment(ctx, h, status); err == nil {
+		return true
+	}
+	// Someone else (another replica, at the same moment) may have ended
+	// it: what counts is whether it still may have paid.
+	cur, err := rn.Store.Get(ctx, h.ID)
+	return err == nil && !cur.State.Counts()
 }
 
 // Reconcile settles a request whose payment outcome is unknown (or that

@@ -212,3 +212,29 @@ func runBackfill(t *testing.T, s *Store) {
 		t.Fatalf("backfill: %v", err)
 	}
 }
+
+// The scan for claims without a renewals row computes the key in SQL from
+// the stored expiry: it must be Go's, whatever the offset or the fraction
+// of a second (PostgreSQL's timestamptz would round .9999995 s up).
+func testRenewalKeyInSQLIsGos(t *testing.T, s *Store) {
+	ctx := t.Context()
+	for i, exp := range []time.Time{
+		time.Date(2026, 12, 20, 0, 0, 0, 0, cet),
+		time.Date(2026, 12, 20, 0, 0, 0, 999999999, time.FixedZone("NPT", 5*3600+45*60)),
+		time.Date(2026, 12, 20, 23, 59, 59, 1, time.FixedZone("X", -(9*3600+30*60))),
+		time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		r := awaitingFor(t, s, int64(500+i))
+		r, err := s.Update(ctx, r.ID, renew.Event{}, func(x *renew.Request) { x.Service.Expiration = exp })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var key int64
+		if err := s.db.QueryRowContext(ctx, s.d.rebind("SELECT "+s.d.serviceExpiry+" FROM requests WHERE id = ?"), r.ID).Scan(&key); err != nil {
+			t.Fatalf("%s: %v", exp, err)
+		}
+		if want := expiresAt(renew.Renewal{From: exp}); key != want {
+			t.Errorf("%s: key %d in SQL, %d in Go", exp.Format(time.RFC3339Nano), key, want)
+		}
+	}
+}

@@ -74,7 +74,10 @@ type dialect struct {
 	// request's order_json.
 	orderAmount string
 	// serviceExpiry reads the expiry of a request's own service, in Unix
-	// seconds, from its stored service (renewals' key).
+	// seconds, from its stored service (renewals' key). PostgreSQL's
+	// timestamptz would round a fraction of a second to microseconds (up,
+	// into the next second, from .9999995): the fraction is cut first, as
+	// Go's Unix does.
 	serviceExpiry string
 }
 
@@ -85,7 +88,7 @@ var (
 	postgresDialect = dialect{name: "postgres", dollar: true, lockRow: " FOR UPDATE",
 		txOptions:     &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		orderAmount:   "(order_json::jsonb -> 'price_with_tax' ->> 'ucents')::BIGINT",
-		serviceExpiry: "floor(extract(epoch FROM (service::json ->> 'expiration')::timestamptz))::BIGINT"}
+		serviceExpiry: "extract(epoch FROM regexp_replace(service::json ->> 'expiration', '\\.[0-9]+', '')::timestamptz)::BIGINT"}
 )
 
 // Open connects to the database named by rawURL and brings its schema up to

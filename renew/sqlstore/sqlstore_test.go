@@ -68,6 +68,7 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 		{"RenewalsBackfill", testRenewalsBackfill},
 		{"RenewalsBackfillPrefersPaid", testRenewalsBackfillPrefersPaid},
 		{"RenewalKeyIsTheInstant", testRenewalKeyIsTheInstant},
+		{"RenewalKeyInSQLIsGos", testRenewalKeyInSQLIsGos},
 		{"RenewalClaimedByAnOldReplica", testRenewalClaimedByAnOldReplica},
 		{"Lease", testLease},
 		{"LeaseRace", testLeaseRace},

@@ -21,7 +21,7 @@ CREATE INDEX requests_service ON requests (service_id, state);
 -- one renewal, the row goes to one known paid, then to the oldest.
 INSERT INTO renewals (service_id, expires_at, request_id)
     SELECT DISTINCT ON (service_id, expires_at) service_id, expires_at, id FROM (
-        SELECT service_id, floor(extract(epoch FROM (service::json ->> 'expiration')::timestamptz))::BIGINT AS expires_at,
+        SELECT service_id, extract(epoch FROM regexp_replace(service::json ->> 'expiration', '\.[0-9]+', '')::timestamptz)::BIGINT AS expires_at,
                id, state, created_at FROM requests
         WHERE state IN ('paying', 'unknown', 'paid', 'delivered', 'paid_unconfirmed')
           AND service::json ->> 'expiration' IS NOT NULL
