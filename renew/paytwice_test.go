@@ -28,6 +28,23 @@ func chooseYear(t *testing.T, rn *renew.Renewer, user string) *renew.Request {
 	return r
 }
 
+// paidUnconfirmed has web-front's one-year strategy chosen by U0ALICE,
+// approved by U0BOB, paid, and followed to the end of its window without
+// OVHcloud delivering it (fake.StatusStep must be long).
+func paidUnconfirmed(t *testing.T, rn *renew.Renewer) *renew.Request {
+	t.Helper()
+	ctx := context.Background()
+	r := chooseYear(t, rn, "U0ALICE")
+	if res, err := rn.Approve(ctx, renew.Action{RequestID: r.ID, User: "U0BOB", Channel: "C1"}); err != nil || res.Request.State != renew.StatePaid {
+		t.Fatalf("first approval: %v, %v", res.Request.State, err)
+	}
+	r, err := rn.Follow(ctx, r.ID, nil)
+	if err != nil || r.State != renew.StatePaidUnconfirmed {
+		t.Fatalf("first request after its follow window: %v, %v; want paid_unconfirmed", r, err)
+	}
+	return r
+}
+
 func paidOrdersOf(fake *ovhfake.Server, service int64) int {
 	n := 0
 	for _, o := range fake.Orders() {
@@ -51,17 +68,7 @@ func TestASecondRequestPaysNothingWhileTheFirstIsDelivered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r1 := chooseYear(t, rn, "U0ALICE")
-	res, err := rn.Approve(ctx, renew.Action{RequestID: r1.ID, User: "U0BOB", Channel: "C1"})
-	if err != nil || res.Request.State != renew.StatePaid {
-		t.Fatalf("first approval: %v, %v", res.Request.State, err)
-	}
-	if _, err := rn.Follow(ctx, r1.ID, nil); err != nil {
-		t.Fatal(err)
-	}
-	if r1, _ = rn.Get(ctx, r1.ID); r1.State != renew.StatePaidUnconfirmed {
-		t.Fatalf("first request is %s after its follow window, want paid_unconfirmed", r1.State)
-	}
+	r1 := paidUnconfirmed(t, rn)
 	e.clk.Advance(10 * time.Minute)
 
 	// The proposal shown before the payment: choosing it orders nothing.
@@ -278,13 +285,7 @@ func TestAnOrderCancelledAfterPaymentFreesTheRenewal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r1 := chooseYear(t, rn, "U0ALICE")
-	if res, err := rn.Approve(ctx, renew.Action{RequestID: r1.ID, User: "U0BOB", Channel: "C1"}); err != nil || res.Request.State != renew.StatePaid {
-		t.Fatalf("first approval: %v, %v", res.Request.State, err)
-	}
-	if r1, _ = rn.Follow(ctx, r1.ID, nil); r1.State != renew.StatePaidUnconfirmed {
-		t.Fatalf("first request is %s after its follow window, want paid_unconfirmed", r1.State)
-	}
+	r1 := paidUnconfirmed(t, rn)
 	i := slices.IndexFunc(p2.Options, func(s renew.Strategy) bool { return s.Period.Months == 12 })
 	if _, err := rn.Choose(ctx, renew.Action{RequestID: p2.ID, User: "U0CAROL", Channel: "C1", Choice: i}); !errors.Is(err, renew.ErrRenewedElsewhere) {
 		t.Fatalf("choosing while the first payment stands: %v, want already renewed", err)
@@ -328,13 +329,7 @@ func TestTwoReplicasFindTheCancelledPaymentTogether(t *testing.T) {
 	e := newOVHEnv(t)
 	ctx, fake, rn := context.Background(), e.fake, e.rn
 	fake.StatusStep = time.Hour
-	r1 := chooseYear(t, rn, "U0ALICE")
-	if res, err := rn.Approve(ctx, renew.Action{RequestID: r1.ID, User: "U0BOB", Channel: "C1"}); err != nil || res.Request.State != renew.StatePaid {
-		t.Fatalf("first approval: %v, %v", res.Request.State, err)
-	}
-	if r1, _ = rn.Follow(ctx, r1.ID, nil); r1.State != renew.StatePaidUnconfirmed {
-		t.Fatalf("first request is %s after its follow window, want paid_unconfirmed", r1.State)
-	}
+	r1 := paidUnconfirmed(t, rn)
 	fake.SetOrderStatus(r1.Order.ID, "cancelled")
 	replica := *rn
 	replica.OVH = &interleave{OVHcloud: rn.OVH, id: r1.Order.ID, other: func() {
