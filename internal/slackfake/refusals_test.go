@@ -227,3 +227,46 @@ func TestInvalidBlocksRefused(t *testing.T) {
 		t.Fatalf("refusals = %+v", r)
 	}
 }
+
+// A message must say something; an ephemeral message goes only to a
+// member of the channel (when the fake knows its members); a permalink
+// exists only for a message that was posted.
+func TestRefusesWhatSlackRefuses(t *testing.T) {
+	s := New()
+	defer s.Close()
+	api := client(s)
+	ctx := context.Background()
+	s.Join("C1")
+	if _, _, err := api.PostMessageContext(ctx, "C1"); code(err) != "no_text" {
+		t.Fatalf("a message with no text and no blocks: %v, want no_text", err)
+	}
+	_, ts, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := api.UpdateMessageContext(ctx, "C1", ts); code(err) != "no_text" {
+		t.Fatalf("an update with no text and no blocks: %v, want no_text", err)
+	}
+	if _, err := api.PostEphemeralContext(ctx, "C1", "U1"); code(err) != "no_text" {
+		t.Fatalf("an ephemeral with no text: %v, want no_text", err)
+	}
+
+	s.SetMembers("C1", "U1")
+	if _, err := api.PostEphemeralContext(ctx, "C1", "U1", slack.MsgOptionText("hi", false)); err != nil {
+		t.Fatalf("ephemeral to a member: %v", err)
+	}
+	if _, err := api.PostEphemeralContext(ctx, "C1", "U2", slack.MsgOptionText("hi", false)); code(err) != "user_not_in_channel" {
+		t.Fatalf("ephemeral to someone not in the channel: %v, want user_not_in_channel", err)
+	}
+
+	if link, err := api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: "C1", Ts: ts}); err != nil || !strings.Contains(link, "/archives/C1/p") {
+		t.Fatalf("permalink of a posted message: %q, %v", link, err)
+	}
+	if _, err := api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: "C1", Ts: "1.000001"}); code(err) != "message_not_found" {
+		t.Fatalf("permalink of no message: %v, want message_not_found", err)
+	}
+	s.SetPrivate("G1")
+	if _, err := api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: "G1", Ts: ts}); code(err) != "channel_not_found" {
+		t.Fatalf("permalink in a private channel the bot is not in: %v, want channel_not_found", err)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -303,6 +304,9 @@ func checkMessage(form url.Values) error {
 	if code, errs := checkBlocks([]byte(form.Get("blocks")), false); code != "" {
 		return apiError{code, errs}
 	}
+	if b := strings.TrimSpace(form.Get("blocks")); form.Get("text") == "" && (b == "" || b == "[]") && form.Get("attachments") == "" {
+		return apiError{code: "no_text"} // a message must say something
+	}
 	return nil
 }
 
@@ -355,8 +359,13 @@ func (s *Server) postEphemeral(form url.Values, _ string) (any, error) {
 	blocks, _ := decodeBlocks(form.Get("blocks"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if code := s.canPost(form.Get("channel")); code != "" {
+	ch, user := form.Get("channel"), form.Get("user")
+	if code := s.canPost(ch); code != "" {
 		return nil, apiError{code: code}
+	}
+	if people, known := s.people[ch]; known && !slices.Contains(people, user) {
+		// Slack shows an ephemeral message only to a member of the channel.
+		return nil, apiError{code: "user_not_in_channel"}
 	}
 	s.responses = append(s.responses, Response{User: form.Get("user"), ResponseType: "ephemeral", Text: form.Get("text"), Blocks: blocks, Raw: form.Get("blocks")})
 	s.seq++
@@ -364,6 +373,17 @@ func (s *Server) postEphemeral(form url.Values, _ string) (any, error) {
 }
 
 func (s *Server) permalink(form url.Values, _ string) (any, error) {
+	ch := form.Get("channel")
+	s.mu.Lock()
+	_, posted := s.messages[ch+"/"+form.Get("message_ts")]
+	hidden := ch == "" || s.private[ch] && !s.members[ch]
+	s.mu.Unlock()
+	switch {
+	case hidden:
+		return nil, apiError{code: "channel_not_found"}
+	case !posted:
+		return nil, apiError{code: "message_not_found"}
+	}
 	return map[string]any{"ok": true, "channel": form.Get("channel"),
 		"permalink": "https://example.slack.com/archives/" + form.Get("channel") + "/p" + strings.ReplaceAll(form.Get("message_ts"), ".", "")}, nil
 }
