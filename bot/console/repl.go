@@ -140,7 +140,7 @@ func isCommand(line string) bool {
 
 // answer takes line as the answer to ask. It returns the next question,
 // if any, and whether line was an answer: a console command is not, and
-// closes the dialog.
+// closes the dialog; a button number is asked again.
 func (c *Console) answer(ctx context.Context, h Handler, ask *dialog, line string) (*dialog, bool) {
 	if ask.field >= 0 {
 		f := ask.fields[ask.field]
@@ -157,6 +157,12 @@ func (c *Console) answer(ctx context.Context, h Handler, ask *dialog, line strin
 	case "n", "no", "", strings.ToLower(ask.no): // Enter: the safe answer
 		c.note("%s: %s", ask.no, ask.closed())
 		return nil, true
+	}
+	if _, err := strconv.Atoi(line); err == nil {
+		// A button number is no answer to a dialog: a slip here must not
+		// click a button behind it (and create an order).
+		c.note("Type y for %s, or n for %s: answer this dialog before clicking [%s].", ask.yes, ask.no, line)
+		return ask, true
 	}
 	if isCommand(line) {
 		c.note("%s: %s", ask.no, ask.closed())

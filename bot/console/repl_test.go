@@ -288,6 +288,26 @@ func TestWrongAnswerAnsweredOnce(t *testing.T) {
 	}
 }
 
+// A button number typed at a confirm dialog clicks nothing: the dialog
+// asks again, and a slip cannot click the button behind it.
+func TestANumberAtADialogClicksNothing(t *testing.T) {
+	var out syncWriter
+	c, _ := New(Config{Out: &out, Echo: true, Quiet: 50 * time.Millisecond, Wait: 5 * time.Second})
+	f := &fakeBot{c: c}
+	if err := c.Run(context.Background(), f, strings.NewReader("/renew web-front\n1\n4\n5\nn\n")); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if want := "y/n> 5\nType y for Pay, or n for Not yet: answer this dialog before clicking [5].\ny/n> n\nNot yet: not clicked.\n"; !strings.Contains(got, want) {
+		t.Errorf("output lacks %q:\n%s", want, got)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.clicks) != 1 {
+		t.Errorf("%d clicks, want only the choice: a number at y/n> clicked a button", len(f.clicks))
+	}
+}
+
 func TestRunSelectOption(t *testing.T) {
 	var out syncWriter
 	c, _ := New(Config{Out: &out, Quiet: 20 * time.Millisecond, Wait: 5 * time.Second})
