@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -320,16 +321,22 @@ func approvedBy(r *renew.Request) string {
 // mayApprove renders the approvers the policy allows.
 func mayApprove(r *renew.Request, v View) string {
 	who := "anyone"
-	if len(v.Approvers) > 0 {
+	if len(r.Approvals) > 0 {
+		who = "anyone else"
+	}
+	// Who approved already counts once: the list says who may still.
+	list := slices.DeleteFunc(slices.Clone(v.Approvers), r.ApprovedBy)
+	if len(list) > 0 {
 		// A long list would crowd the message: the first few say enough.
 		const show = 20
-		list := v.Approvers
 		more := ""
 		if len(list) > show {
 			more = fmt.Sprintf(" and %d more", len(list)-show)
 			list = list[:show]
 		}
 		who = users(list, approver) + more
+	} else if len(v.Approvers) > 0 {
+		who = "nobody else listed in RENEWBOT_APPROVERS"
 	}
 	if !v.SelfApproval && r.RequestedBy != "" {
 		who += ", but not " + user(r.RequestedBy) + " who asked"

@@ -544,10 +544,15 @@ func TestApproveConfirmNamesAmount(t *testing.T) {
 func TestApprovalsInProgress(t *testing.T) {
 	v := View{Now: now, NeedApprovals: 2, Approvers: []string{"U0CCCCCCC03", "S0EEEEEEE05"}, SelfApproval: true}
 	s := jsonText(t, Request(approved(chosen(renew.StateAwaitingApproval), "U0CCCCCCC03"), v))
-	for _, want := range []string{"1 of 2 approvals: <@U0CCCCCCC03>", "Who may approve: <@U0CCCCCCC03>, <!subteam^S0EEEEEEE05>\""} {
+	// Who approved is in the progress, no longer among who may approve.
+	for _, want := range []string{"1 of 2 approvals: <@U0CCCCCCC03>", "Who may approve: <!subteam^S0EEEEEEE05>\""} {
 		if !strings.Contains(s, want) {
 			t.Errorf("lacks %q:\n%s", want, s)
 		}
+	}
+	s = jsonText(t, Request(approved(chosen(renew.StateAwaitingApproval), "U0CCCCCCC03"), View{Now: now, NeedApprovals: 2}))
+	if want := "Who may approve: anyone else, but not <@U0BBBBBBB02> who asked"; !strings.Contains(s, want) {
+		t.Errorf("lacks %q:\n%s", want, s)
 	}
 }
 
