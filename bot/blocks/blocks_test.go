@@ -473,7 +473,7 @@ func TestOverLimit(t *testing.T) {
 	if got := allChoices(t, bs); !slices.Equal(got, []int{0}) {
 		t.Errorf("choices %v, want only the strategy under the limit", got)
 	}
-	if s := jsonText(t, bs); !strings.Contains(s, "Above the 30.00 EUR limit even before tax") {
+	if s := jsonText(t, bs); !strings.Contains(s, "Above the 30.00 € limit even before tax") {
 		t.Errorf("over-limit strategy does not say so:\n%s", s)
 	}
 
@@ -486,7 +486,7 @@ func TestOverLimit(t *testing.T) {
 	if got := allChoices(t, bs); len(got) != 6 {
 		t.Errorf("%d choices under 10 €, want 6", len(got))
 	}
-	if s := jsonText(t, bs); !strings.Contains(s, "24 options are above the 10.00 EUR limit") {
+	if s := jsonText(t, bs); !strings.Contains(s, "24 options are above the 10.00 € limit") {
 		t.Errorf("menu does not count the options above the limit")
 	}
 

@@ -60,7 +60,7 @@ func limit(v View, opts []renew.Strategy) string {
 	if m.Currency == "" && m.Text == "" && len(opts) > 0 {
 		m.Currency = opts[0].Price.Currency
 	}
-	return money(m)
+	return line(SumText(m), 60) // written like the prices beside it
 }
 
 // proposed renders the renewal options: a "Choose" button per option, or
