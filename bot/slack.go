@@ -233,11 +233,15 @@ func retryAfter(err error, backoff time.Duration) (time.Duration, bool) {
 }
 
 // spentResponseURL reports whether a response_url was refused for good:
-// Slack takes five posts to one within thirty minutes, then answers 404
-// (expired_url, used_url).
+// Slack takes five posts to one within thirty minutes, then refuses
+// (404 with expired_url or used_url as seen; Slack documents neither the
+// code nor the body). Any refusal but a malformed message (400) and a
+// rate limit (429, retried) counts: chat.postEphemeral still reaches
+// the person.
 func spentResponseURL(err error) bool {
 	var sc slack.StatusCodeError
-	return errors.As(err, &sc) && (sc.Code == http.StatusNotFound || sc.Code == http.StatusGone)
+	return errors.As(err, &sc) && sc.Code >= 400 && sc.Code < 500 &&
+		sc.Code != http.StatusBadRequest && sc.Code != http.StatusTooManyRequests
 }
 
 // SlackErrorCode returns Slack's error code ("not_in_channel",

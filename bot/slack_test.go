@@ -51,3 +51,14 @@ func TestEphemeralFallsBackWhenTheResponseURLIsSpent(t *testing.T) {
 		t.Fatalf("fresh response_url: %v, chat.postEphemeral calls %d → %d", err, before, len(fake.Calls("chat.postEphemeral")))
 	}
 }
+
+// Whatever 4xx Slack answers a response_url it no longer takes with, the
+// answer goes through chat.postEphemeral; a malformed message, a rate
+// limit or a server error does not count as a spent response_url.
+func TestSpentResponseURLCodes(t *testing.T) {
+	for code, want := range map[int]bool{401: true, 403: true, 404: true, 410: true, 400: false, 429: false, 500: false, 503: false} {
+		if got := spentResponseURL(slack.StatusCodeError{Code: code, Status: http.StatusText(code)}); got != want {
+			t.Errorf("HTTP %d: spent %v, want %v", code, got, want)
+		}
+	}
+}
