@@ -303,12 +303,32 @@ func (b *Bot) list(ctx context.Context, to Target, days, page int) {
 		return
 	}
 	ex := renew.Expiring(l, b.now(), days)
+	b.markRenewing(ctx, &ex)
 	b.reply(ctx, to, Message{Text: blocks.ListText(ex, days), Blocks: blocks.List(ex, page, b.view(), days)})
+}
+
+// markRenewing marks the services of l a request is renewing already;
+// the store unreadable, the list goes unmarked (a Renew… click is checked
+// anyway).
+func (b *Bot) markRenewing(ctx context.Context, l *renew.ExpiringList) {
+	w, err := b.renewer.Renewing(ctx)
+	if err != nil {
+		b.log.Warn("list: requests under way", "error", err)
+		return
+	}
+	l.Mark(w)
 }
 
 // PostDigest posts the daily reminder digest in channel, in its turn
 // among the background messages.
 func (b *Bot) PostDigest(ctx context.Context, channel string, rs []renew.Reminder) error {
+	if w, err := b.renewer.Renewing(ctx); err != nil {
+		b.log.Warn("digest: requests under way", "error", err)
+	} else {
+		for i := range rs {
+			rs[i].Renewing = w.Of(rs[i].Service)
+		}
+	}
 	if err := b.pacer.Wait(ctx, methodPost, channel); err != nil {
 		return err
 	}

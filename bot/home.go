@@ -249,6 +249,7 @@ func (b *Bot) homeView(ctx context.Context, user string) (blocks.HomeView, error
 		}
 		if ok {
 			ex := renew.Expiring(l, b.now(), blocks.HomeDays)
+			b.markRenewing(ctx, &ex)
 			hv.Expiring = &ex
 		}
 	}

@@ -47,6 +47,8 @@ type ExpiringService struct {
 	Expired bool
 	// Suspended: OVHcloud suspended the service or is about to.
 	Suspended bool
+	// Renewing is the request already renewing it, when Mark found one.
+	Renewing *Request
 }
 
 // Expiring sorts a listing for /renew list [DAYS]: expired and suspended

@@ -154,9 +154,6 @@ type Home struct {
 	// Mine are User's requests that have not ended (asked for, or
 	// started with /renew), newest first.
 	Mine []*Request
-	// Held maps the services an open request holds (see State.Holds)
-	// to that request: they cannot be renewed again until it ends.
-	Held map[int64]*Request
 	// Month is this month's spending.
 	Month Spending
 }
@@ -167,7 +164,7 @@ const maxHomeRequests = 500
 // Home gathers what user's Home tab shows.
 func (rn *Renewer) Home(ctx context.Context, user string) (Home, error) {
 	now := rn.now()
-	h := Home{User: user, Now: now, OverBudget: map[string]bool{}, Held: map[int64]*Request{}}
+	h := Home{User: user, Now: now, OverBudget: map[string]bool{}}
 	var err error
 	if h.Month, err = rn.Spending(ctx, rn.Budget.MonthOf(now)); err != nil {
 		return h, err
@@ -177,11 +174,6 @@ func (rn *Renewer) Home(ctx context.Context, user string) (Home, error) {
 		return h, fmt.Errorf("open requests: %w", err)
 	}
 	for _, r := range open {
-		if r.State.Holds() {
-			for _, id := range r.Services() {
-				h.Held[id] = r
-			}
-		}
 		if r.RequestedBy == user || r.InitiatedBy == user {
 			h.Mine = append(h.Mine, r)
 		}

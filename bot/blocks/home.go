@@ -194,11 +194,11 @@ func homeExpiring(h HomeView) []slack.Block {
 			break
 		}
 		text := entryText(e)
-		if r := h.Held[e.Service.ID]; r != nil {
-			text += fmt.Sprintf("\n:lock: A renewal is open in <#%s>: %s.", r.Channel, stateWords(r.State))
+		if e.Renewing != nil {
+			text += "\n" + renewingNote(e.Renewing)
 		}
-		if h.Channel == "" || h.Held[e.Service.ID] != nil {
-			bs = append(bs, mrkdwnSection(text))
+		if h.Channel == "" || e.Renewing != nil {
+			bs = append(bs, mrkdwnSection(clip(text, maxSectionText)))
 			continue
 		}
 		b := slack.NewButtonBlockElement(ActionHomeRenew, strconv.FormatInt(e.Service.ID, 10), plain(renewButton))

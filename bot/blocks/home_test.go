@@ -36,7 +36,6 @@ func month(b renew.Budget) renew.Spending {
 
 func homeCases() map[string]func() ([]slack.Block, View) {
 	v := view()
-	expiring := renew.Expiring(sampleListing(), now, HomeDays)
 	empty := renew.Expiring(renew.Listing{At: now}, now, HomeDays)
 	return map[string]func() ([]slack.Block, View){
 		"home_approver": func() ([]slack.Block, View) {
@@ -49,10 +48,16 @@ func homeCases() map[string]func() ([]slack.Block, View) {
 			b := budgetOf(500_00)
 			held := chosen(renew.StateAwaitingApproval)
 			held.Channel = "C0123456789"
+			marked := renew.Expiring(sampleListing(), now, HomeDays)
+			for i, e := range marked.Manual {
+				if e.Service.ID == 10001 {
+					marked.Manual[i].Renewing = held
+				}
+			}
 			h := HomeView{
 				Home: renew.Home{User: approverU, Now: now, Waiting: []*renew.Request{waiting, failed, big},
-					OverBudget: map[string]bool{big.ID: true}, Month: month(b), Held: map[int64]*renew.Request{10001: held}},
-				Expiring: &expiring, Channel: "C0123456789",
+					OverBudget: map[string]bool{big.ID: true}, Month: month(b)},
+				Expiring: &marked, Channel: "C0123456789",
 			}
 			return HomeBlocks(h, v), v
 		},

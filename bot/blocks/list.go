@@ -116,7 +116,7 @@ func List(l renew.ExpiringList, page int, v View, days int) []slack.Block {
 		}
 		switch r.group {
 		case groupAttention, groupManual:
-			bs = append(bs, renewSection(entryText(r.entry), r.entry.Service.ID))
+			bs = append(bs, renewSection(entryText(r.entry), r.entry.Service.ID, r.entry.Renewing))
 		case groupAutomatic:
 			lines = append(lines, "• "+packedEntry(r.entry))
 		case groupUnknown:
@@ -282,10 +282,24 @@ func failedLine(f renew.FailedService) string {
 	return fmt.Sprintf("*service %d*: %s", f.ID, why)
 }
 
-// renewSection is a service with its "Renew…" button.
-func renewSection(text string, id int64) slack.Block {
+// renewSection is a service with its "Renew…" button, or, when a request
+// is already renewing it, with a line saying so instead: a click would
+// only be refused.
+func renewSection(text string, id int64, renewing *renew.Request) slack.Block {
+	if renewing != nil {
+		return mrkdwnSection(clip(text+"\n"+renewingNote(renewing), maxSectionText))
+	}
 	b := slack.NewButtonBlockElement(ActionRenew, strconv.FormatInt(id, 10), plain(renewButton))
 	return slack.NewSectionBlock(mrkdwn(clip(text, maxSectionText)), nil, slack.NewAccessory(b))
+}
+
+// renewingNote says which request is renewing a listed service already.
+func renewingNote(r *renew.Request) string {
+	switch r.State {
+	case renew.StatePaid, renew.StatePaidUnconfirmed, renew.StateDelivered:
+		return fmt.Sprintf(":white_check_mark: Paid in <#%s>, awaiting delivery: OVHcloud has not moved the expiry yet.", r.Channel)
+	}
+	return fmt.Sprintf(":lock: A renewal is open in <#%s>: %s.", r.Channel, stateWords(r.State))
 }
 
 func pageButtons(days, page, pages int) slack.Block {
@@ -383,7 +397,7 @@ func Digest(rs []renew.Reminder, v View) []slack.Block {
 		if newGroup {
 			bs = append(bs, mrkdwnSection(digestHeading(r)))
 		}
-		bs = append(bs, renewSection(reminderText(r), r.Service.ID))
+		bs = append(bs, renewSection(reminderText(r), r.Service.ID, r.Renewing))
 		shown++
 	}
 	if rest := len(rs) - shown; rest > 0 {

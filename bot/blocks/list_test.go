@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -325,6 +326,44 @@ func TestFormatInt(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 2000: "2,000", 1234567: "1,234,567", -1500: "-1,500"} {
 		if got := formatInt(n); got != want {
 			t.Errorf("formatInt(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// A service a request is renewing already (open, or paid and awaiting
+// delivery) is listed without Renew…, with a line saying where it
+// stands; the list and the digest alike.
+func TestRenewingServicesHaveNoRenewButton(t *testing.T) {
+	open := chosen(renew.StateAwaitingApproval)
+	open.Channel = "C0123456789"
+	paid := paidRequest(renew.StatePaidUnconfirmed, renew.OrderChecking)
+	paid.Channel = "C0123456789"
+	mark := map[int64]*renew.Request{10001: open, 12345: paid}
+
+	l := renew.Expiring(sampleListing(), now, 30)
+	for i, e := range l.Manual {
+		l.Manual[i].Renewing = mark[e.Service.ID]
+	}
+	rs := digestReminders()
+	for i := range rs {
+		rs[i].Renewing = mark[rs[i].Service.ID]
+	}
+	for name, bs := range map[string][]slack.Block{"list": List(l, 1, view(), 30), "digest": Digest(rs, view())} {
+		if err := Validate(bs); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := renewValues(t, bs)
+		if slices.Contains(got, 10001) || slices.Contains(got, 12345) {
+			t.Errorf("%s: Renew… on a service being renewed: %v", name, got)
+		}
+		if !slices.Contains(got, 30001) {
+			t.Errorf("%s: no Renew… for the expired service nobody renews: %v", name, got)
+		}
+		s := jsonText(t, bs)
+		for _, frag := range []string{"A renewal is open in <#C0123456789>: awaiting approval", "Paid in <#C0123456789>, awaiting delivery"} {
+			if !strings.Contains(s, frag) {
+				t.Errorf("%s lacks %q", name, frag)
+			}
 		}
 	}
 }

@@ -47,6 +47,21 @@ func TestListAndRenewButton(t *testing.T) {
 	m := h.message(1, "vps-1.example.net", "Choose")
 	h.click(bob, m.TS, "choose", h.find(m, "choose", "1 month").Value)
 	h.message(1, "Approve and pay")
+
+	// Listed again while that renewal waits: no Renew… for web-front, a
+	// line saying where it stands instead.
+	before := len(h.slack.Responses(alice))
+	h.command(alice, "list")
+	h.eventually("the list again", func() bool { return len(h.slack.Responses(alice)) > before })
+	again := h.slack.Responses(alice)[before]
+	for _, e := range elements(again.Raw) {
+		if e.ActionID == "renew_service" && e.Value == "10001" {
+			t.Fatalf("Renew… offered for web-front while a renewal of it waits for approval:\n%s", blockText(again.Raw))
+		}
+	}
+	if text := blockText(again.Raw); !strings.Contains(text, "A renewal is open in") {
+		t.Errorf("the list does not say web-front is being renewed:\n%s", text)
+	}
 }
 
 func TestListPages(t *testing.T) {
