@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -13,6 +17,7 @@ import (
 	_ "time/tzdata" // Europe/Paris on any machine
 
 	"github.com/renewbot/renewbot/renew"
+	"github.com/renewbot/renewbot/renew/sqlstore"
 )
 
 // The monthly budget end to end: exactly at the budget pays, a cent over
@@ -171,7 +176,8 @@ func TestBudgetConfigErrors(t *testing.T) {
 // export refuses bad months in one line, and writes its header even for
 // a month without payments.
 func TestExportArguments(t *testing.T) {
-	t.Setenv("RENEWBOT_DATABASE_URL", "sqlite:"+t.TempDir()+"/x.db")
+	db := filepath.Join(t.TempDir(), "x.db")
+	t.Setenv("RENEWBOT_DATABASE_URL", "sqlite:"+db)
 	for args, want := range map[string]string{
 		"":                            exportUsage,
 		"--to 2026-11":                exportUsage,
@@ -186,7 +192,20 @@ func TestExportArguments(t *testing.T) {
 			t.Errorf("export %s: %v (wrote %q), want %q", args, err, out.String(), want)
 		}
 	}
+	// A database that is not there is a wrong path: said, and not created.
 	var out bytes.Buffer
+	err := run(context.Background(), []string{"export", "--from", "2026-11"}, &out, io.Discard)
+	if want := "RENEWBOT_DATABASE_URL: sqlstore: sqlite: no database at " + db + ": no such database"; err == nil || err.Error() != want || out.Len() > 0 {
+		t.Fatalf("export from a missing database: %v (wrote %q), want %q", err, out.String(), want)
+	}
+	if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("export created %s: %v", db, err)
+	}
+	st, err := sqlstore.Open(context.Background(), "sqlite:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
 	if err := run(context.Background(), []string{"export", "--from", "2026-11"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	case months > maxExportMonths:
 		return fmt.Errorf("%d months from %s to %s: export at most %d at once", months, from, to, maxExportMonths)
 	}
-	store, err := sqlstore.Open(ctx, c.DatabaseURL)
+	store, err := sqlstore.Open(ctx, c.DatabaseURL, sqlstore.Existing()) // a wrong path creates nothing
 	if err != nil {
 		return fmt.Errorf("RENEWBOT_DATABASE_URL: %w", err)
 	}

@@ -19,7 +19,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -47,6 +49,11 @@ type Store struct {
 	// never synced, SQLite).
 	local  func() time.Time
 	synced atomic.Pointer[syncPoint]
+
+	// path is the SQLite file ("" for PostgreSQL); existing refuses to
+	// create it (Existing).
+	path     string
+	existing bool
 
 	// afterRead, when set by a test, runs inside a read-modify-write
 	// transaction between the read and the conditional write.
@@ -120,6 +127,12 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.existing && s.path != "" {
+		if _, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) {
+			s.db.Close()
+			return nil, fmt.Errorf("sqlstore: sqlite: no database at %s: %w", s.path, ErrNoDatabase)
+		}
+	}
 	if err := s.ping(ctx); err != nil {
 		s.db.Close()
 		return nil, connectError(rawURL, err)
@@ -137,6 +150,14 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 
 // Option configures a Store.
 type Option func(*Store)
+
+// Existing makes Open refuse to create a SQLite database that is not
+// there (ErrNoDatabase): a command that only reads, given a wrong path,
+// says so rather than leave an empty database behind.
+func Existing() Option { return func(s *Store) { s.existing = true } }
+
+// ErrNoDatabase: the SQLite file named is not there (see Existing).
+var ErrNoDatabase = errors.New("no such database")
 
 // WithClock makes the store take now, instead of time.Now, as this
 // process's clock (see Now).
@@ -264,7 +285,7 @@ func openSQLite(path string) (*Store, error) {
 	// are kept so the PRAGMAs above do not run again for each burst.
 	db.SetMaxOpenConns(sqliteMaxConns)
 	db.SetMaxIdleConns(sqliteMaxConns)
-	return &Store{db: db, d: sqliteDialect}, nil
+	return &Store{db: db, d: sqliteDialect, path: path}, nil
 }
 
 func openPostgres(rawURL string) (*Store, error) {
