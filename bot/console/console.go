@@ -150,6 +150,9 @@ func (c *Console) userName(id string) string {
 	if n, ok := c.names[id]; ok {
 		return "@" + n
 	}
+	if n, ok := nameOf(id); ok {
+		return "@" + n
+	}
 	return "@" + id
 }
 

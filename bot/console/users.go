@@ -48,3 +48,21 @@ func isID(s string) bool {
 	}
 	return digit
 }
+
+// nameOf is UserID backwards: the shortest console name whose id is id,
+// so that an approver named by id in RENEWBOT_APPROVERS (U0CAROL01) reads
+// @carol before anyone typed "as carol".
+func nameOf(id string) (string, bool) {
+	if !strings.HasPrefix(id, "U0") || !strings.HasSuffix(id, "1") || len(id) < 4 {
+		return "", false
+	}
+	core := strings.ToLower(id[2 : len(id)-1])
+	for n := strings.TrimRight(core, "0"); len(n) <= len(core); n += "0" {
+		if n != "" {
+			if got, err := UserID(n); err == nil && got == id {
+				return n, true
+			}
+		}
+	}
+	return "", false
+}
