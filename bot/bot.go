@@ -322,13 +322,6 @@ func (b *Bot) markRenewing(ctx context.Context, l *renew.ExpiringList) {
 // PostDigest posts the daily reminder digest in channel, in its turn
 // among the background messages.
 func (b *Bot) PostDigest(ctx context.Context, channel string, rs []renew.Reminder) error {
-	if w, err := b.renewer.Renewing(ctx); err != nil {
-		b.log.Warn("digest: requests under way", "error", err)
-	} else {
-		for i := range rs {
-			rs[i].Renewing = w.Of(rs[i].Service)
-		}
-	}
 	if err := b.pacer.Wait(ctx, methodPost, channel); err != nil {
 		return err
 	}

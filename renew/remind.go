@@ -57,9 +57,6 @@ type Reminder struct {
 	DaysLeft  int // negative once expired
 	Threshold int
 	Expired   bool
-	// Renewing is the request already renewing it, when the digest was
-	// marked (see Renewing.Of).
-	Renewing *Request
 	// Key identifies the reminder in the ReminderLog:
 	// "SERVICEID/THRESHOLD/EXPIRY" ("expired" in place of the threshold
 	// once expired). A renewal moves the expiry, so the renewed service is

@@ -318,14 +318,19 @@ func approvedBy(r *renew.Request) string {
 	return users(ids, user)
 }
 
-// mayApprove renders the approvers the policy allows.
+// mayApprove renders who may still approve: the approvers the policy
+// allows, but those who approved already (an approval counts once) and,
+// without self-approval, the requester.
 func mayApprove(r *renew.Request, v View) string {
+	mayNot := func(u string) bool { return r.ApprovedBy(u) || !v.SelfApproval && u == r.RequestedBy }
+	list := slices.DeleteFunc(slices.Clone(v.Approvers), mayNot)
+	if len(v.Approvers) > 0 && len(list) == 0 {
+		return "nobody left: every approver in RENEWBOT_APPROVERS approved or asked for it; an admin must add approvers or lower RENEWBOT_APPROVALS"
+	}
 	who := "anyone"
 	if len(r.Approvals) > 0 {
 		who = "anyone else"
 	}
-	// Who approved already counts once: the list says who may still.
-	list := slices.DeleteFunc(slices.Clone(v.Approvers), r.ApprovedBy)
 	if len(list) > 0 {
 		// A long list would crowd the message: the first few say enough.
 		const show = 20
@@ -335,8 +340,6 @@ func mayApprove(r *renew.Request, v View) string {
 			list = list[:show]
 		}
 		who = users(list, approver) + more
-	} else if len(v.Approvers) > 0 {
-		who = "nobody else listed in RENEWBOT_APPROVERS"
 	}
 	if !v.SelfApproval && r.RequestedBy != "" {
 		who += ", but not " + user(r.RequestedBy) + " who asked"

@@ -554,6 +554,17 @@ func TestApprovalsInProgress(t *testing.T) {
 	if want := "Who may approve: anyone else, but not <@U0BBBBBBB02> who asked"; !strings.Contains(s, want) {
 		t.Errorf("lacks %q:\n%s", want, s)
 	}
+	// Without self-approval the requester is not among who may approve;
+	// with nobody left, the message says what an admin must do.
+	r := approved(chosen(renew.StateAwaitingApproval), "U0CCCCCCC03")
+	s = jsonText(t, Request(r, View{Now: now, NeedApprovals: 2, Approvers: []string{r.RequestedBy, "U0CCCCCCC03", "U0DDDDDDD04"}}))
+	if want := "Who may approve: <@U0DDDDDDD04>, but not <@U0BBBBBBB02> who asked"; !strings.Contains(s, want) {
+		t.Errorf("lacks %q:\n%s", want, s)
+	}
+	s = jsonText(t, Request(r, View{Now: now, NeedApprovals: 2, Approvers: []string{r.RequestedBy, "U0CCCCCCC03"}}))
+	if want := "Who may approve: nobody left: every approver in RENEWBOT_APPROVERS approved or asked for it"; !strings.Contains(s, want) {
+		t.Errorf("lacks %q:\n%s", want, s)
+	}
 }
 
 func TestDryRunHasNoApprove(t *testing.T) {

@@ -197,7 +197,7 @@ func homeExpiring(h HomeView) []slack.Block {
 		if e.Renewing != nil {
 			text += "\n" + renewingNote(e.Renewing)
 		}
-		if h.Channel == "" || e.Renewing != nil {
+		if h.Channel == "" || e.Renewing != nil && !mayRenewAgain(e.Renewing) {
 			bs = append(bs, mrkdwnSection(clip(text, maxSectionText)))
 			continue
 		}

@@ -282,22 +282,33 @@ func failedLine(f renew.FailedService) string {
 	return fmt.Sprintf("*service %d*: %s", f.ID, why)
 }
 
-// renewSection is a service with its "Renew…" button, or, when a request
-// is already renewing it, with a line saying so instead: a click would
-// only be refused.
+// renewSection is a service with its "Renew…" button, and a line saying
+// which request renews it already, when one does. A request under way
+// leaves no button (a click would only be refused); a payment whose
+// delivery went unconfirmed keeps it: if OVHcloud cancelled that order,
+// a click renews the service.
 func renewSection(text string, id int64, renewing *renew.Request) slack.Block {
 	if renewing != nil {
-		return mrkdwnSection(clip(text+"\n"+renewingNote(renewing), maxSectionText))
+		text += "\n" + renewingNote(renewing)
+		if !mayRenewAgain(renewing) {
+			return mrkdwnSection(clip(text, maxSectionText))
+		}
 	}
 	b := slack.NewButtonBlockElement(ActionRenew, strconv.FormatInt(id, 10), plain(renewButton))
 	return slack.NewSectionBlock(mrkdwn(clip(text, maxSectionText)), nil, slack.NewAccessory(b))
 }
 
+// mayRenewAgain reports whether Renew… is offered for a service that r
+// renews: only when r's payment awaits a delivery nobody follows.
+func mayRenewAgain(r *renew.Request) bool { return r.State == renew.StatePaidUnconfirmed }
+
 // renewingNote says which request is renewing a listed service already.
 func renewingNote(r *renew.Request) string {
 	switch r.State {
-	case renew.StatePaid, renew.StatePaidUnconfirmed, renew.StateDelivered:
+	case renew.StatePaid:
 		return fmt.Sprintf(":white_check_mark: Paid in <#%s>, awaiting delivery: OVHcloud has not moved the expiry yet.", r.Channel)
+	case renew.StatePaidUnconfirmed:
+		return fmt.Sprintf(":white_check_mark: Paid in <#%s>, delivery not confirmed: OVHcloud has not moved the expiry yet.", r.Channel)
 	}
 	return fmt.Sprintf(":lock: A renewal is open in <#%s>: %s.", r.Channel, stateWords(r.State))
 }
@@ -397,7 +408,9 @@ func Digest(rs []renew.Reminder, v View) []slack.Block {
 		if newGroup {
 			bs = append(bs, mrkdwnSection(digestHeading(r)))
 		}
-		bs = append(bs, renewSection(reminderText(r), r.Service.ID, r.Renewing))
+		// Never marked as being renewed: the digest is posted once and
+		// lasts, while a request may end the next minute.
+		bs = append(bs, renewSection(reminderText(r), r.Service.ID, nil))
 		shown++
 	}
 	if rest := len(rs) - shown; rest > 0 {

@@ -330,40 +330,42 @@ func TestFormatInt(t *testing.T) {
 	}
 }
 
-// A service a request is renewing already (open, or paid and awaiting
-// delivery) is listed without Renew…, with a line saying where it
-// stands; the list and the digest alike.
-func TestRenewingServicesHaveNoRenewButton(t *testing.T) {
+// A service a request is renewing already says where it stands in the
+// list; while a request is under way (open, or paid and followed) it has
+// no Renew…, since a click would only be refused. A payment whose
+// delivery went unconfirmed keeps Renew… (OVHcloud may have cancelled its
+// order: the click checks). The digest, posted once and kept, is never
+// marked.
+func TestRenewingServicesInTheList(t *testing.T) {
 	open := chosen(renew.StateAwaitingApproval)
 	open.Channel = "C0123456789"
-	paid := paidRequest(renew.StatePaidUnconfirmed, renew.OrderChecking)
+	paid := paidRequest(renew.StatePaid, renew.OrderChecking)
 	paid.Channel = "C0123456789"
-	mark := map[int64]*renew.Request{10001: open, 12345: paid}
+	unconfirmed := paidRequest(renew.StatePaidUnconfirmed, renew.OrderChecking)
+	unconfirmed.Channel = "C0123456789"
+	mark := map[int64]*renew.Request{10001: open, 30002: paid, 12345: unconfirmed}
 
 	l := renew.Expiring(sampleListing(), now, 30)
-	for i, e := range l.Manual {
-		l.Manual[i].Renewing = mark[e.Service.ID]
+	for _, es := range [][]renew.ExpiringService{l.Attention, l.Manual} {
+		for i, e := range es {
+			es[i].Renewing = mark[e.Service.ID]
+		}
 	}
-	rs := digestReminders()
-	for i := range rs {
-		rs[i].Renewing = mark[rs[i].Service.ID]
+	bs := List(l, 1, view(), 30)
+	if err := Validate(bs); err != nil {
+		t.Fatal(err)
 	}
-	for name, bs := range map[string][]slack.Block{"list": List(l, 1, view(), 30), "digest": Digest(rs, view())} {
-		if err := Validate(bs); err != nil {
-			t.Fatalf("%s: %v", name, err)
+	if got, want := fmt.Sprint(renewValues(t, bs)), fmt.Sprint([]int64{30001, 12345}); got != want {
+		t.Errorf("Renew… for %s, want %s: none while a request is under way", got, want)
+	}
+	s := jsonText(t, bs)
+	for _, frag := range []string{"A renewal is open in <#C0123456789>: awaiting approval",
+		"Paid in <#C0123456789>, awaiting delivery", "Paid in <#C0123456789>, delivery not confirmed"} {
+		if !strings.Contains(s, frag) {
+			t.Errorf("list lacks %q", frag)
 		}
-		got := renewValues(t, bs)
-		if slices.Contains(got, 10001) || slices.Contains(got, 12345) {
-			t.Errorf("%s: Renew… on a service being renewed: %v", name, got)
-		}
-		if !slices.Contains(got, 30001) {
-			t.Errorf("%s: no Renew… for the expired service nobody renews: %v", name, got)
-		}
-		s := jsonText(t, bs)
-		for _, frag := range []string{"A renewal is open in <#C0123456789>: awaiting approval", "Paid in <#C0123456789>, awaiting delivery"} {
-			if !strings.Contains(s, frag) {
-				t.Errorf("%s lacks %q", name, frag)
-			}
-		}
+	}
+	if got := renewValues(t, Digest(digestReminders(), view())); !slices.Contains(got, 10001) || !slices.Contains(got, 12345) {
+		t.Errorf("digest Renew… for %v, want every service", got)
 	}
 }
