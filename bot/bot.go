@@ -430,6 +430,11 @@ func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
 		}
 		b.log.Info("request "+ev.Action, attrs...)
 	}
+	if ev.Action == "paid" && r.Order != nil {
+		// Counted before any message says Paid: whoever reads the message
+		// and then the metrics finds the payment there.
+		b.obs.Payment(r.Order.PriceWithTax)
+	}
 	if isBackground(ctx) {
 		// The sweeper or the reconciler: its changes come in bursts (a
 		// day's requests expiring together), so their redraws wait for
@@ -446,9 +451,6 @@ func (b *Bot) changed(ctx context.Context, r *renew.Request, ev renew.Event) {
 		b.redrawBudgetLines(r.ID)
 	}
 	if ev.Action == "paid" {
-		if r.Order != nil {
-			b.obs.Payment(r.Order.PriceWithTax)
-		}
 		// However it was paid (a click, the reconciler), follow the
 		// order to delivery.
 		b.follow(r.ID)
