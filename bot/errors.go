@@ -26,6 +26,7 @@ func errText(err error, p *renew.Policy) string {
 		elsewhere *renew.RenewedElsewhereError
 		already   *renew.AlreadyRenewedError
 		over      *renew.BudgetError
+		limit     *renew.LimitError
 	)
 	switch {
 	case errors.As(err, &already):
@@ -111,6 +112,14 @@ func errText(err error, p *renew.Policy) string {
 			"(like `vps-1.example.net`), its display name, or its numeric id; `/renew list` shows what expires soon."
 	case errors.Is(err, renew.ErrStrategyGone):
 		return "OVHcloud no longer offers that option (its price or its services changed). Type `/renew` again to see the current ones."
+	case errors.As(err, &limit):
+		tax := "without tax"
+		if limit.WithTax {
+			tax = "with tax"
+		}
+		max := renew.Money{Ucents: limit.Limit, Currency: limit.Amount.Currency}
+		return fmt.Sprintf("That renewal costs %s %s, more than this workspace's limit of %s with tax, so I won't order or pay it. Ask an admin to raise RENEWBOT_MAX_AMOUNT, or renew it in the OVHcloud control panel.",
+			blocks.Escape(blocks.SumText(limit.Amount)), tax, blocks.Escape(blocks.SumText(max)))
 	case errors.Is(err, renew.ErrOverLimit):
 		return fmt.Sprintf("That renewal costs more than this workspace's limit of %s with tax, so I won't order or pay it. Ask an admin to raise RENEWBOT_MAX_AMOUNT, or renew it in the OVHcloud control panel.",
 			renew.FormatUcents(p.MaxAmount))

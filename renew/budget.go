@@ -167,3 +167,24 @@ func (e *BudgetError) Error() string {
 }
 
 func (e *BudgetError) Unwrap() error { return ErrOverBudget }
+
+// LimitError is ErrOverLimit with its figures: what the renewal costs and
+// the limit it is above, in the same currency.
+type LimitError struct {
+	// Amount is the price; WithTax tells whether tax is in it (a strategy's
+	// price is without tax, an order's with).
+	Amount  Money
+	WithTax bool
+	// Limit is RENEWBOT_MAX_AMOUNT in micro-cents with tax.
+	Limit int64
+}
+
+func (e *LimitError) Error() string {
+	tax := "without tax"
+	if e.WithTax {
+		tax = "with tax"
+	}
+	return fmt.Sprintf("%s %s is above the limit of %s", e.Amount, tax, FormatUcents(e.Limit))
+}
+
+func (e *LimitError) Unwrap() error { return ErrOverLimit }

@@ -59,7 +59,7 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 	}
 	max := rn.Policy.MaxAmount
 	if max > 0 && chosen.Price.Ucents > max {
-		return r, fmt.Errorf("%s without tax: %w", chosen.Price, ErrOverLimit)
+		return r, &LimitError{Amount: chosen.Price, Limit: max}
 	}
 	in := OrderInput{Period: chosen.Period, Services: chosen.Services, DryRun: rn.DryRun}
 	if max > 0 && !rn.DryRun {
@@ -70,7 +70,7 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 			return r, fmt.Errorf("price the order: %w", err)
 		}
 		if preview.PriceWithTax.Ucents > max {
-			return r, fmt.Errorf("%s with tax: %w", preview.PriceWithTax, ErrOverLimit)
+			return r, &LimitError{Amount: preview.PriceWithTax, WithTax: true, Limit: max}
 		}
 	}
 	now := rn.now()
@@ -107,7 +107,7 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 		if terr == nil {
 			r = r2
 		}
-		return r, fmt.Errorf("order %d at %s: %w", order.ID, order.PriceWithTax, ErrOverLimit)
+		return r, fmt.Errorf("order %d: %w", order.ID, &LimitError{Amount: order.PriceWithTax, WithTax: true, Limit: max})
 	}
 	action := "ordered"
 	if rn.DryRun {

@@ -66,7 +66,7 @@ func (rn *Renewer) Approve(ctx context.Context, a Action) (ApproveResult, error)
 	}
 	if max := rn.Policy.MaxAmount; max > 0 && r.Order != nil && r.Order.PriceWithTax.Ucents > max {
 		// The limit may have been lowered since the order was created.
-		return res, fmt.Errorf("order %d at %s: %w", r.Order.ID, r.Order.PriceWithTax, ErrOverLimit)
+		return res, fmt.Errorf("order %d: %w", r.Order.ID, &LimitError{Amount: r.Order.PriceWithTax, WithTax: true, Limit: max})
 	}
 	need := rn.Policy.NeedApprovals()
 	approval := Approval{User: a.User, At: now, Attempt: a.Attempt}

@@ -171,7 +171,7 @@ func TestMaxAmount(t *testing.T) {
 	h.command(alice, "web-front")
 	m = h.message(2, "web-front")
 	h.click(alice, m.TS, "choose", h.find(m, "choose", "1 year").Value)
-	h.ephemeral(alice, "limit of 90.00")
+	h.ephemeral(alice, "costs 95.04 € with tax, more than this workspace's limit of 90.00 € with tax")
 	settle()
 	calls := h.ovh.CallsTo("POST", "/service/*/renew")
 	if len(calls) != 1 || !strings.Contains(body(calls[0]), `"dryRun":true`) {
@@ -192,7 +192,7 @@ func TestOrderAboveALoweredLimitIsNeverPaid(t *testing.T) {
 	h.env["RENEWBOT_MAX_AMOUNT"] = "50"
 	h.restart()
 	h.click(bob, m.TS, "approve", approve.Value)
-	h.ephemeral(bob, "limit of 50.00")
+	h.ephemeral(bob, "costs 95.04 € with tax, more than this workspace's limit of 50.00 € with tax")
 	settle()
 	if n := h.payCalls(); n != 0 {
 		t.Fatalf("%d pay calls for an order above the limit", n)
