@@ -104,6 +104,8 @@ func checkChannels(ctx context.Context, c Config, api *slack.Client, botName str
 		what := fmt.Sprintf("Slack channel %s (%s)", u.id, u.what)
 		info, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: u.id})
 		switch code := bot.SlackErrorCode(err); {
+		case err == nil && info.IsArchived:
+			mark(false, what, "the channel is archived, so Slack refuses every message there: unarchive it, or name another channel")
 		case err == nil && info.IsMember:
 			mark(true, what, "the bot is a member")
 		case err == nil:

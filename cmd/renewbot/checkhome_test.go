@@ -14,6 +14,7 @@ import (
 // cannot read of the Events API, and the monthly budget.
 func TestCheckHomeAndBudget(t *testing.T) {
 	h := newHarness(t, map[string]string{"RENEWBOT_MONTHLY_BUDGET": "500", "RENEWBOT_TIMEZONE": "Europe/Paris", "RENEWBOT_HOME_CHANNEL": "C0HOME001"})
+	h.slack.AddChannels("C0HOME001")
 	m := h.orderFor(alice, "web-front", "1 year")
 	h.click(bob, m.TS, "approve", h.find(m, "approve", "").Value)
 	h.message(1, "Paid")

@@ -38,12 +38,15 @@ func TestNotInChannelTellsHowToInvite(t *testing.T) {
 	h.eventually("the request message once invited", func() bool { return len(h.slack.Messages(elsewhere)) == 1 })
 }
 
-// `renewbot check` says which configured channels the bot is not in.
+// `renewbot check` says which configured channels the bot is not in, which
+// are archived and which do not exist.
 func TestCheckChannelMembership(t *testing.T) {
-	newHarness(t, nil)
+	h := newHarness(t, nil)
+	h.slack.AddChannels("C0AUDIT01", "C0REMIND1")
+	h.slack.Archive("C0OLD0001")
 	t.Setenv("RENEWBOT_AUDIT_CHANNEL", "C0AUDIT01")
 	t.Setenv("RENEWBOT_REMINDER_CHANNEL", "C0REMIND1")
-	t.Setenv("RENEWBOT_CHANNELS", channel)
+	t.Setenv("RENEWBOT_CHANNELS", channel+",C0OLD0001,C0NOSUCH0")
 	var out strings.Builder
 	if err := run(context.Background(), []string{"check"}, &out, io.Discard); err == nil {
 		t.Fatalf("check passed with the bot outside the audit and reminder channels:\n%s", out.String())
@@ -52,6 +55,8 @@ func TestCheckChannelMembership(t *testing.T) {
 		"[FAIL] Slack channel C0AUDIT01 (audit): the bot is not a member, so Slack refuses its messages there: type /invite @",
 		"[FAIL] Slack channel C0REMIND1 (reminders): the bot is not a member",
 		"[ok  ] Slack channel " + channel + " (RENEWBOT_CHANNELS): the bot is a member",
+		"[FAIL] Slack channel C0OLD0001 (RENEWBOT_CHANNELS): the channel is archived, so Slack refuses every message there: unarchive it, or name another channel\n",
+		"[FAIL] Slack channel C0NOSUCH0 (RENEWBOT_CHANNELS): no such channel, or a private channel the bot is not in",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("check output lacks %q:\n%s", want, out.String())

@@ -327,6 +327,17 @@ func checkView(raw []byte) (string, []string) {
 	}
 	c.optStr("/view/private_metadata", v, "private_metadata", 0, 3000)
 	c.optStr("/view/callback_id", v, "callback_id", 0, 255)
+	if _, ok := v["submit"]; !ok {
+		// Slack: submit is required when an input block is within the
+		// blocks array.
+		list, _ := v["blocks"].([]any)
+		for i, b := range list {
+			if m, _ := b.(map[string]any); m["type"] == "input" {
+				c.fail(fmt.Sprintf("/view/blocks/%d", i), "an input block needs the view to have a submit button")
+				break
+			}
+		}
+	}
 	blocks, _ := json.Marshal(v["blocks"])
 	if code, errs := checkBlocks(blocks, true); code != "" {
 		for _, e := range errs {

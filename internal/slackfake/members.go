@@ -15,6 +15,18 @@ func (s *Server) Join(channels ...string) {
 	defer s.mu.Unlock()
 	for _, c := range channels {
 		s.members[c] = true
+		s.exists[c] = true
+	}
+}
+
+// AddChannels creates channels the bot is not in. Only channels a test
+// created (here, or by Join, SetMembers, SetPrivate or Archive) exist:
+// any other id is channel_not_found, as a mistyped one is in Slack.
+func (s *Server) AddChannels(channels ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range channels {
+		s.exists[c] = true
 	}
 }
 
@@ -31,20 +43,36 @@ func (s *Server) SetPrivate(channel string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.private[channel] = true
+	s.exists[channel] = true
+}
+
+// Archive archives a channel: nothing can be posted or edited in it any
+// more (is_archived, is_inactive), and conversations.info says so.
+func (s *Server) Archive(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.archived[channel] = true
+	s.exists[channel] = true
+}
+
+// visible says whether the bot can see channel at all: it exists and is
+// public, or the bot is in it. s.mu must be held.
+func (s *Server) visible(channel string) bool {
+	return s.exists[channel] && (!s.private[channel] || s.members[channel])
 }
 
 // canPost says why the bot may not post in channel, as Slack's error
 // code, or "" when it may. s.mu must be held.
 func (s *Server) canPost(channel string) string {
 	switch {
-	case channel == "":
+	case !s.visible(channel):
 		return "channel_not_found"
-	case s.members[channel]:
-		return ""
-	case s.private[channel]:
-		return "channel_not_found"
+	case s.archived[channel]:
+		return "is_archived"
+	case !s.members[channel]:
+		return "not_in_channel"
 	}
-	return "not_in_channel"
+	return ""
 }
 
 // conversationsInfo serves conversations.info (scopes channels:read,
@@ -52,14 +80,14 @@ func (s *Server) canPost(channel string) string {
 func (s *Server) conversationsInfo(form url.Values, _ string) (any, error) {
 	ch := form.Get("channel")
 	s.mu.Lock()
-	member, private := s.members[ch], s.private[ch]
+	member, private, archived, visible := s.members[ch], s.private[ch], s.archived[ch], s.visible(ch)
 	s.mu.Unlock()
-	if ch == "" || private && !member {
+	if !visible {
 		return nil, apiError{code: "channel_not_found"}
 	}
 	return map[string]any{"ok": true, "channel": map[string]any{
 		"id": ch, "name": "ops-" + ch, "is_channel": !private, "is_group": false, "is_im": false,
-		"is_private": private, "is_archived": false, "is_member": member,
+		"is_private": private, "is_archived": archived, "is_member": member,
 	}}, nil
 }
 
@@ -69,6 +97,7 @@ func (s *Server) SetMembers(channel string, users ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.people[channel] = append([]string(nil), users...)
+	s.exists[channel] = true
 }
 
 // conversationsMembers serves conversations.members (scopes
@@ -78,7 +107,7 @@ func (s *Server) conversationsMembers(form url.Values, _ string) (any, error) {
 	ch := form.Get("channel")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ch == "" || s.private[ch] && !s.members[ch] {
+	if !s.visible(ch) {
 		return nil, apiError{code: "channel_not_found"}
 	}
 	users := s.people[ch]

@@ -34,6 +34,17 @@ func TestMembership(t *testing.T) {
 	defer s.Close()
 	api := client(s)
 	ctx := context.Background()
+	// A channel nobody created is not found, whatever the call.
+	if _, _, err := api.PostMessageContext(ctx, "C0NOSUCH0", slack.MsgOptionText("hi", false)); code(err) != "channel_not_found" {
+		t.Fatalf("post in a channel that does not exist: %v, want channel_not_found", err)
+	}
+	if _, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: "C0NOSUCH0"}); code(err) != "channel_not_found" {
+		t.Fatalf("conversations.info of a channel that does not exist: %v, want channel_not_found", err)
+	}
+	if _, err := api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: "C0NOSUCH0", Ts: "1.1"}); code(err) != "channel_not_found" {
+		t.Fatalf("permalink in a channel that does not exist: %v, want channel_not_found", err)
+	}
+	s.AddChannels("C1")
 	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false)); code(err) != "not_in_channel" {
 		t.Fatalf("post in a channel the bot is not in: %v, want not_in_channel", err)
 	}
@@ -57,6 +68,21 @@ func TestMembership(t *testing.T) {
 	}
 	if _, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: "G1"}); code(err) != "channel_not_found" {
 		t.Fatalf("conversations.info of a private channel the bot is not in: %v", err)
+	}
+	// An archived channel takes no message and no edit, member or not.
+	_, ts, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Archive("C1")
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false)); code(err) != "is_archived" {
+		t.Fatalf("post in an archived channel: %v, want is_archived", err)
+	}
+	if _, _, _, err := api.UpdateMessageContext(ctx, "C1", ts, slack.MsgOptionText("edited", false)); code(err) != "is_inactive" {
+		t.Fatalf("edit in an archived channel: %v, want is_inactive", err)
+	}
+	if info, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: "C1"}); err != nil || !info.IsArchived {
+		t.Fatalf("conversations.info of an archived channel = %+v, %v", info, err)
 	}
 	// response_url works wherever the user typed.
 	if err := slack.PostWebhookContext(ctx, s.ResponseURL("U1"), &slack.WebhookMessage{Text: "hi"}); err != nil {
@@ -268,5 +294,94 @@ func TestRefusesWhatSlackRefuses(t *testing.T) {
 	s.SetPrivate("G1")
 	if _, err := api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: "G1", Ts: ts}); code(err) != "channel_not_found" {
 		t.Fatalf("permalink in a private channel the bot is not in: %v, want channel_not_found", err)
+	}
+}
+
+// Slack looks at the token before anything else, then at its scopes.
+func TestTokensAndScopes(t *testing.T) {
+	s := New()
+	defer s.Close()
+	s.Join("C1")
+	ctx := context.Background()
+	post := func(token string) error {
+		_, _, err := slack.New(token, slack.OptionAPIURL(s.APIURL())).PostMessageContext(ctx, "C1", slack.MsgOptionText("hi", false))
+		return err
+	}
+	for token, want := range map[string]string{
+		"":                   "not_authed",
+		"xapp-1-A0001-1-abc": "not_allowed_token_type",
+		"garbage":            "invalid_auth",
+		"xoxb-a-good-one":    "",
+		"xoxb-revoked-later": "",
+	} {
+		if err := post(token); code(err) != want {
+			t.Errorf("post with token %q: %v, want %q", token, err, want)
+		}
+	}
+	s.Revoke("xoxb-revoked-later")
+	if err := post("xoxb-revoked-later"); code(err) != "token_revoked" {
+		t.Errorf("post with a revoked token: %v, want token_revoked", err)
+	}
+	if got := len(s.Messages("C1")); got != 2 {
+		t.Errorf("%d messages posted, want the 2 with a good token", got)
+	}
+
+	s.SetScopes("commands", "chat:write")
+	api := client(s)
+	_, err := api.GetUserGroupMembersContext(ctx, "S1")
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) || se.Err != "missing_scope" {
+		t.Fatalf("usergroups.users.list without usergroups:read: %v, want missing_scope", err)
+	}
+	if _, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: "C1"}); code(err) != "missing_scope" {
+		t.Errorf("conversations.info without channels:read: %v, want missing_scope", err)
+	}
+	if err := post("xoxb-a-good-one"); err != nil {
+		t.Errorf("chat:write was granted, yet: %v", err)
+	}
+	s.SetScopes("commands")
+	if err := post("xoxb-a-good-one"); code(err) != "missing_scope" {
+		t.Errorf("post without chat:write: %v, want missing_scope", err)
+	}
+}
+
+// A modal with an input needs a submit button; a response_url post must say
+// something.
+func TestModalSubmitAndEmptyResponses(t *testing.T) {
+	s := New()
+	defer s.Close()
+	api := client(s)
+	ctx := context.Background()
+	trigger := func() string {
+		var p struct {
+			TriggerID string `json:"trigger_id"`
+		}
+		_ = json.Unmarshal([]byte(s.Click("C1", "1.1", "U1", "cancel", "v").Get("payload")), &p)
+		return p.TriggerID
+	}
+	m := modal()
+	m.Blocks.BlockSet = append(m.Blocks.BlockSet, slack.NewInputBlock("reason", slack.NewTextBlockObject("plain_text", "Reason", false, false), nil,
+		slack.NewPlainTextInputBlockElement(nil, "reason")))
+	if _, err := api.OpenViewContext(ctx, trigger(), m); code(err) != "invalid_arguments" {
+		t.Fatalf("a modal with an input and no submit: %v, want invalid_arguments", err)
+	}
+	m.Submit = slack.NewTextBlockObject("plain_text", "Send", false, false)
+	if _, err := api.OpenViewContext(ctx, trigger(), m); err != nil {
+		t.Fatalf("the same modal with a submit button: %v", err)
+	}
+	for body, want := range map[string]int{
+		`{"response_type":"ephemeral"}`:             http.StatusBadRequest,
+		`{"response_type":"ephemeral","blocks":[]}`: http.StatusBadRequest,
+		`{"delete_original":true}`:                  http.StatusOK,
+		`{"text":"hi"}`:                             http.StatusOK,
+	} {
+		resp, err := http.Post(s.ResponseURL("U1"), "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("response_url post %s: HTTP %d, want %d", body, resp.StatusCode, want)
+		}
 	}
 }

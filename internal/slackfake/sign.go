@@ -34,6 +34,7 @@ func SignedRequest(target, secret string, form url.Values) *http.Request {
 
 // Command is the form Slack posts for a slash command.
 func (s *Server) Command(channel, user, text string) url.Values {
+	s.AddChannels(channel) // someone typed in it: it exists
 	return url.Values{
 		"token":        {"deprecated"},
 		"team_id":      {TeamID},

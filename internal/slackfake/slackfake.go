@@ -81,8 +81,11 @@ type Server struct {
 	*slacktest.Server
 
 	mu           sync.Mutex
-	clock        func() time.Time    // see SetClock
-	members      map[string]bool     // channels the bot is in
+	clock        func() time.Time // see SetClock
+	exists       map[string]bool  // channels created (AddChannels and the like)
+	members      map[string]bool  // channels the bot is in
+	archived     map[string]bool
+	revoked      map[string]bool     // tokens (Revoke)
 	people       map[string][]string // channel -> the users in it (SetMembers)
 	private      map[string]bool
 	triggers     map[string]*handle
@@ -106,7 +109,10 @@ type Server struct {
 // New starts a fake Slack. Stop it with Close.
 func New() *Server {
 	s := &Server{
+		exists:       map[string]bool{},
 		members:      map[string]bool{},
+		archived:     map[string]bool{},
+		revoked:      map[string]bool{},
 		people:       map[string][]string{},
 		private:      map[string]bool{},
 		triggers:     map[string]*handle{},
@@ -170,6 +176,62 @@ func (s *Server) SetScopes(scopes ...string) {
 	s.scopes = strings.Join(scopes, ",")
 }
 
+// Revoke revokes a bot token: every call made with it answers
+// token_revoked from now on.
+func (s *Server) Revoke(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked[token] = true
+}
+
+// needs names the scope a Web API method needs from a bot token, as
+// Slack's method reference lists it; conversations.* need the one of the
+// channel's kind.
+var needs = map[string]string{
+	"chat.postMessage":      "chat:write",
+	"chat.postEphemeral":    "chat:write",
+	"chat.update":           "chat:write",
+	"usergroups.users.list": "usergroups:read",
+	"bots.info":             "users:read",
+}
+
+// authorize refuses a call as Slack does before looking at it: no token
+// (not_authed), a revoked one (token_revoked), an app-level token
+// (not_allowed_token_type), anything but a bot token (invalid_auth), or a
+// token without the scope the method needs (missing_scope, with needed
+// and provided). It returns the answer, or nil to go on. s.mu must be
+// held.
+func (s *Server) authorize(method string, r *http.Request, form url.Values) map[string]any {
+	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if token == "" {
+		token = form.Get("token")
+	}
+	refuse := func(code string) map[string]any { return map[string]any{"ok": false, "error": code} }
+	switch {
+	case token == "":
+		return refuse("not_authed")
+	case s.revoked[token]:
+		return refuse("token_revoked")
+	case strings.HasPrefix(token, "xapp-"):
+		return refuse("not_allowed_token_type")
+	case !strings.HasPrefix(token, "xoxb-"):
+		return refuse("invalid_auth")
+	}
+	need := needs[method]
+	if strings.HasPrefix(method, "conversations.") {
+		need = "channels:read"
+		if s.private[form.Get("channel")] {
+			need = "groups:read"
+		}
+	}
+	if need == "" || slices.Contains(strings.Split(s.scopes, ","), need) {
+		return nil
+	}
+	out := refuse("missing_scope")
+	out["needed"], out["provided"] = need, s.scopes
+	return out
+}
+
 // Close stops the server.
 func (s *Server) Close() {
 	s.closing.Do(func() { close(s.done) })
@@ -215,6 +277,14 @@ func (s *Server) api(method string, h func(url.Values, string) (any, error)) htt
 		}
 		s.mu.Lock()
 		s.calls = append(s.calls, Call{Method: method, Form: form, Body: string(body)})
+		refused := s.authorize(method, r, form)
+		s.mu.Unlock()
+		if refused != nil {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(refused)
+			return
+		}
+		s.mu.Lock()
 		f := s.faults[method]
 		if f != nil && !f.matches(form, string(body)) {
 			f = nil
@@ -343,6 +413,9 @@ func (s *Server) update(form url.Values, _ string) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.archived[ch] {
+		return nil, apiError{code: "is_inactive"} // no edits in an archived channel
+	}
 	m, ok := s.messages[ch+"/"+ts]
 	if !ok {
 		return nil, fmt.Errorf("message_not_found")
@@ -376,7 +449,7 @@ func (s *Server) permalink(form url.Values, _ string) (any, error) {
 	ch := form.Get("channel")
 	s.mu.Lock()
 	_, posted := s.messages[ch+"/"+form.Get("message_ts")]
-	hidden := ch == "" || s.private[ch] && !s.members[ch]
+	hidden := !s.visible(ch)
 	s.mu.Unlock()
 	switch {
 	case hidden:
@@ -432,10 +505,15 @@ func (s *Server) response(w http.ResponseWriter, r *http.Request) {
 		ResponseType    string          `json:"response_type"`
 		ReplaceOriginal bool            `json:"replace_original"`
 		Blocks          json.RawMessage `json:"blocks"`
+		DeleteOriginal  bool            `json:"delete_original"`
 	}
 	body, _ := io.ReadAll(r.Body)
 	if err := json.Unmarshal(body, &msg); err != nil {
 		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	if b := strings.TrimSpace(string(msg.Blocks)); msg.Text == "" && (b == "" || b == "[]" || b == "null") && !msg.DeleteOriginal {
+		http.Error(w, "no_text", http.StatusBadRequest) // a message must say something
 		return
 	}
 	s.mu.Lock()
