@@ -131,7 +131,15 @@ func TestReconcileLeavesAPaymentNotDueAlone(t *testing.T) {
 	if n := len(e.fake.CallsTo("GET", "/me/order/*/status")); n != 0 {
 		t.Fatalf("%d status reads: a payment not due was read", n)
 	}
-	e.clk.Advance(time.Minute) // RENEWBOT_STUCK_AFTER
+	// RENEWBOT_STUCK_AFTER (1 minute) after the recorded time is not
+	// enough: the call may have left as late as the claim's deadline, ¾ of
+	// the delay after the claim, and OVHcloud gets the whole delay after
+	// that.
+	e.clk.Advance(time.Minute)
+	if got, err = e.rn.Reconcile(ctx, r.ID); err != nil || got.State != renew.StatePaying {
+		t.Fatalf("a minute after the pay call's record: %s, %v; want it left paying until a minute after the call's deadline", got.State, err)
+	}
+	e.clk.Advance(45 * time.Second)
 	if got, err = e.rn.Reconcile(ctx, r.ID); err != nil || got.State != renew.StatePaymentFailed {
 		t.Fatalf("after the delay: %s, %v; want the notPaid status to decide", got.State, err)
 	}

@@ -131,6 +131,7 @@ func (rn *Renewer) Choose(ctx context.Context, a Action) (*Request, error) {
 // waits for them: their expiries by id, or the first error.
 func (rn *Renewer) readServices(ctx context.Context, ids []int64) func() (map[int64]Service, error) {
 	type read struct {
+		id  int64
 		svc Service
 		err error
 	}
@@ -141,7 +142,7 @@ func (rn *Renewer) readServices(ctx context.Context, ids []int64) func() (map[in
 			if err != nil {
 				err = fmt.Errorf("service %d: %w", id, err)
 			}
-			ch <- read{svc, err}
+			ch <- read{id, svc, err}
 		}()
 	}
 	return func() (map[int64]Service, error) {
@@ -152,7 +153,12 @@ func (rn *Renewer) readServices(ctx context.Context, ids []int64) func() (map[in
 			if rd.err != nil && first == nil {
 				first = rd.err
 			}
-			out[rd.svc.ID] = rd.svc
+			if rd.err == nil {
+				// Keyed by the id asked, not the one answered: an answer
+				// naming another service must not pass for this one.
+				rd.svc.ID = rd.id
+				out[rd.id] = rd.svc
+			}
 		}
 		return out, first
 	}

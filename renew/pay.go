@@ -136,15 +136,28 @@ func renewedElsewhere(r *Request, now map[int64]Service) *RenewedElsewhereError 
 }
 
 // settleAt is when a payment of unknown outcome may be settled from the
-// order status: RENEWBOT_STUCK_AFTER after the pay call was sent (OVHcloud
-// may show a payment late), or after the claim when no call was sent.
+// order status: RENEWBOT_STUCK_AFTER after the pay call may last have left
+// (OVHcloud may show a payment late), or after the last change when no
+// call was sent.
+//
+// PaySentAt is written just before the call, but the call itself may leave
+// later (a clock sync, a login, a slow network), up to the claim's
+// deadline: the wait counts from that deadline, so it is never shorter
+// than RENEWBOT_STUCK_AFTER after the call, whatever delayed it.
 func (rn *Renewer) settleAt(r *Request) time.Time {
-	from := r.UpdatedAt
-	if !r.PaySentAt.IsZero() {
-		from = r.PaySentAt
+	if r.PaySentAt.IsZero() {
+		return r.UpdatedAt.Add(rn.stuckAfter())
 	}
-	return from.Add(rn.stuckAfter())
+	last := r.PaySentAt
+	if end := r.ClaimedAt.Add(rn.payWindow()); !r.ClaimedAt.IsZero() && end.After(last) {
+		last = end
+	}
+	return last.Add(rn.stuckAfter())
 }
+
+// payWindow is how long after its claim a payment may still call
+// OVHcloud: ordering and paying stop there (see deadline).
+func (rn *Renewer) payWindow() time.Duration { return rn.stuckAfter() * 3 / 4 }
 
 // deadline bounds work done on a claimed request (ordering, paying): it
 // ends well before the reconciler may decide the claimer died, so no
@@ -154,7 +167,7 @@ func (rn *Renewer) settleAt(r *Request) time.Time {
 // measured on that clock and counted down on this process's, so a clock
 // that disagrees with the database's moves the deadline by nothing.
 func (rn *Renewer) deadline(ctx context.Context, claimed time.Time) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, claimed.Add(rn.stuckAfter()*3/4).Sub(rn.now()))
+	return context.WithTimeout(ctx, claimed.Add(rn.payWindow()).Sub(rn.now()))
 }
 
 // pay checks the order and pays it. r is in StatePaying, and only this
@@ -209,11 +222,14 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	if ctx.Err() != nil {
 		return fail(StatePaymentFailed, "payment_failed", errors.New("took too long before paying (Slack was slow); nothing was paid"))
 	}
-	// The order status and the services, read together: paying still
-	// takes two round trips to OVHcloud.
+	// The order status, the services and the payment method, read
+	// together: paying still takes two round trips to OVHcloud, and only
+	// the pay call itself follows the record of its time.
 	services := rn.readServices(ctx, r.Services())
+	method := rn.paymentMethod(ctx)
 	status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
 	now, svcErr := services()
+	methodID, methodErr := method()
 	if err != nil {
 		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("order status: %w", err))
 	}
@@ -237,6 +253,9 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	}
 	if svcErr != nil {
 		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("check the service before paying: %w", svcErr))
+	}
+	if methodErr != nil {
+		return fail(StatePaymentFailed, "payment_failed", fmt.Errorf("payment method: %w", methodErr))
 	}
 	if moved := renewedElsewhere(r, now); moved != nil {
 		// Renewed in the Control Panel, automatically, or by an earlier
@@ -271,17 +290,17 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	r = sent
 	// Nothing between the pay call and the write of its outcome waits on
 	// Slack.
-	if err := rn.payCall(ctx, r.Order.ID); err != nil {
-		// A refusal (4xx) or a failure before the pay call certainly did
-		// not pay. A 5xx may come from a proxy after OVHcloud took the
-		// money: like a timeout, only the order status can tell.
+	if err := rn.payCall(ctx, r.Order.ID, methodID); err != nil {
 		var api *APIError
-		var pre *preflightError
-		if errors.As(err, &pre) || errors.As(err, &api) && api.Status < 500 {
-			return fail(StatePaymentFailed, "payment_failed", err)
+		if errors.As(err, &api) && api.Status < 500 {
+			// A refusal (4xx): this call paid nothing, but it may refuse
+			// because the order is paid already (an earlier call OVHcloud
+			// showed late, the Control Panel). The status tells which.
+			return rn.refused(ctx, r, err, fail, paid)
 		}
-		// A timeout or a cut connection: OVHcloud may have taken the
-		// money. Only the order status can tell.
+		// A 5xx may come from a proxy after OVHcloud took the money; a
+		// timeout or a cut connection too: only the order status can
+		// tell, once OVHcloud shows it.
 		return fail(StateUnknown, "payment_unknown", fmt.Errorf("%w: %v", ErrPaymentUnknown, err))
 	}
 	// The status is read again by Follow; until then it is not known.
@@ -292,21 +311,56 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	return r2, nil
 }
 
-func (rn *Renewer) payCall(ctx context.Context, orderID int64) error {
-	if rn.Payment.Mean == "" {
+// refused settles a pay call OVHcloud refused (4xx) from the order status:
+// paid already means paid (never "failed", which would let the renewal be
+// paid again); not paid means the payment failed and may be approved
+// again, unless an earlier pay call of this order may have gone through
+// (OVHcloud may refuse because of it before its status shows it);
+// anything else, or no answer, stays unknown for the reconciler.
+func (rn *Renewer) refused(ctx context.Context, r *Request, cause error,
+	fail func(State, string, error) (*Request, error), paid func(OrderStatus, string) (*Request, error)) (*Request, error) {
+	status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
+	switch {
+	case err == nil && status.Paid():
+		return paid(status, "already paid on OVHcloud: "+cause.Error())
+	case err == nil && status == OrderNotPaid && !rn.paidBefore(ctx, r.ID):
+		return fail(StatePaymentFailed, "payment_failed", cause)
+	case err == nil:
+		return fail(StateUnknown, "payment_unknown", fmt.Errorf("%w: %v; order %d is %s", ErrPaymentUnknown, cause, r.Order.ID, status))
+	}
+	return fail(StateUnknown, "payment_unknown", fmt.Errorf("%w: %v; order status: %v", ErrPaymentUnknown, cause, err))
+}
+
+// paidBefore reports whether an earlier pay call of request id may have
+// gone through: its outcome was once unknown. When the trail cannot be
+// read, it says so too.
+func (rn *Renewer) paidBefore(ctx context.Context, id string) bool {
+	evs, err := rn.Store.Events(context.WithoutCancel(ctx), EventFilter{RequestID: id})
+	return err != nil || slices.ContainsFunc(evs, func(ev Event) bool { return ev.Action == "payment_unknown" })
+}
+
+// paymentMethod starts reading the default payment method, when the bot
+// pays with it, and returns a function that waits for it (0 when the bot
+// pays with a registered payment mean).
+func (rn *Renewer) paymentMethod(ctx context.Context) func() (int64, error) {
+	if rn.Payment.Mean != "" {
+		return func() (int64, error) { return 0, nil }
+	}
+	type read struct {
+		id  int64
+		err error
+	}
+	ch := make(chan read, 1)
+	go func() {
 		id, err := rn.OVH.DefaultPaymentMethod(ctx)
-		if err != nil {
-			return &preflightError{err}
-		}
-		return rn.OVH.PayOrder(ctx, orderID, id)
+		ch <- read{id, err}
+	}()
+	return func() (int64, error) { rd := <-ch; return rd.id, rd.err }
+}
+
+func (rn *Renewer) payCall(ctx context.Context, orderID, methodID int64) error {
+	if rn.Payment.Mean == "" {
+		return rn.OVH.PayOrder(ctx, orderID, methodID)
 	}
 	return rn.OVH.PayWithMean(ctx, orderID, rn.Payment.Mean, rn.Payment.MeanID)
 }
-
-// preflightError marks a failure before any pay call was sent: the
-// payment certainly did not happen.
-type preflightError struct{ err error }
-
-func (e *preflightError) Error() string { return "payment method: " + e.err.Error() }
-
-func (e *preflightError) Unwrap() error { return e.err }

@@ -289,10 +289,14 @@ func (h *harness) payUnknown(f ovhfake.Fault) (int, string, string) {
 	return n, m.TS, approve
 }
 
-// settleAfter is RENEWBOT_STUCK_AFTER in the tests of unknown payments:
-// how long the bot waits before it trusts the order status after a pay
-// call that got no answer.
-const settleAfter = 2 * time.Second
+// settleAfter is RENEWBOT_STUCK_AFTER in the tests of unknown payments;
+// settleWait is how long the bot waits before it trusts the order status
+// after a pay call that got no answer: that delay after the call's
+// deadline, ¾ of it after the claim.
+const (
+	settleAfter = 2 * time.Second
+	settleWait  = settleAfter*3/4 + settleAfter
+)
 
 // The pay call fails without an answer: the request is unknown. A click
 // right away is told to wait (OVHcloud may still be processing the
@@ -312,7 +316,7 @@ func TestPayUnknownThenNotPaid(t *testing.T) {
 			if got := len(h.ovh.CallsTo("GET", "/me/order/*/status")); got != status {
 				t.Fatal("the order status was trusted right after a pay call with no answer")
 			}
-			time.Sleep(settleAfter)
+			time.Sleep(settleWait)
 			h.click(carol, ts, "approve", approve)
 			h.ephemeral(carol, "waits for approval again")
 			m := h.message(n, "did not go through", "Approve and pay")
@@ -349,7 +353,7 @@ func TestPayUnknownThenPaid(t *testing.T) {
 			fault.Processed = true
 			n, ts, approve := h.payUnknown(fault)
 			h.ovh.SetOrderStatus(h.lastOrder(), "checking")
-			time.Sleep(settleAfter)
+			time.Sleep(settleWait)
 			h.click(carol, ts, "approve", approve)
 			h.ephemeral(carol, "already paid")
 			m := h.message(n, "Paid", "checking")
