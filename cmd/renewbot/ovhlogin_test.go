@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"maps"
 	"strings"
 	"testing"
 
@@ -182,5 +183,38 @@ func TestServiceAccountPayNotAllowedNamesTheIAMAction(t *testing.T) {
 	h.ephemeral(bob, "An admin must grant `account:apiovh:me/order/pay`")
 	if o := h.ovh.Orders(); len(o) != 1 || o[0].Paid() {
 		t.Fatalf("orders = %+v, want one, unpaid", o)
+	}
+}
+
+// An application key or a consumer key OVHcloud does not know, whichever
+// shape its refusal takes, is told as refused credentials, to the person
+// who typed /renew and by check.
+func TestUnknownKeysAreRefusedCredentials(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		errorCode bool
+		env       map[string]string
+	}{
+		{"application key, answered with a class", false, map[string]string{"OVH_APPLICATION_KEY": "not-this-key"}},
+		{"application key, answered INVALID_KEY", true, map[string]string{"OVH_APPLICATION_KEY": "not-this-key"}},
+		{"consumer key, answered NOT_CREDENTIAL", false, map[string]string{"OVH_CONSUMER_KEY": "not-this-key"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newFakes(t)
+			h.ovh.Auth = ovhfake.Auth{ApplicationKey: h.env["OVH_APPLICATION_KEY"], ConsumerKey: h.env["OVH_CONSUMER_KEY"], KeyErrorCode: tc.errorCode}
+			maps.Copy(h.env, tc.env)
+			h.start()
+			h.command(alice, "web-front")
+			if r := h.ephemeral(alice, "OVHcloud refused the bot's credentials"); !strings.Contains(r.Text, "invalid, expired or revoked") {
+				t.Errorf("refusal = %s", r.Text)
+			}
+			var out strings.Builder
+			if err := run(context.Background(), []string{"check"}, &out, io.Discard); err == nil {
+				t.Fatalf("check passed with a key OVHcloud does not know:\n%s", out.String())
+			}
+			if !strings.Contains(out.String(), "[FAIL] OVHcloud credential: OVHcloud refused the bot's credentials: they are invalid, expired or revoked") {
+				t.Errorf("check does not say the credentials are refused:\n%s", out.String())
+			}
+		})
 	}
 }

@@ -35,6 +35,11 @@ type Auth struct {
 	// MaxClockSkew, when set, refuses a signed call whose X-Ovh-Timestamp
 	// is further than that from the fake's clock (QUERY_TIME_OUT).
 	MaxClockSkew time.Duration
+	// KeyErrorCode answers an unknown application key in the login
+	// layer's shape, 403 INVALID_KEY, as OVHcloud's own client tests saw
+	// it (docs/ovhcloud-api.md [S12]); without it, 403 Client::Forbidden
+	// with a class [S11]. OVHcloud has answered both ways.
+	KeyErrorCode bool
 }
 
 // TokenPath is where the fake serves the OAuth2 token exchange (client
@@ -96,6 +101,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body []byt
 	case ak == "":
 		writeError(w, http.StatusUnauthorized, "Client::Unauthorized", "You must login first")
 		return login{}, false
+	case a.ApplicationKey != "" && !equal(ak, a.ApplicationKey) && a.KeyErrorCode:
+		writeLoginError(w, http.StatusForbidden, codeInvalidKey, "This application key is invalid")
+		return login{}, false
 	case a.ApplicationKey != "" && !equal(ak, a.ApplicationKey):
 		writeError(w, http.StatusForbidden, "Client::Forbidden", "This application key is invalid")
 		return login{}, false
@@ -126,11 +134,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body []byt
 	c := s.credential
 	s.mu.Unlock()
 	switch {
-	case a.ConsumerKey != "" && !equal(ck, a.ConsumerKey),
-		c.Status != "" && c.Status != "validated",
+	case a.ConsumerKey != "" && !equal(ck, a.ConsumerKey):
+		writeLoginError(w, http.StatusForbidden, codeNotCredential, "This credential does not exist")
+		return login{}, false
+	case c.Status != "" && c.Status != "validated",
 		!c.Expiration.IsZero() && !s.now().Before(c.Expiration):
-		// A consumer key that is unknown, revoked, never validated or
-		// past its expiry.
+		// A consumer key that is revoked, never validated or past its
+		// expiry.
 		writeLoginError(w, http.StatusForbidden, codeInvalidCredential, "This credential is not valid")
 		return login{}, false
 	}

@@ -730,8 +730,10 @@ func TestAuth(t *testing.T) {
 	}
 	wantLoginError(t, callWith(t, base, "GET", "/services", nil, sign("wrong", "ak")), 400, "INVALID_SIGNATURE")
 	wantError(t, callWith(t, base, "GET", "/services", nil, sign("secret", "other")), 403, "Client::Forbidden", "This application key is invalid")
+	s.Auth.KeyErrorCode = true
+	wantLoginError(t, callWith(t, base, "GET", "/services", nil, sign("secret", "other")), 403, "INVALID_KEY")
 	s.Auth.ConsumerKey = "another"
-	wantLoginError(t, callWith(t, base, "GET", "/services", nil, sign("secret", "ak")), 403, "INVALID_CREDENTIAL")
+	wantLoginError(t, callWith(t, base, "GET", "/services", nil, sign("secret", "ak")), 403, "NOT_CREDENTIAL")
 
 	// The credential's rules are enforced, and described.
 	s.Auth = Auth{}

@@ -309,6 +309,8 @@ type loginError struct {
 // InvalidCredential...).
 const (
 	codeInvalidCredential = "INVALID_CREDENTIAL"
+	codeNotCredential     = "NOT_CREDENTIAL"
+	codeInvalidKey        = "INVALID_KEY"
 	codeInvalidSignature  = "INVALID_SIGNATURE"
 	codeNotGranted        = "NOT_GRANTED_CALL"
 	codeQueryTimeOut      = "QUERY_TIME_OUT"
