@@ -27,6 +27,7 @@ func errText(err error, p *renew.Policy) string {
 		already   *renew.AlreadyRenewedError
 		over      *renew.BudgetError
 		limit     *renew.LimitError
+		refused   *renew.PayRefusedError
 	)
 	switch {
 	case errors.As(err, &already):
@@ -84,6 +85,10 @@ func errText(err error, p *renew.Policy) string {
 	case errors.Is(err, renew.ErrPaymentPending):
 		return "OVHcloud shows this order in a state where an earlier payment may have gone through (documents requested, being cancelled, or a status it does not name). " +
 			"Nothing was paid now, and nothing will be before the order status settles it; the message will show the outcome."
+	case errors.As(err, &refused):
+		return errText(refused.Cause, p) + " Nothing was paid now. OVHcloud may refuse because the order was paid another way meanwhile " +
+			"(in the Control Panel, say) and show it only later, so nothing will be paid before the order status settles it, in a few minutes; " +
+			"the message will show the outcome, and if nothing was paid the request can be approved again."
 	case errors.Is(err, renew.ErrPaymentUnknown):
 		return "The payment call did not come back, so I can't tell yet whether OVHcloud took the payment. " +
 			"Nothing will be paid again before the order status says it was not paid; the message will show the outcome."

@@ -121,3 +121,18 @@ func TestReconcileOrderGone(t *testing.T) {
 		})
 	}
 }
+
+// A payment recorded by an older version, without its claim's time, is
+// settled a whole delay after the latest its pay call may have left.
+func TestSettleAtWithoutAClaimTime(t *testing.T) {
+	rn := &Renewer{StuckAfter: time.Minute}
+	sent := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	r := &Request{State: StateUnknown, PaySentAt: sent, UpdatedAt: sent}
+	if got, want := rn.settleAt(r), sent.Add(45*time.Second+time.Minute); !got.Equal(want) {
+		t.Errorf("settleAt = %s, want %s", got.Format(time.TimeOnly), want.Format(time.TimeOnly))
+	}
+	r.ClaimedAt = sent.Add(-30 * time.Second)
+	if got, want := rn.settleAt(r), sent.Add(15*time.Second+time.Minute); !got.Equal(want) {
+		t.Errorf("with its claim 30 s before: settleAt = %s, want %s", got.Format(time.TimeOnly), want.Format(time.TimeOnly))
+	}
+}

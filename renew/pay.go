@@ -148,9 +148,15 @@ func (rn *Renewer) settleAt(r *Request) time.Time {
 	if r.PaySentAt.IsZero() {
 		return r.UpdatedAt.Add(rn.stuckAfter())
 	}
-	last := r.PaySentAt
-	if end := r.ClaimedAt.Add(rn.payWindow()); !r.ClaimedAt.IsZero() && end.After(last) {
-		last = end
+	// A claim recorded without its time (an older version) was made at
+	// the latest when its pay call was recorded.
+	claimed := r.ClaimedAt
+	if claimed.IsZero() || claimed.After(r.PaySentAt) {
+		claimed = r.PaySentAt
+	}
+	last := claimed.Add(rn.payWindow())
+	if r.PaySentAt.After(last) {
+		last = r.PaySentAt
 	}
 	return last.Add(rn.stuckAfter())
 }
@@ -292,10 +298,13 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	// Slack.
 	if err := rn.payCall(ctx, r.Order.ID, methodID); err != nil {
 		var api *APIError
-		if errors.As(err, &api) && api.Status < 500 {
-			// A refusal (4xx): this call paid nothing, but it may refuse
-			// because the order is paid already (an earlier call OVHcloud
-			// showed late, the Control Panel). The status tells which.
+		switch {
+		case errors.Is(err, ErrCredential), errors.Is(err, ErrNotGranted),
+			errors.As(err, &api) && api.Status == 429: // Too Many Requests
+			// Refused at the door (the login layer, the rate limit):
+			// the order was never looked at.
+			return fail(StatePaymentFailed, "payment_failed", err)
+		case errors.As(err, &api) && api.Status < 500:
 			return rn.refused(ctx, r, err, fail, paid)
 		}
 		// A 5xx may come from a proxy after OVHcloud took the money; a
@@ -311,33 +320,28 @@ func (rn *Renewer) pay(ctx context.Context, r *Request, user string, claimed tim
 	return r2, nil
 }
 
-// refused settles a pay call OVHcloud refused (4xx) from the order status:
-// paid already means paid (never "failed", which would let the renewal be
-// paid again); not paid means the payment failed and may be approved
-// again, unless an earlier pay call of this order may have gone through
-// (OVHcloud may refuse because of it before its status shows it);
-// anything else, or no answer, stays unknown for the reconciler.
+// refused settles a pay call OVHcloud refused (4xx) past its login layer.
+// The call paid nothing, but the refusal may be because the order is paid
+// already (in the Control Panel meanwhile, or by an earlier call), which
+// the order status may show only later. Paid now means paid; anything
+// else stays unknown, settled by the status once it may be trusted: a
+// refusal never frees the renewal to be paid a second time.
 func (rn *Renewer) refused(ctx context.Context, r *Request, cause error,
 	fail func(State, string, error) (*Request, error), paid func(OrderStatus, string) (*Request, error)) (*Request, error) {
 	status, err := rn.OVH.OrderStatus(ctx, r.Order.ID)
-	switch {
-	case err == nil && status.Paid():
+	if err == nil && status.Paid() {
 		return paid(status, "already paid on OVHcloud: "+cause.Error())
-	case err == nil && status == OrderNotPaid && !rn.paidBefore(ctx, r.ID):
-		return fail(StatePaymentFailed, "payment_failed", cause)
-	case err == nil:
-		return fail(StateUnknown, "payment_unknown", fmt.Errorf("%w: %v; order %d is %s", ErrPaymentUnknown, cause, r.Order.ID, status))
 	}
-	return fail(StateUnknown, "payment_unknown", fmt.Errorf("%w: %v; order status: %v", ErrPaymentUnknown, cause, err))
+	return fail(StateUnknown, "payment_unknown", &PayRefusedError{Cause: cause})
 }
 
-// paidBefore reports whether an earlier pay call of request id may have
-// gone through: its outcome was once unknown. When the trail cannot be
-// read, it says so too.
-func (rn *Renewer) paidBefore(ctx context.Context, id string) bool {
-	evs, err := rn.Store.Events(context.WithoutCancel(ctx), EventFilter{RequestID: id})
-	return err != nil || slices.ContainsFunc(evs, func(ev Event) bool { return ev.Action == "payment_unknown" })
-}
+// PayRefusedError is a pay call OVHcloud refused, its outcome unknown
+// until the order status may be trusted (ErrPaymentUnknown).
+type PayRefusedError struct{ Cause error }
+
+func (e *PayRefusedError) Error() string { return "pay call refused: " + e.Cause.Error() }
+
+func (e *PayRefusedError) Unwrap() []error { return []error{ErrPaymentUnknown, e.Cause} }
 
 // paymentMethod starts reading the default payment method, when the bot
 // pays with it, and returns a function that waits for it (0 when the bot

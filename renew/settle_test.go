@@ -3,6 +3,7 @@ package renew_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -169,17 +170,82 @@ func (p *panelPays) OrderStatus(ctx context.Context, id int64) (renew.OrderStatu
 // An order paid in the Control Panel between the bot's status read and its
 // pay call is refused by OVHcloud; the bot reads the status again and
 // records the payment, instead of a failure that would free the renewal.
+// When OVHcloud shows the payment only later, the request stays unknown,
+// held and counted, until it does: nobody can cancel it and renew again.
 func TestAnOrderPaidInTheControlPanelMeanwhileIsPaid(t *testing.T) {
+	for _, visibleAfter := range []time.Duration{0, 30 * time.Second} {
+		t.Run(fmt.Sprintf("shown after %s", visibleAfter), func(t *testing.T) {
+			e := newOVHEnv(t)
+			ctx, fake, rn := context.Background(), e.fake, e.rn
+			rn.Budget = renew.Budget{Limit: 1000 * renew.UcentsPerUnit}
+			fake.PaymentVisibleAfter = visibleAfter
+			fake.StatusStep = time.Hour
+			bot := rn.OVH
+			r := chooseYear(t, rn, "U0ALICE")
+			rn.OVH = &panelPays{OVHcloud: bot}
+			res, err := rn.Approve(ctx, renew.Action{RequestID: r.ID, User: "U0BOB", Channel: "C1"})
+			rn.OVH = bot
+			if visibleAfter == 0 {
+				if err != nil || res.Request.State != renew.StatePaid {
+					t.Fatalf("approve: %s, %v; want paid", res.Request.State, err)
+				}
+			} else {
+				var refused *renew.PayRefusedError
+				if !errors.As(err, &refused) || res.Request.State != renew.StateUnknown {
+					t.Fatalf("approve: %s, %v; want unknown, the pay call refused", res.Request.State, err)
+				}
+				if _, err := rn.Cancel(ctx, renew.Action{RequestID: r.ID, User: "U0ALICE", Channel: "C1"}); err == nil {
+					t.Fatal("a request whose pay call was refused was cancelled before the order status could be trusted")
+				}
+				if _, err := rn.Propose(ctx, renew.ProposeInput{Channel: "C1", User: "U0ALICE", Query: "10001"}); err == nil {
+					t.Fatal("web-front could be renewed again while its payment is unknown")
+				}
+				e.clk.Advance(2 * time.Minute)
+				if _, err := rn.ReconcileAll(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if r, _ = rn.Get(ctx, r.ID); !r.State.Counts() || r.State == renew.StateUnknown {
+					t.Fatalf("once OVHcloud shows the payment: %s, want paid", r.State)
+				}
+			}
+			if sp, _ := rn.Spending(ctx, rn.ThisMonth()); sp.Total != r.Amount().Ucents {
+				t.Errorf("spent this month %d, want the order's %d", sp.Total, r.Amount().Ucents)
+			}
+			if n := paidOrdersOf(fake, 10001); n != 1 {
+				t.Errorf("web-front paid %d times, want 1", n)
+			}
+		})
+	}
+}
+
+// A card the bank refuses: nothing was paid, and after the order status
+// is trusted (not paid) the request is approvable again; the next
+// approval pays once. Until then it is held, as any refusal is.
+func TestACardRefusalIsApprovableOnceTheStatusIsTrusted(t *testing.T) {
 	e := newOVHEnv(t)
 	ctx, fake, rn := context.Background(), e.fake, e.rn
 	r := chooseYear(t, rn, "U0ALICE")
-	rn.OVH = &panelPays{OVHcloud: rn.OVH}
-	res, err := rn.Approve(ctx, renew.Action{RequestID: r.ID, User: "U0BOB", Channel: "C1"})
-	if err != nil || res.Request.State != renew.StatePaid {
-		t.Fatalf("approve: %s, %v; want paid", res.Request.State, err)
+	fake.Inject("POST /me/order/*/pay", ovhfake.Fault{Status: 403, Message: "The bank refused the payment", Times: 1})
+	if _, err := rn.Approve(ctx, renew.Action{RequestID: r.ID, User: "U0BOB", Channel: "C1"}); !errors.Is(err, renew.ErrPaymentUnknown) {
+		t.Fatalf("approve: %v, want unknown", err)
 	}
-	if n := paidOrdersOf(fake, 10001); n != 1 {
-		t.Errorf("web-front paid %d times, want 1", n)
+	r, _ = rn.Get(ctx, r.ID)
+	if _, err := rn.Approve(ctx, renew.Action{RequestID: r.ID, User: "U0BOB", Channel: "C1", Attempt: r.Attempt}); err == nil {
+		t.Fatal("approved again before the order status could be trusted")
+	}
+	e.clk.Set(r.ClaimedAt.Add(45*time.Second + time.Minute))
+	if _, err := rn.ReconcileAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ = rn.Get(ctx, r.ID); r.State != renew.StatePaymentFailed {
+		t.Fatalf("once the status may be trusted: %s, want payment_failed", r.State)
+	}
+	res, err := rn.Approve(ctx, renew.Action{RequestID: r.ID, User: "U0BOB", Channel: "C1", Attempt: r.Attempt})
+	if err != nil || res.Request.State != renew.StatePaid {
+		t.Fatalf("approving again: %s, %v; want paid", res.Request.State, err)
+	}
+	if n := len(fake.CallsTo("POST", "/me/order/*/pay")); n != 2 {
+		t.Errorf("%d pay calls, want the refused one and the one that paid", n)
 	}
 }
 

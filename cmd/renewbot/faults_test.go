@@ -298,6 +298,18 @@ const (
 	settleWait  = settleAfter*3/4 + settleAfter
 )
 
+// settleRefusal waits until the order status of a payment OVHcloud refused
+// may be trusted, then has user click the message's old approval button:
+// that click settles it, not paid, and pays nothing; the message offers
+// Approve and pay again, which it returns.
+func (h *harness) settleRefusal(n int, ts, approve, user string) slackfake.Message {
+	h.t.Helper()
+	time.Sleep(settleWait)
+	h.click(user, ts, "approve", approve)
+	h.ephemeral(user, "waits for approval again")
+	return h.message(n, "did not go through", "Approve and pay")
+}
+
 // The pay call fails without an answer: the request is unknown. A click
 // right away is told to wait (OVHcloud may still be processing the
 // payment); one after the settling delay reads the status, notPaid, and

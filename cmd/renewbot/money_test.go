@@ -236,17 +236,24 @@ func signedOnce(t *testing.T, target string, form url.Values) func() int {
 	}
 }
 
-// OVHcloud refuses a payment; the same signed approval is sent again:
-// nothing is paid. A fresh click on the updated message pays, once.
+// OVHcloud refuses a payment; the same signed approval is sent again,
+// before and after the refusal is settled (not paid): nothing is paid. A
+// fresh click on the updated message pays, once.
 func TestReplayedApprovalAfterARefusalPaysNothing(t *testing.T) {
-	h := newHarness(t, nil)
+	h := newHarness(t, map[string]string{"RENEWBOT_STUCK_AFTER": settleAfter.String()})
 	m := h.orderFor(alice, "web-front", "1 year")
 	h.ovh.Inject("POST /me/order/*/pay", ovhfake.Fault{Status: 403, Message: "The bank refused the payment", Times: 1})
-	click := signedOnce(t, h.base+"/slack/interactions", h.slack.Click(channel, m.TS, bob, "approve", h.find(m, "approve", "").Value))
+	approve := h.find(m, "approve", "").Value
+	click := signedOnce(t, h.base+"/slack/interactions", h.slack.Click(channel, m.TS, bob, "approve", approve))
 	if st := click(); st != http.StatusOK {
 		t.Fatalf("approval: %d", st)
 	}
-	m = h.message(1, "The payment failed")
+	m = h.message(1, "Payment outcome unknown")
+	if st := click(); st != http.StatusOK {
+		t.Fatalf("replay: %d", st)
+	}
+	h.ephemeral(bob, "still being checked")
+	m = h.settleRefusal(1, m.TS, approve, carol)
 	if st := click(); st != http.StatusOK {
 		t.Fatalf("replay: %d", st)
 	}

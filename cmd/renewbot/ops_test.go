@@ -94,13 +94,13 @@ func TestAdminRoutesOnlyOnTheAdminAddress(t *testing.T) {
 // Tokens, the signing secret, OVHcloud keys and order passwords never
 // reach a log line, even at debug level, even when things fail.
 func TestSecretsStayOutOfTheLogs(t *testing.T) {
-	h := newHarness(t, map[string]string{"LOG_FORMAT": "json", "LOG_LEVEL": "debug"})
+	h := newHarness(t, map[string]string{"LOG_FORMAT": "json", "LOG_LEVEL": "debug", "RENEWBOT_STUCK_AFTER": settleAfter.String()})
 	h.ovh.Inject("POST /me/order/*/pay", ovhfake.Fault{Status: 403, Message: "This order can't be paid with paypal", Times: 1})
 	m := h.orderFor(alice, "web-front", "1 year")
 	approve := h.find(m, "approve", "")
 	h.click(bob, m.TS, "approve", approve.Value)
 	h.ephemeral(bob, "paypal")
-	m = h.message(1, "The payment failed", "Approve and pay")
+	m = h.settleRefusal(1, m.TS, approve.Value, bob)
 	h.click(bob, m.TS, "approve", h.find(m, "approve", "").Value)
 	h.message(1, "Paid")
 	h.post("/slack/commands", h.slack.Command(channel, alice, "web-front"))
