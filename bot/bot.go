@@ -198,7 +198,7 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 	log := b.log.With("user", sc.UserID, "channel", sc.ChannelID)
 	cmd, err := ParseCommand(sc.Text)
 	if err != nil {
-		log.Info("malformed command", "error", err)
+		b.noteMalformed(log, "malformed command", "error", err)
 		return ephemeral(usageText(err))
 	}
 	if cmd.Kind == KindHelp {
