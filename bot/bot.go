@@ -186,6 +186,7 @@ func (b *Bot) view() blocks.View {
 		MaxAmount:     renew.Money{Ucents: p.MaxAmount},
 		DryRun:        b.renewer.DryRun,
 		Sandbox:       b.sandbox,
+		Zone:          b.renewer.Budget.Zone,
 	}
 }
 
@@ -377,7 +378,7 @@ func (b *Bot) history(ctx context.Context, sc slack.SlashCommand, cmd Command, t
 		}
 		reqs[ev.RequestID] = r
 	}
-	b.reply(ctx, to, Message{Text: count(len(events), "renewal event"), Blocks: blocks.History(events, reqs)})
+	b.reply(ctx, to, Message{Text: count(len(events), "renewal event"), Blocks: blocks.History(events, reqs, b.view())})
 }
 
 // count writes a number of things: "1 renewal event", "2 renewal events".

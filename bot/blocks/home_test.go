@@ -36,6 +36,7 @@ func month(b renew.Budget) renew.Spending {
 
 func homeCases() map[string]func() ([]slack.Block, View) {
 	v := view()
+	v.Zone = cet // RENEWBOT_TIMEZONE, as the months' budgetOf
 	empty := renew.Expiring(renew.Listing{At: now}, now, HomeDays)
 	return map[string]func() ([]slack.Block, View){
 		"home_approver": func() ([]slack.Block, View) {
@@ -79,6 +80,28 @@ func homeCases() map[string]func() ([]slack.Block, View) {
 			h := HomeView{Home: renew.Home{User: bystander, Now: now, Month: renew.Spend(b.MonthOf(now), b, nil)}, Expiring: &empty}
 			return HomeBlocks(h, v), v
 		},
+	}
+}
+
+// With RENEWBOT_TIMEZONE set, the times Slack cannot localise (the
+// console, notifications) are written in that zone, with its
+// abbreviation, as the month is counted: the Home tab's last payments and
+// /renew history alike.
+func TestTimesInTheConfiguredZone(t *testing.T) {
+	v := view()
+	v.Zone = cet
+	h := HomeView{Home: renew.Home{User: approverU, Now: now, Month: month(budgetOf(500_00))}}
+	home, _ := json.Marshal(HomeBlocks(h, v))
+	events, reqs := history()
+	hist, _ := json.Marshal(History(events, reqs, v))
+	for what, c := range map[string]struct{ raw, want string }{
+		"Home's last payment": {string(home), "2026-11-26 09:00 CET> · example.com"},
+		"history":             {string(hist), "2026-11-26 10:00 CET>  web-front  requested by"},
+	} {
+		c.raw = strings.ReplaceAll(c.raw, `\u003e`, ">")
+		if strings.Contains(c.raw, "UTC") || !strings.Contains(c.raw, c.want) {
+			t.Errorf("%s: times not in CET with its abbreviation (want %q):\n%s", what, c.want, c.raw)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -95,7 +96,7 @@ func List(l renew.ExpiringList, page int, v View, days int) []slack.Block {
 	if b := viewBanner(v); b != nil {
 		bs = append(bs, b)
 	}
-	bs = append(bs, slack.NewContextBlock("", listSummary(l, page, pages)...))
+	bs = append(bs, slack.NewContextBlock("", listSummary(l, page, pages, v.Zone)...))
 	if len(rows) == 0 {
 		return append(bs, mrkdwnSection(fmt.Sprintf(":white_check_mark: Nothing expires within %s, and nothing has expired.", dayCount(days))))
 	}
@@ -131,7 +132,7 @@ func List(l renew.ExpiringList, page int, v View, days int) []slack.Block {
 }
 
 // listSummary counts what the list holds and says when OVHcloud was read.
-func listSummary(l renew.ExpiringList, page, pages int) []slack.MixedElement {
+func listSummary(l renew.ExpiringList, page, pages int, z *time.Location) []slack.MixedElement {
 	var parts []string
 	if n := len(l.Attention); n > 0 {
 		parts = append(parts, fmt.Sprintf("%s expired or suspended", count(n, "service", "services")))
@@ -147,7 +148,7 @@ func listSummary(l renew.ExpiringList, page, pages int) []slack.MixedElement {
 	}
 	read := fmt.Sprintf("%s checked", count(l.Read+len(l.Unknown), "service", "services"))
 	if !l.At.IsZero() {
-		read += " " + when(l.At)
+		read += " " + when(l.At, z)
 	}
 	parts = append(parts, read)
 	els := []slack.MixedElement{mrkdwn(strings.Join(parts, " · "))}

@@ -142,9 +142,13 @@ func users(ids []string, render func(string) string) string {
 }
 
 // when renders an instant with Slack's date formatting, so each reader
-// sees it in their own time zone; the fallback is UTC.
-func when(t time.Time) string {
-	fallback := t.UTC().Format("2006-01-02 15:04 UTC")
+// sees it in their own time zone; the fallback (notifications, the
+// console) is in zone z, with its abbreviation: UTC when z is nil.
+func when(t time.Time, z *time.Location) string {
+	if z == nil {
+		z = time.UTC
+	}
+	fallback := t.In(z).Format("2006-01-02 15:04 MST")
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), fallback)
 }
 
