@@ -229,13 +229,13 @@ func homeExpiring(h HomeView) []slack.Block {
 func homeMonth(h HomeView, v View) []slack.Block {
 	s := h.Month
 	fields := []*slack.TextBlockObject{
-		mrkdwn("*Spent, with tax*\n" + sum(s.Money(s.Total))),
+		mrkdwn("*Spent, with tax*\n" + spent(s)),
 		mrkdwn("*Renewals paid*\n" + formatInt(len(s.Payments))),
 	}
 	if left, ok := s.Left(); ok {
 		fields = append(fields, mrkdwn(fmt.Sprintf("*Budget left*\n%s of %s", sum(s.Money(left)), sum(s.Money(s.Budget.Limit)))))
 	} else {
-		fields = append(fields, mrkdwn("*Budget*\nnone set"))
+		fields = append(fields, mrkdwn(noBudget))
 	}
 	bs := []slack.Block{
 		mrkdwnSection(fmt.Sprintf(":moneybag: *This month* (%s)", line(s.Month.Name(), 40))),

@@ -177,6 +177,35 @@ func TestSpendGoldens(t *testing.T) {
 	}
 }
 
+// Nothing paid: the total is in the account's currency when an order
+// gave it one, else "nothing yet", never an amount without a currency;
+// and no budget reads the same on /renew spend and the Home tab.
+func TestNothingSpentSaysItsCurrency(t *testing.T) {
+	m := renew.Budget{Zone: cet}.MonthOf(now)
+	known := renew.Spend(m, renew.Budget{}, nil)
+	known.Currency = "EUR" // the account's latest orders
+	unknown := renew.Spend(m, renew.Budget{}, nil)
+	text := func(bs []slack.Block) string { raw, _ := json.Marshal(bs); return string(raw) }
+	for name, c := range map[string]struct {
+		raw  string
+		want []string
+	}{
+		"spend, EUR known":  {text(Spend(known, view())), []string{`*Total with tax*\n0.00 €`, `*Monthly budget*\nnone set`}},
+		"spend, none known": {text(Spend(unknown, view())), []string{`*Total with tax*\nnothing yet`, `*Monthly budget*\nnone set`}},
+		"Home, EUR known":   {text(homeMonth(HomeView{Home: renew.Home{Month: known}}, view())), []string{`*Spent, with tax*\n0.00 €`, `*Monthly budget*\nnone set`}},
+		"Home, none known":  {text(homeMonth(HomeView{Home: renew.Home{Month: unknown}}, view())), []string{`*Spent, with tax*\nnothing yet`, `*Monthly budget*\nnone set`}},
+	} {
+		for _, w := range c.want {
+			if !strings.Contains(c.raw, w) {
+				t.Errorf("%s: no %s in\n%s", name, w, c.raw)
+			}
+		}
+	}
+	if got := SpendText(unknown); got != "Spent in November 2026: nothing yet." {
+		t.Errorf("text: %s", got)
+	}
+}
+
 // A request's message shows the budget left while it is chosen and
 // approved, and says when the order is above it.
 func TestBudgetOnTheMessage(t *testing.T) {
