@@ -152,6 +152,25 @@ func when(t time.Time, z *time.Location) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), fallback)
 }
 
+// PeriodAdjective writes a period before a noun: "1-month", "3-month",
+// "1-year", "2-year" ("a 2-year renewal", never "a 2 years renewal").
+func PeriodAdjective(p renew.Period) string {
+	var parts []string
+	switch {
+	case p.Months > 0 && p.Months%12 == 0:
+		parts = append(parts, fmt.Sprintf("%d-year", p.Months/12))
+	case p.Months > 0:
+		parts = append(parts, fmt.Sprintf("%d-month", p.Months))
+	}
+	if p.Days > 0 {
+		parts = append(parts, fmt.Sprintf("%d-day", p.Days))
+	}
+	if len(parts) == 0 {
+		return p.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
 // day renders an expiry date in its own time zone: OVHcloud dates carry
 // the zone in which the day is meant.
 func day(t time.Time) string { return t.Format("2006-01-02") }
