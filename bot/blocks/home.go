@@ -184,7 +184,12 @@ func homeExpiring(h HomeView) []slack.Block {
 	}
 	l := h.Expiring
 	due := append(append([]renew.ExpiringService(nil), l.Attention...), l.Manual...)
-	bs := []slack.Block{mrkdwnSection(fmt.Sprintf("%s (%d to renew)", title, len(due)))}
+	attention, manual, busy := dueCounts(*l)
+	heading := fmt.Sprintf("%s (%d to renew)", title, attention+manual)
+	if busy > 0 {
+		heading = fmt.Sprintf("%s (%d to renew, %d under way)", title, attention+manual, busy)
+	}
+	bs := []slack.Block{mrkdwnSection(heading)}
 	if len(due) == 0 {
 		bs = append(bs, slack.NewContextBlock("", mrkdwn(":white_check_mark: Nothing to renew by hand.")))
 	}
