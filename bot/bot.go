@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -43,7 +42,10 @@ type Bot struct {
 	home     *home
 	members  ChannelMembers
 
-	locks sync.Map // request id -> *redraw: one message update at a time
+	// One message update at a time per request: the redraw of a request
+	// id, while a refresh holds or waits for it, and no longer (lock.go).
+	locksMu sync.Mutex
+	locks   map[string]*redraw
 
 	// What keeps a flood bounded (refuse.go, pace.go).
 	clock    Clock
@@ -184,6 +186,7 @@ func (b *Bot) view() blocks.View {
 		MaxAmount:     renew.Money{Ucents: p.MaxAmount},
 		DryRun:        b.renewer.DryRun,
 		Sandbox:       b.sandbox,
+		Zone:          b.renewer.Budget.Zone,
 	}
 }
 
@@ -198,7 +201,7 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 	log := b.log.With("user", sc.UserID, "channel", sc.ChannelID)
 	cmd, err := ParseCommand(sc.Text)
 	if err != nil {
-		log.Info("malformed command", "error", err)
+		b.noteMalformed(log, "malformed command", "error", err)
 		return ephemeral(usageText(err))
 	}
 	if cmd.Kind == KindHelp {
@@ -375,7 +378,7 @@ func (b *Bot) history(ctx context.Context, sc slack.SlashCommand, cmd Command, t
 		}
 		reqs[ev.RequestID] = r
 	}
-	b.reply(ctx, to, Message{Text: count(len(events), "renewal event"), Blocks: blocks.History(events, reqs)})
+	b.reply(ctx, to, Message{Text: count(len(events), "renewal event"), Blocks: blocks.History(events, reqs, b.view())})
 }
 
 // count writes a number of things: "1 renewal event", "2 renewal events".
@@ -512,14 +515,6 @@ func (b *Bot) RefreshUnfinished(ctx context.Context) error {
 	return nil
 }
 
-// redraw serialises the updates of one request's message.
-type redraw struct {
-	mu sync.Mutex // held while an update is under way
-	// waiting says a refresh waits for mu: it will read the state after
-	// any change made until it takes mu.
-	waiting atomic.Bool
-}
-
 // refresh re-renders a request's message from the store. Updates of one
 // request are serialised and always render the latest state, so a slow
 // update can't overwrite a newer one. A refresh that finds another one
@@ -527,8 +522,8 @@ type redraw struct {
 // change: a burst of clicks on one message updates it once or twice, not
 // once per click.
 func (b *Bot) refresh(ctx context.Context, id string) {
-	v, _ := b.locks.LoadOrStore(id, &redraw{})
-	rd := v.(*redraw)
+	rd := b.lockFor(id)
+	defer b.unlockFor(id, rd)
 	if !rd.waiting.CompareAndSwap(false, true) {
 		return
 	}
@@ -549,8 +544,5 @@ func (b *Bot) refresh(ctx context.Context, id string) {
 	}
 	if err := b.out.Update(ctx, r.Channel, r.MessageTS, m); err != nil {
 		b.log.Error("update request message", "request", id, "error", SlackErrorCode(err))
-	}
-	if r.State.Final() {
-		b.locks.Delete(id)
 	}
 }

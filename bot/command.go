@@ -58,8 +58,9 @@ func (c Command) Readings() []Reading {
 	return append([]Reading{{Service: c.Service, Period: c.Period}}, c.Or...)
 }
 
-// maxCommand bounds what is parsed: Slack caps the text far below, and
-// nothing longer is a service name.
+// maxCommand bounds what is parsed, in characters (runes), the unit the
+// refusal reports: Slack caps the text far below, and nothing longer is a
+// service name.
 const maxCommand = 1000
 
 // errUsage is a command the parser cannot read.
@@ -102,9 +103,9 @@ func code(s string) string {
 // website" 1y), it is read as it is; without, the whole text is a name
 // first, and a period at its end second (see Command.Or).
 func ParseCommand(text string) (Command, error) {
-	switch {
-	case len(text) > maxCommand:
-		return Command{}, usage(hintHelp, "That command is too long: %d characters, at most %d.", utf8.RuneCountInString(text), maxCommand)
+	switch n := utf8.RuneCountInString(text); {
+	case n > maxCommand:
+		return Command{}, usage(hintHelp, "That command is too long: %d characters, at most %d.", n, maxCommand)
 	case !utf8.ValidString(text):
 		return Command{}, usage(hintHelp, "That command is not text: it holds bytes that are not UTF-8.")
 	}

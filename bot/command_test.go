@@ -60,6 +60,7 @@ func TestParseCommandRefusesWithAReason(t *testing.T) {
 		"status now":              "`/renew status` takes nothing after it.\nUsage: `/renew status`.",
 		`history "a b" 1y`:        "`/renew history` takes one service, without a period.\nUsage: `/renew history [SERVICE]`",
 		strings.Repeat("a", 2000): "That command is too long: 2000 characters, at most 1000.\nType `/renew help`",
+		strings.Repeat("é", 1001): "That command is too long: 1001 characters, at most 1000.\nType `/renew help`",
 		"web-front \xff":          "not text",
 		`"example.com website 1y`: "The quote before `example.com website 1y` is not closed.\nPut a name with spaces between quotes",
 		`"" 1y`:                   "There is no name between the quotes.",
@@ -73,6 +74,18 @@ func TestParseCommandRefusesWithAReason(t *testing.T) {
 		if !errors.Is(err, errUsage) || !strings.Contains(text, says) || strings.Count(text, "\n") != 1 {
 			t.Errorf("ParseCommand(%q) = %v, reads %q; want a usage error saying %q, in one line and a hint", in, err, text, says)
 		}
+	}
+}
+
+// The limit counts characters, as the refusal says: 600 accented letters
+// (1,200 bytes) are a name, not a command too long.
+func TestParseCommandCountsCharacters(t *testing.T) {
+	name := strings.Repeat("é", 600)
+	if c, err := ParseCommand(name); err != nil || c.Kind != KindRenew || c.Service != name {
+		t.Errorf("ParseCommand(600 × é) = %+v, %v; want the renewal of that name", c.Kind, usageText(err))
+	}
+	if _, err := ParseCommand(strings.Repeat("a", 1000)); err != nil {
+		t.Errorf("ParseCommand(1000 characters) refused: %s", usageText(err))
 	}
 }
 

@@ -76,7 +76,7 @@ func errText(err error, p *renew.Policy) string {
 			offered[i] = fmt.Sprintf("%s (`%s`)", o, o.ISO())
 		}
 		return fmt.Sprintf("OVHcloud offers no %s renewal for %s. Offered: %s. Type `/renew %s` to see them all.",
-			noStrat.Period, name, strings.Join(offered, ", "), name)
+			blocks.PeriodAdjective(noStrat.Period), name, strings.Join(offered, ", "), name)
 	case errors.Is(err, renew.ErrPaidNotRecorded):
 		return "OVHcloud took the payment, but I could not record it. Do NOT pay this order again; an admin should check the bot's logs and database."
 	case errors.Is(err, renew.ErrOrderUnknown):

@@ -45,3 +45,15 @@ func TestAlreadyRenewedSaysWhereTheFirstPaymentStands(t *testing.T) {
 		})
 	}
 }
+
+// A period missing from what OVHcloud offers is written as an adjective:
+// "no 2-year renewal", not "no 2 years renewal".
+func TestNoStrategyNamesThePeriodAsAnAdjective(t *testing.T) {
+	for months, want := range map[int]string{1: "no 1-month renewal", 3: "no 3-month renewal", 12: "no 1-year renewal", 24: "no 2-year renewal"} {
+		err := &renew.NoStrategiesError{Service: renew.Service{Name: "web-front"}, Period: renew.Period{Months: months},
+			Offered: []renew.Period{{Months: 1}, {Months: 12}}}
+		if got := errText(err, &renew.Policy{}); !strings.Contains(got, "OVHcloud offers "+want+" for web-front. Offered: 1 month (`P1M`), 1 year (`P1Y`).") {
+			t.Errorf("%d months: %q, want %q", months, got, want)
+		}
+	}
+}

@@ -26,11 +26,11 @@ func (b *Bot) homeActionJob(cb slack.InteractionCallback, actionID, value string
 	user := cb.User.ID
 	home := Target{User: user, Home: true}
 	if cb.Container.Type != "view" || cb.View.Type != slack.VTHomeTab {
-		log.Warn("home tab action outside the home tab refused", "container", clipID(cb.Container.Type))
+		b.noteMalformed(log, "home tab action outside the home tab refused", "container", clipID(cb.Container.Type))
 		return func(ctx context.Context) { b.tellHomeRefusal(ctx, cb) }
 	}
 	unreadable := func(err error) func(context.Context) {
-		log.Info("unreadable action value", "error", err)
+		b.noteMalformed(log, "unreadable action value", "error", err)
 		return func(ctx context.Context) {
 			b.tell(ctx, home, "I can't read that button. Open the Home tab again to get a fresh one.")
 		}

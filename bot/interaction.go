@@ -46,7 +46,7 @@ func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Re
 		channel = cb.Container.ChannelID
 	}
 	to := Target{Channel: channel, User: cb.User.ID, ResponseURL: cb.ResponseURL}
-	log := b.log.With("user", cb.User.ID, "channel", channel, "action", act.ActionID)
+	log := b.log.With("user", clipID(cb.User.ID), "channel", clipID(channel), "action", clipID(act.ActionID)) // from the payload: kept short
 	value := act.Value
 	if act.SelectedOption.Value != "" {
 		value = act.SelectedOption.Value
@@ -70,7 +70,7 @@ func (b *Bot) Interaction(ctx context.Context, cb slack.InteractionCallback) *Re
 // read again from the store and OVHcloud.
 func (b *Bot) actionJob(actionID, value, ts, trigger string, to Target, log *slog.Logger) func(context.Context) {
 	unreadable := func(err error) func(context.Context) {
-		log.Info("unreadable action value", "error", err)
+		b.noteMalformed(log, "unreadable action value", "error", err)
 		return func(ctx context.Context) {
 			b.tell(ctx, to, "I can't read that button. Type `/renew` again to get a fresh message.")
 		}
@@ -96,7 +96,7 @@ func (b *Bot) actionJob(actionID, value, ts, trigger string, to Target, log *slo
 		}
 	case blocks.ActionChoose, blocks.ActionChooseSelect, blocks.ActionApprove, blocks.ActionCancel:
 	default:
-		log.Info("unknown action")
+		b.noteMalformed(log, "unknown action")
 		return func(ctx context.Context) {
 			b.tell(ctx, to, "I don't know that button. Type `/renew help` to see what I can do.")
 		}

@@ -367,8 +367,10 @@ func TestRefreshesOfOneMessageCoalesce(t *testing.T) {
 	waitFor(t, "the first update under way", func() bool { return out.started.Load() == 1 })
 	go func() { defer wg.Done(); r.bot.refresh(ctx, id) }()
 	waitFor(t, "a second refresh waiting for it", func() bool {
-		v, ok := r.bot.locks.Load(id)
-		return ok && v.(*redraw).waiting.Load()
+		r.bot.locksMu.Lock()
+		defer r.bot.locksMu.Unlock()
+		rd, ok := r.bot.locks[id]
+		return ok && rd.waiting.Load()
 	})
 	// The request changes; each click's refresh returns at once.
 	if _, err := r.store.Transition(ctx, id, []renew.State{renew.StateAwaitingApproval}, renew.StateCancelled,

@@ -27,6 +27,7 @@ const (
 	reasonForeign      = "foreign"         // from another workspace, app or team
 	reasonBusyEvent    = "busy_event"      // an Events API delivery found the queue full
 	reasonBusyHome     = "busy_home"       // a Home tab found its queue full
+	reasonMalformed    = "malformed"       // a signed command or click the bot cannot read
 )
 
 // refusalLogEvery is how often, at most, refused requests are logged.
@@ -141,6 +142,15 @@ func (b *Bot) refuseCommand(user, channel string) {
 	b.obs.Busy()
 	if b.sampled.admit(reasonBusyCommand) {
 		b.log.Warn("queue full, command refused", "reason", reasonBusyCommand, "user", user, "channel", channel)
+	}
+}
+
+// noteMalformed logs, at Info and sampled, a signed command or click the
+// bot cannot read: a typo is one line, and a script sending thousands is
+// a few (they are all counted in the request metrics anyway).
+func (b *Bot) noteMalformed(log *slog.Logger, msg string, attrs ...any) {
+	if b.sampled == nil || b.sampled.admit(reasonMalformed) {
+		log.Info(msg, append([]any{"reason", reasonMalformed}, attrs...)...)
 	}
 }
 

@@ -338,3 +338,34 @@ func TestSampledLogOneLinePerReasonAndInterval(t *testing.T) {
 		t.Errorf("held back: %s, want busy_click=100 unauthorized=99", last)
 	}
 }
+
+// Signed commands and clicks the bot cannot read (a script, a stale
+// client) are each answered and counted, but logged in a few lines, not
+// one each.
+func TestMalformedRequestsLogAFewLines(t *testing.T) {
+	r := newFloodRig(t)
+	close(r.out.release) // Slack answers at once
+	const n = 75         // of each kind: 300 requests, no flood yet
+	for i := range n {
+		user := fmt.Sprintf("U0FLOOD%04d", i)
+		for _, req := range []*http.Request{
+			slackfake.SignedRequest("http://bot/slack/commands", floodSecret, r.forms.Command("C0OPS0001", user, "list soon")),
+			slackfake.SignedRequest("http://bot/slack/interactions", floodSecret, r.forms.Click("C0OPS0001", "1.000001", user, "no_such_button", "x")),
+			slackfake.SignedRequest("http://bot/slack/interactions", floodSecret, r.forms.Click("C0OPS0001", "1.000001", user, "approve", "not a value")),
+			slackfake.SignedRequest("http://bot/slack/interactions", floodSecret, r.forms.Click("C0OPS0001", "1.000001", user, "home_approve", "0123456789abcdef0123:0")),
+		} {
+			if rec := r.serve(req); rec.Code != http.StatusOK {
+				t.Fatalf("request %d: %d %s", i, rec.Code, rec.Body)
+			}
+		}
+	}
+	if got := r.obs.get("command/ok"); got != n {
+		t.Errorf("%d malformed commands counted, want %d", got, n)
+	}
+	if got := r.obs.get("interaction/ok"); got != 3*n {
+		t.Errorf("%d malformed clicks counted, want %d", got, 3*n)
+	}
+	if lines := r.logLines(); len(lines) > 3 {
+		t.Errorf("%d log lines for %d malformed requests, want at most 3:\n%s", len(lines), 4*n, strings.Join(lines[:min(len(lines), 10)], "\n"))
+	}
+}

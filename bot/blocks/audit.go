@@ -128,7 +128,7 @@ func Status(reqs []*renew.Request, v View) []slack.Block {
 // History renders /renew history: the last events, newest first. reqs
 // holds the events' requests, by id, for what each event did in words;
 // an event whose request is missing shows its recorded detail.
-func History(events []renew.Event, reqs map[string]*renew.Request) []slack.Block {
+func History(events []renew.Event, reqs map[string]*renew.Request, v View) []slack.Block {
 	if len(events) == 0 {
 		return []slack.Block{mrkdwnSection("No renewal history here yet.")}
 	}
@@ -139,7 +139,7 @@ func History(events []renew.Event, reqs map[string]*renew.Request) []slack.Block
 		if r := reqs[ev.RequestID]; r != nil {
 			name = label(r.Service)
 		}
-		lineText := fmt.Sprintf("• %s  %s  %s", ev.At.UTC().Format("2006-01-02 15:04"), line(name, 60), eventText(ev, reqs[ev.RequestID]))
+		lineText := fmt.Sprintf("• %s  %s  %s", when(ev.At, v.Zone), line(name, 60), eventText(ev, reqs[ev.RequestID]))
 		if runes(s.String())+runes(lineText) > 2900 {
 			s.WriteString("• …")
 			break

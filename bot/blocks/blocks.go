@@ -49,6 +49,9 @@ type View struct {
 	// Budget, when the workspace has a monthly budget, is what it still
 	// allows this month: shown while a renewal is chosen and approved.
 	Budget *MonthBudget
+	// Zone is where times are written when Slack cannot localise them
+	// (RENEWBOT_TIMEZONE, the zone months are counted in); nil is UTC.
+	Zone *time.Location
 }
 
 // MonthBudget is the monthly budget as a message shows it.
@@ -84,31 +87,31 @@ func Request(r *renew.Request, v View) []slack.Block {
 		bs = append(bs, awaiting(r, v)...)
 	case renew.StatePaying:
 		bs = append(bs, mrkdwnSection(fmt.Sprintf(":hourglass_flowing_sand: *Paying…* approved by %s", approvedBy(r))))
-		bs = appendOrder(bs, r)
+		bs = appendOrder(bs, r, v.Zone)
 	case renew.StatePaid, renew.StateDelivered, renew.StatePaidUnconfirmed:
-		bs = append(bs, mrkdwnSection(paid(r)))
-		bs = appendOrder(bs, r)
+		bs = append(bs, mrkdwnSection(paid(r, v.Zone)))
+		bs = appendOrder(bs, r, v.Zone)
 	case renew.StateFailed:
 		bs = append(bs, mrkdwnSection(":x: *The renewal failed.*"+reason(r.Error)))
-		bs = appendOrder(bs, r)
+		bs = appendOrder(bs, r, v.Zone)
 	case renew.StateCancelled:
 		s := fmt.Sprintf(":no_entry_sign: *Cancelled* by %s.", user(r.CancelledBy))
 		if why := strings.TrimSpace(r.CancelReason); why != "" {
 			s += "\nReason: " + esc(why, maxError)
 		}
 		bs = append(bs, mrkdwnSection(s+"\nNothing was paid."))
-		bs = appendOrder(bs, r)
+		bs = appendOrder(bs, r, v.Zone)
 	case renew.StateExpired:
 		bs = append(bs, mrkdwnSection(":hourglass: *Expired.*"+reason(r.Error)+"\nNothing was paid. Type `/renew` again to start over."))
-		bs = appendOrder(bs, r)
+		bs = appendOrder(bs, r, v.Zone)
 	case renew.StateUnknown:
 		bs = append(bs, mrkdwnSection(":warning: *Payment outcome unknown*, checking with OVHcloud. "+
 			"Nothing will be paid again before OVHcloud says whether this payment went through."+reason(r.Error)))
-		bs = appendOrder(bs, r)
+		bs = appendOrder(bs, r, v.Zone)
 	default:
 		bs = append(bs, mrkdwnSection(":grey_question: This request is in a state this version does not know: "+line(string(r.State), 50)+"."))
 	}
-	return append(bs, footer(r))
+	return append(bs, footer(r, v.Zone))
 }
 
 // reason renders an error worth showing, on its own line.
@@ -192,7 +195,7 @@ func appendChosen(bs []slack.Block, r *renew.Request) []slack.Block {
 
 // appendOrder adds the order's number, prices and expiry, and what it
 // renews. Never its password or URLs: renew.Order does not even hold them.
-func appendOrder(bs []slack.Block, r *renew.Request) []slack.Block {
+func appendOrder(bs []slack.Block, r *renew.Request, z *time.Location) []slack.Block {
 	if r.Order == nil {
 		return appendChosen(bs, r)
 	}
@@ -204,7 +207,7 @@ func appendOrder(bs []slack.Block, r *renew.Request) []slack.Block {
 		mrkdwn("*Price with tax*\n" + money(o.PriceWithTax)),
 	}
 	if !o.Expiration.IsZero() {
-		fields = append(fields, mrkdwn("*Order expires*\n"+when(o.Expiration)))
+		fields = append(fields, mrkdwn("*Order expires*\n"+when(o.Expiration, z)))
 	}
 	if c := r.Chosen; c != nil {
 		fields = append(fields, mrkdwn(fmt.Sprintf("*Renews for %s*\n%s", c.Period, esc(together(*c, 1000), 1500))))
@@ -238,7 +241,7 @@ func awaiting(r *renew.Request, v View) []slack.Block {
 		s.WriteString("\n" + b)
 	}
 	bs := []slack.Block{mrkdwnSection(s.String())}
-	bs = appendOrder(bs, r)
+	bs = appendOrder(bs, r, v.Zone)
 	var buttons []slack.BlockElement
 	if !dry {
 		buttons = append(buttons, approveButton(r))
@@ -348,14 +351,14 @@ func mayApprove(r *renew.Request, v View) string {
 }
 
 // paid renders a taken payment and how its delivery goes.
-func paid(r *renew.Request) string {
+func paid(r *renew.Request, z *time.Location) string {
 	amt := "the order"
 	if r.Order != nil {
 		amt = money(r.Order.PriceWithTax)
 	}
 	s := fmt.Sprintf(":white_check_mark: *Paid* %s by %s", amt, user(r.PaidBy))
 	if !r.PaidAt.IsZero() {
-		s += " on " + when(r.PaidAt)
+		s += " on " + when(r.PaidAt, z)
 	}
 	s += "."
 	switch {
@@ -376,7 +379,7 @@ func paid(r *renew.Request) string {
 
 // footer says who started the request, its id (for /renew status and the
 // logs) and, while it waits for someone, when it expires.
-func footer(r *renew.Request) slack.Block {
+func footer(r *renew.Request, z *time.Location) slack.Block {
 	who := "Requested by "
 	if r.State != renew.StateProposed {
 		who = "Started by "
@@ -386,7 +389,7 @@ func footer(r *renew.Request) slack.Block {
 		mrkdwn("Request " + line(r.ID, 64)),
 	}
 	if r.State.Open() && !r.ExpiresAt.IsZero() {
-		els = append(els, mrkdwn("This request expires "+when(r.ExpiresAt)))
+		els = append(els, mrkdwn("This request expires "+when(r.ExpiresAt, z)))
 	}
 	return slack.NewContextBlock("", els...)
 }

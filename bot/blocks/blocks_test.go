@@ -141,7 +141,7 @@ func goldenCases() map[string]func() ([]slack.Block, View) {
 		},
 		"history": func() ([]slack.Block, View) {
 			events, reqs := history()
-			return History(events, reqs), v
+			return History(events, reqs, v), v
 		},
 	}
 }
@@ -168,7 +168,7 @@ func history() ([]renew.Event, map[string]*renew.Request) {
 // everywhere else.
 func TestHistoryWording(t *testing.T) {
 	events, reqs := history()
-	text := History(events, reqs)[0].(*slack.SectionBlock).Text.Text
+	text := History(events, reqs, view())[0].(*slack.SectionBlock).Text.Text
 	for _, want := range []string{
 		"web-front  requested by <@U0AAAAAAA01>: 1 way to renew it\n",
 		"web-front  chosen by <@U0BBBBBBB02>: 1 year, 1 service, 37.87 € without tax\n",

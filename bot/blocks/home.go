@@ -72,8 +72,8 @@ func HomeBlocks(h HomeView, v View) []slack.Block {
 	bs = append(bs, slack.NewDividerBlock())
 	bs = append(bs, homeExpiring(h)...)
 	bs = append(bs, slack.NewDividerBlock())
-	bs = append(bs, homeMonth(h)...)
-	bs = append(bs, slack.NewContextBlock("", mrkdwn("Updated "+when(h.Now)+". This tab follows your requests and approvals as they change.")))
+	bs = append(bs, homeMonth(h, v)...)
+	bs = append(bs, slack.NewContextBlock("", mrkdwn("Updated "+when(h.Now, v.Zone)+". This tab follows your requests and approvals as they change.")))
 	if len(bs) > maxHomeBlocks { // cannot happen with the caps above
 		bs = append(bs[:maxHomeBlocks-1], mrkdwnSection("… more than this tab can show."))
 	}
@@ -96,7 +96,7 @@ func homeWaiting(h HomeView, v View) []slack.Block {
 		s.WriteString(requestLine(r))
 		fmt.Fprintf(&s, "\nRequested by %s in <#%s> · %s", user(r.RequestedBy), r.Channel, progress(r, v))
 		if !r.ExpiresAt.IsZero() {
-			s.WriteString(" · expires " + when(r.ExpiresAt))
+			s.WriteString(" · expires " + when(r.ExpiresAt, v.Zone))
 		}
 		if r.State == renew.StatePaymentFailed {
 			s.WriteString("\n:x: The last payment failed" + reason(r.Error))
@@ -148,7 +148,7 @@ func homeMine(h HomeView, v View) []slack.Block {
 			bs = append(bs, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("… and %d more: `/renew status` in their channels lists them.", len(h.Mine)-i))))
 			break
 		}
-		s := fmt.Sprintf("%s\n%s in <#%s> · started %s", requestLine(r), upperFirst(stateWords(r.State)), r.Channel, when(r.CreatedAt))
+		s := fmt.Sprintf("%s\n%s in <#%s> · started %s", requestLine(r), upperFirst(stateWords(r.State)), r.Channel, when(r.CreatedAt, v.Zone))
 		if r.State == renew.StateAwaitingApproval || r.State == renew.StatePaymentFailed {
 			s += " · " + progress(r, v)
 		}
@@ -184,7 +184,12 @@ func homeExpiring(h HomeView) []slack.Block {
 	}
 	l := h.Expiring
 	due := append(append([]renew.ExpiringService(nil), l.Attention...), l.Manual...)
-	bs := []slack.Block{mrkdwnSection(fmt.Sprintf("%s (%d to renew)", title, len(due)))}
+	attention, manual, busy := dueCounts(*l)
+	heading := fmt.Sprintf("%s (%d to renew)", title, attention+manual)
+	if busy > 0 {
+		heading = fmt.Sprintf("%s (%d to renew, %d under way)", title, attention+manual, busy)
+	}
+	bs := []slack.Block{mrkdwnSection(heading)}
 	if len(due) == 0 {
 		bs = append(bs, slack.NewContextBlock("", mrkdwn(":white_check_mark: Nothing to renew by hand.")))
 	}
@@ -226,16 +231,16 @@ func homeExpiring(h HomeView) []slack.Block {
 
 // homeMonth shows this month's spending: total, budget left, renewals,
 // and the last payments.
-func homeMonth(h HomeView) []slack.Block {
+func homeMonth(h HomeView, v View) []slack.Block {
 	s := h.Month
 	fields := []*slack.TextBlockObject{
-		mrkdwn("*Spent, with tax*\n" + sum(s.Money(s.Total))),
+		mrkdwn("*Spent, with tax*\n" + spent(s)),
 		mrkdwn("*Renewals paid*\n" + formatInt(len(s.Payments))),
 	}
 	if left, ok := s.Left(); ok {
 		fields = append(fields, mrkdwn(fmt.Sprintf("*Budget left*\n%s of %s", sum(s.Money(left)), sum(s.Money(s.Budget.Limit)))))
 	} else {
-		fields = append(fields, mrkdwn("*Budget*\nnone set"))
+		fields = append(fields, mrkdwn(noBudget))
 	}
 	bs := []slack.Block{
 		mrkdwnSection(fmt.Sprintf(":moneybag: *This month* (%s)", line(s.Month.Name(), 40))),
@@ -250,7 +255,7 @@ func homeMonth(h HomeView) []slack.Block {
 		if i == maxHomePayments {
 			break
 		}
-		fmt.Fprintf(&b, "\n• %s · %s · %s", when(r.ClaimedAt), line(label(r.Service), 80), money(r.Amount()))
+		fmt.Fprintf(&b, "\n• %s · %s · %s", when(r.ClaimedAt, v.Zone), line(label(r.Service), 80), money(r.Amount()))
 		if len(r.Approvals) > 0 {
 			b.WriteString(" · approved by " + approvedBy(r))
 		}

@@ -36,6 +36,7 @@ func month(b renew.Budget) renew.Spending {
 
 func homeCases() map[string]func() ([]slack.Block, View) {
 	v := view()
+	v.Zone = cet // RENEWBOT_TIMEZONE, as the months' budgetOf
 	empty := renew.Expiring(renew.Listing{At: now}, now, HomeDays)
 	return map[string]func() ([]slack.Block, View){
 		"home_approver": func() ([]slack.Block, View) {
@@ -79,6 +80,28 @@ func homeCases() map[string]func() ([]slack.Block, View) {
 			h := HomeView{Home: renew.Home{User: bystander, Now: now, Month: renew.Spend(b.MonthOf(now), b, nil)}, Expiring: &empty}
 			return HomeBlocks(h, v), v
 		},
+	}
+}
+
+// With RENEWBOT_TIMEZONE set, the times Slack cannot localise (the
+// console, notifications) are written in that zone, with its
+// abbreviation, as the month is counted: the Home tab's last payments and
+// /renew history alike.
+func TestTimesInTheConfiguredZone(t *testing.T) {
+	v := view()
+	v.Zone = cet
+	h := HomeView{Home: renew.Home{User: approverU, Now: now, Month: month(budgetOf(500_00))}}
+	home, _ := json.Marshal(HomeBlocks(h, v))
+	events, reqs := history()
+	hist, _ := json.Marshal(History(events, reqs, v))
+	for what, c := range map[string]struct{ raw, want string }{
+		"Home's last payment": {string(home), "2026-11-26 09:00 CET> · example.com"},
+		"history":             {string(hist), "2026-11-26 10:00 CET>  web-front  requested by"},
+	} {
+		c.raw = strings.ReplaceAll(c.raw, `\u003e`, ">")
+		if strings.Contains(c.raw, "UTC") || !strings.Contains(c.raw, c.want) {
+			t.Errorf("%s: times not in CET with its abbreviation (want %q):\n%s", what, c.want, c.raw)
+		}
 	}
 }
 
@@ -150,6 +173,35 @@ func TestSpendGoldens(t *testing.T) {
 		golden(t, name, bs)
 	}
 	if got := SpendText(month(b)); got != "Spent in November 2026: 90.88 € with tax, 2 renewals. 409.12 € left of the 500.00 € budget." {
+		t.Errorf("text: %s", got)
+	}
+}
+
+// Nothing paid: the total is in the account's currency when an order
+// gave it one, else "nothing yet", never an amount without a currency;
+// and no budget reads the same on /renew spend and the Home tab.
+func TestNothingSpentSaysItsCurrency(t *testing.T) {
+	m := renew.Budget{Zone: cet}.MonthOf(now)
+	known := renew.Spend(m, renew.Budget{}, nil)
+	known.Currency = "EUR" // the account's latest orders
+	unknown := renew.Spend(m, renew.Budget{}, nil)
+	text := func(bs []slack.Block) string { raw, _ := json.Marshal(bs); return string(raw) }
+	for name, c := range map[string]struct {
+		raw  string
+		want []string
+	}{
+		"spend, EUR known":  {text(Spend(known, view())), []string{`*Total with tax*\n0.00 €`, `*Monthly budget*\nnone set`}},
+		"spend, none known": {text(Spend(unknown, view())), []string{`*Total with tax*\nnothing yet`, `*Monthly budget*\nnone set`}},
+		"Home, EUR known":   {text(homeMonth(HomeView{Home: renew.Home{Month: known}}, view())), []string{`*Spent, with tax*\n0.00 €`, `*Monthly budget*\nnone set`}},
+		"Home, none known":  {text(homeMonth(HomeView{Home: renew.Home{Month: unknown}}, view())), []string{`*Spent, with tax*\nnothing yet`, `*Monthly budget*\nnone set`}},
+	} {
+		for _, w := range c.want {
+			if !strings.Contains(c.raw, w) {
+				t.Errorf("%s: no %s in\n%s", name, w, c.raw)
+			}
+		}
+	}
+	if got := SpendText(unknown); got != "Spent in November 2026: nothing yet." {
 		t.Errorf("text: %s", got)
 	}
 }

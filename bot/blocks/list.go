@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -95,7 +96,7 @@ func List(l renew.ExpiringList, page int, v View, days int) []slack.Block {
 	if b := viewBanner(v); b != nil {
 		bs = append(bs, b)
 	}
-	bs = append(bs, slack.NewContextBlock("", listSummary(l, page, pages)...))
+	bs = append(bs, slack.NewContextBlock("", listSummary(l, page, pages, v.Zone)...))
 	if len(rows) == 0 {
 		return append(bs, mrkdwnSection(fmt.Sprintf(":white_check_mark: Nothing expires within %s, and nothing has expired.", dayCount(days))))
 	}
@@ -131,13 +132,17 @@ func List(l renew.ExpiringList, page int, v View, days int) []slack.Block {
 }
 
 // listSummary counts what the list holds and says when OVHcloud was read.
-func listSummary(l renew.ExpiringList, page, pages int) []slack.MixedElement {
+func listSummary(l renew.ExpiringList, page, pages int, z *time.Location) []slack.MixedElement {
 	var parts []string
-	if n := len(l.Attention); n > 0 {
-		parts = append(parts, fmt.Sprintf("%s expired or suspended", count(n, "service", "services")))
+	attention, manual, busy := dueCounts(l)
+	if attention > 0 {
+		parts = append(parts, fmt.Sprintf("%s expired or suspended", count(attention, "service", "services")))
 	}
-	if n := len(l.Manual); n > 0 {
-		parts = append(parts, fmt.Sprintf("%s to renew", count(n, "service", "services")))
+	if manual > 0 {
+		parts = append(parts, fmt.Sprintf("%s to renew", count(manual, "service", "services")))
+	}
+	if busy > 0 {
+		parts = append(parts, fmt.Sprintf("%s under way", count(busy, "renewal", "renewals")))
 	}
 	if n := len(l.Automatic); n > 0 {
 		parts = append(parts, fmt.Sprintf("%s renewing automatically", count(n, "service", "services")))
@@ -147,7 +152,7 @@ func listSummary(l renew.ExpiringList, page, pages int) []slack.MixedElement {
 	}
 	read := fmt.Sprintf("%s checked", count(l.Read+len(l.Unknown), "service", "services"))
 	if !l.At.IsZero() {
-		read += " " + when(l.At)
+		read += " " + when(l.At, z)
 	}
 	parts = append(parts, read)
 	els := []slack.MixedElement{mrkdwn(strings.Join(parts, " · "))}
@@ -300,6 +305,31 @@ func renewSection(text string, id int64, renewing *renew.Request) slack.Block {
 
 // mayRenewAgain reports whether Renew… is offered for a service that r
 // renews: only when r's payment awaits a delivery nobody follows.
+// underWay reports whether a request renews e already, so that it shows
+// no Renew… button: it is not one more to renew.
+func underWay(e renew.ExpiringService) bool { return e.Renewing != nil && !mayRenewAgain(e.Renewing) }
+
+// dueCounts counts the services of l as shown: expired or suspended and
+// to renew, each with a Renew… button, and the renewals under way
+// (either group) without one.
+func dueCounts(l renew.ExpiringList) (attention, manual, busy int) {
+	for _, e := range l.Attention {
+		if underWay(e) {
+			busy++
+		} else {
+			attention++
+		}
+	}
+	for _, e := range l.Manual {
+		if underWay(e) {
+			busy++
+		} else {
+			manual++
+		}
+	}
+	return attention, manual, busy
+}
+
 func mayRenewAgain(r *renew.Request) bool { return r.State == renew.StatePaidUnconfirmed }
 
 // renewingNote says which request is renewing a listed service already.
@@ -360,11 +390,15 @@ func ListText(l renew.ExpiringList, days int) string {
 		return fmt.Sprintf("Nothing expires within %s.", dayCount(days))
 	}
 	var parts []string
-	if n := len(l.Attention); n > 0 {
-		parts = append(parts, fmt.Sprintf("%s expired or suspended", count(n, "service", "services")))
+	attention, manual, busy := dueCounts(l)
+	if attention > 0 {
+		parts = append(parts, fmt.Sprintf("%s expired or suspended", count(attention, "service", "services")))
 	}
-	if n := len(l.Manual); n > 0 {
-		parts = append(parts, fmt.Sprintf("%s to renew within %s", count(n, "service", "services"), dayCount(days)))
+	if manual > 0 {
+		parts = append(parts, fmt.Sprintf("%s to renew within %s", count(manual, "service", "services"), dayCount(days)))
+	}
+	if busy > 0 {
+		parts = append(parts, fmt.Sprintf("%s under way", count(busy, "renewal", "renewals")))
 	}
 	if n := len(l.Automatic); n > 0 {
 		parts = append(parts, fmt.Sprintf("%s renewing automatically", count(n, "service", "services")))
@@ -392,8 +426,7 @@ func Digest(rs []renew.Reminder, v View) []slack.Block {
 	for _, r := range rs {
 		widest = max(widest, r.Threshold)
 	}
-	bs = append(bs, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("%s with manual renewal %s soon: each needs someone to renew it.",
-		count(len(rs), "service", "services"), verb(len(rs), "expires", "expire")))))
+	bs = append(bs, slack.NewContextBlock("", mrkdwn(digestSummary(rs))))
 	shown := 0
 	for i, r := range rs {
 		need := 1
@@ -461,6 +494,26 @@ func reminderText(r renew.Reminder) string {
 		s += " · " + line(st, 50)
 	}
 	return s
+}
+
+// digestSummary counts a digest's services, the expired apart from those
+// that expire soon.
+func digestSummary(rs []renew.Reminder) string {
+	expired := 0
+	for _, r := range rs {
+		if r.Expired {
+			expired++
+		}
+	}
+	soon := len(rs) - expired
+	switch {
+	case expired == 0:
+		return fmt.Sprintf("%s with manual renewal %s soon: each needs someone to renew it.", count(soon, "service", "services"), verb(soon, "expires", "expire"))
+	case soon == 0:
+		return fmt.Sprintf("%s with manual renewal %s expired: each needs someone to renew it.", count(expired, "service", "services"), verb(expired, "has", "have"))
+	}
+	return fmt.Sprintf("%s with manual renewal: %d %s soon, %d %s expired. Each needs someone to renew it.",
+		count(len(rs), "service", "services"), soon, verb(soon, "expires", "expire"), expired, verb(expired, "has", "have"))
 }
 
 // DigestText is the notification text of the reminder digest: the first

@@ -293,6 +293,9 @@ func TestDigest(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("digest buttons %v, want %v", got, want)
 	}
+	if s, want := jsonText(t, bs), "6 services with manual renewal: 4 expire soon, 2 have expired. Each needs someone to renew it."; !strings.Contains(s, want) {
+		t.Errorf("digest does not say %q:\n%s", want, s)
+	}
 	if got, want := DigestText(rs), "Renewal reminder: 6 services to renew: suspended-box (expired 20 days ago), "+
 		"legacy-app (expired 3 days ago), mail-relay (tomorrow), cron-box (in 7 days), example.com (in 12 days) and 1 more."; got != want {
 		t.Errorf("DigestText = %q\nwant %q", got, want)
@@ -364,6 +367,18 @@ func TestRenewingServicesInTheList(t *testing.T) {
 		if !strings.Contains(s, frag) {
 			t.Errorf("list lacks %q", frag)
 		}
+	}
+	// The counts are of what is shown: one Renew… in each group, and
+	// two renewals under way without one.
+	if want := "1 service expired or suspended · 1 service to renew · 2 renewals under way · 1 service renewing automatically"; !strings.Contains(s, want) {
+		t.Errorf("list summary does not say %q:\n%s", want, s)
+	}
+	if got, want := ListText(l, 30), "1 service expired or suspended, 1 service to renew within 30 days, 2 renewals under way, 1 service renewing automatically, 2 services unknown."; got != want {
+		t.Errorf("ListText = %q, want %q", got, want)
+	}
+	home := jsonText(t, HomeBlocks(HomeView{Home: renew.Home{User: approverU, Now: now}, Expiring: &l, Channel: "C0123456789"}, view()))
+	if want := "Expiring in the next 30 days* (2 to renew, 2 under way)"; !strings.Contains(home, want) {
+		t.Errorf("Home does not say %q:\n%s", want, home)
 	}
 	if got := renewValues(t, Digest(digestReminders(), view())); !slices.Contains(got, 10001) || !slices.Contains(got, 12345) {
 		t.Errorf("digest Renew… for %v, want every service", got)

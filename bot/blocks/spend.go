@@ -54,6 +54,21 @@ func sum(m renew.Money) string {
 	return money(m)
 }
 
+// spent renders what a month's payments add up to, in the account's
+// currency. Before any order, no currency is known: "nothing yet" says
+// it without guessing one (an account may pay in EUR, USD, CAD, GBP…),
+// where a bare "0.00" would read as an amount of anything.
+func spent(s renew.Spending) string {
+	if s.Currency == "" && s.Total == 0 {
+		return "nothing yet"
+	}
+	return sum(s.Money(s.Total))
+}
+
+// noBudget is the budget's field without RENEWBOT_MONTHLY_BUDGET, the
+// same words on /renew spend and the Home tab.
+const noBudget = "*Monthly budget*\nnone set"
+
 // maxShares is how many lines each breakdown of /renew spend shows.
 const maxShares = 15
 
@@ -64,9 +79,8 @@ func Spend(s renew.Spending, v View) []slack.Block {
 	if b := viewBanner(v); b != nil {
 		bs = append(bs, b)
 	}
-	total := s.Money(s.Total)
 	fields := []*slack.TextBlockObject{
-		mrkdwn("*Total with tax*\n" + sum(total)),
+		mrkdwn("*Total with tax*\n" + spent(s)),
 		mrkdwn("*Renewals paid*\n" + formatInt(len(s.Payments))),
 	}
 	if left, ok := s.Left(); ok {
@@ -74,7 +88,7 @@ func Spend(s renew.Spending, v View) []slack.Block {
 			mrkdwn("*Monthly budget*\n"+sum(s.Money(s.Budget.Limit))),
 			mrkdwn("*Left*\n"+sum(s.Money(left))))
 	} else {
-		fields = append(fields, mrkdwn("*Monthly budget*\nnone"))
+		fields = append(fields, mrkdwn(noBudget))
 	}
 	bs = append(bs, slack.NewSectionBlock(nil, fields, nil))
 	if len(s.Payments) == 0 {
@@ -121,6 +135,9 @@ func spendFooter(s renew.Spending) slack.Block {
 // SpendText is the notification text of /renew spend.
 func SpendText(s renew.Spending) string {
 	t := fmt.Sprintf("Spent in %s: %s with tax, %s.", s.Month.Name(), SumText(s.Money(s.Total)), plural(len(s.Payments), "renewal"))
+	if s.Currency == "" && s.Total == 0 {
+		t = fmt.Sprintf("Spent in %s: nothing yet.", s.Month.Name())
+	}
 	if left, ok := s.Left(); ok {
 		t += fmt.Sprintf(" %s left of the %s budget.", SumText(s.Money(left)), SumText(s.Money(s.Budget.Limit)))
 	}

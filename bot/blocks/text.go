@@ -142,10 +142,33 @@ func users(ids []string, render func(string) string) string {
 }
 
 // when renders an instant with Slack's date formatting, so each reader
-// sees it in their own time zone; the fallback is UTC.
-func when(t time.Time) string {
-	fallback := t.UTC().Format("2006-01-02 15:04 UTC")
+// sees it in their own time zone; the fallback (notifications, the
+// console) is in zone z, with its abbreviation: UTC when z is nil.
+func when(t time.Time, z *time.Location) string {
+	if z == nil {
+		z = time.UTC
+	}
+	fallback := t.In(z).Format("2006-01-02 15:04 MST")
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), fallback)
+}
+
+// PeriodAdjective writes a period before a noun: "1-month", "3-month",
+// "1-year", "2-year" ("a 2-year renewal", never "a 2 years renewal").
+func PeriodAdjective(p renew.Period) string {
+	var parts []string
+	switch {
+	case p.Months > 0 && p.Months%12 == 0:
+		parts = append(parts, fmt.Sprintf("%d-year", p.Months/12))
+	case p.Months > 0:
+		parts = append(parts, fmt.Sprintf("%d-month", p.Months))
+	}
+	if p.Days > 0 {
+		parts = append(parts, fmt.Sprintf("%d-day", p.Days))
+	}
+	if len(parts) == 0 {
+		return p.String()
+	}
+	return strings.Join(parts, ", ")
 }
 
 // day renders an expiry date in its own time zone: OVHcloud dates carry

@@ -32,6 +32,11 @@ type Config struct {
 	// User is who acts first: a name such as alice (the default) or a
 	// Slack user id.
 	User string
+	// Known are users the console knows without anyone acting as them
+	// (names or ids: the configured approvers and requesters), besides
+	// its sample team, alice, bob and carol. Switching to anyone else
+	// the first time prints a notice: "as bbo" is likely a typo.
+	Known []string
 	// ANSI shows bold and dim with terminal escapes.
 	ANSI bool
 	// Echo prints each line read after the prompt, so that a transcript
@@ -56,6 +61,7 @@ type Console struct {
 	mu       sync.Mutex
 	user     string            // the acting user's id
 	names    map[string]string // user id -> name, for @mentions
+	known    map[string]bool   // user ids met or configured (users.go)
 	msgs     map[string]*message
 	order    []string  // ts of channel messages, in posting order
 	posted   int       // channel messages, numbered for the reader
@@ -126,6 +132,7 @@ func New(c Config) (*Console, error) {
 		return nil, err
 	}
 	con.user = id
+	con.known = knownUsers(append(c.Known, c.User))
 	return con, nil
 }
 

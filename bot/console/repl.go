@@ -366,6 +366,10 @@ func (c *Console) switchUser(name string) {
 	}
 	c.user = id
 	fmt.Fprintf(c.out, "You are now %s (%s).\n", c.userName(id), id)
+	if !c.known[id] {
+		fmt.Fprintln(c.out, c.newUserNotice(id))
+		c.known[id] = true
+	}
 }
 
 // leaveHome: the user looks at the channel again, not at their Home tab.

@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -29,6 +30,46 @@ func UserID(name string) (string, error) {
 		id += "0"
 	}
 	return id + "1", nil
+}
+
+// sampleTeam are the console's users before any configuration: the
+// names its help and the README use.
+var sampleTeam = []string{"alice", "bob", "carol"}
+
+// maxKnownShown bounds the names a notice of a new user lists.
+const maxKnownShown = 8
+
+// knownUsers returns the ids of the sample team and of names, those that
+// are users (a group id, S…, is not).
+func knownUsers(names []string) map[string]bool {
+	known := map[string]bool{}
+	for _, n := range append(slices.Clone(sampleTeam), names...) {
+		n = strings.TrimPrefix(n, "@")
+		if n != "" && n == strings.ToUpper(n) && !isID(n) {
+			continue // another kind of Slack id: a group, a channel
+		}
+		if id, err := UserID(n); err == nil {
+			known[id] = true
+		}
+	}
+	return known
+}
+
+// newUserNotice is the line shown when someone switches to a user the
+// console never met and nobody configured: it lists those it knows, so a
+// typo (as bbo) shows at once. Callers hold mu.
+func (c *Console) newUserNotice(id string) string {
+	var names []string
+	for k := range c.known {
+		names = append(names, c.userName(k))
+	}
+	slices.Sort(names)
+	more := ""
+	if len(names) > maxKnownShown {
+		more = fmt.Sprintf(" and %d more", len(names)-maxKnownShown)
+		names = names[:maxKnownShown]
+	}
+	return fmt.Sprintf("(%s is new here: not a user met or configured so far, who are %s%s.)", c.userName(id), strings.Join(names, ", "), more)
 }
 
 // isID reports whether s is written like a Slack user id: U or W, then
