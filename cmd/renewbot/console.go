@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,9 +45,10 @@ func runConsole(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	log := newLogger(c, stderr)
 
 	con, err := console.New(console.Config{
-		Out:  stdout,
-		User: consoleUser,
-		ANSI: terminal(stdout) && os.Getenv("NO_COLOR") == "",
+		Out:   stdout,
+		User:  consoleUser,
+		Known: append(slices.Clone(c.Approvers), c.Requesters...), // group ids are ignored there
+		ANSI:  terminal(stdout) && os.Getenv("NO_COLOR") == "",
 		// Piped input shows nowhere: echo it, so the output reads as a
 		// session.
 		Echo: !terminal(stdin),

@@ -469,3 +469,13 @@ func TestConsoleRefusesArguments(t *testing.T) {
 		t.Fatalf("run console extra = %v, want an error about arguments", err)
 	}
 }
+
+// Switching to a configured approver is quiet; switching to a name nobody
+// met or configured (a typo) says so, naming the users the console knows.
+func TestConsoleNamesAStranger(t *testing.T) {
+	s := startConsole(t, map[string]string{"RENEWBOT_APPROVERS": "U0DAVE001"})
+	if out := s.step("as U0DAVE001", "@"); strings.Contains(out, "is new here") {
+		t.Errorf("switching to a configured approver printed a notice:\n%s", out)
+	}
+	s.step("as bbo", "is new here", "@alice", "@bob")
+}

@@ -225,7 +225,7 @@ func TestUnknownServiceAndBadInput(t *testing.T) {
 		}
 	}
 	h.command(alice, "web-front 2y")
-	h.ephemeral(alice, "no 2 years renewal")
+	h.ephemeral(alice, "no 2-year renewal")
 	time.Sleep(100 * time.Millisecond)
 	if n := len(h.slack.Messages(channel)); n != 0 {
 		t.Fatalf("%d channel messages after bad commands, want 0", n)
