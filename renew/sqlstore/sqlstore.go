@@ -54,6 +54,9 @@ type Store struct {
 	// create it (Existing).
 	path     string
 	existing bool
+	// maxConns caps PostgreSQL's pool (postgresMaxConns unless a test
+	// sets it).
+	maxConns int
 
 	// afterRead, when set by a test, runs inside a read-modify-write
 	// transaction between the read and the conditional write.
@@ -126,6 +129,9 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	s.local = time.Now
 	for _, o := range opts {
 		o(s)
+	}
+	if s.d.name == "postgres" {
+		s.limitPool()
 	}
 	if s.existing && s.path != "" {
 		if _, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) {
@@ -294,7 +300,23 @@ func openPostgres(rawURL string) (*Store, error) {
 		// pgx's parse errors redact the password.
 		return nil, fmt.Errorf("sqlstore: postgres: %w", err)
 	}
-	return &Store{db: db, d: postgresDialect}, nil
+	return &Store{db: db, d: postgresDialect, maxConns: postgresMaxConns}, nil
+}
+
+// postgresMaxConns bounds each replica's PostgreSQL connections: a flood
+// of clicks queues in the pool instead of opening a connection per click
+// until the server's max_connections refuses every replica. No
+// transaction holds a connection while it waits for another (the
+// contract tests run on a pool of 2 to prove it), so the cap cannot
+// deadlock.
+const postgresMaxConns = 16
+
+// limitPool applies maxConns. Idle connections are kept for bursts and
+// closed after a few idle minutes, so a quiet bot holds few.
+func (s *Store) limitPool() {
+	s.db.SetMaxOpenConns(s.maxConns)
+	s.db.SetMaxIdleConns(min(s.maxConns, 4))
+	s.db.SetConnMaxIdleTime(5 * time.Minute)
 }
 
 // Close closes the database.

@@ -28,6 +28,24 @@ func TestPostgres(t *testing.T) {
 	testStore(t, pgtest.URL)
 }
 
+// TestPostgresSmallPool runs the contract on a pool of two connections:
+// a transaction that waited for a second connection while holding one
+// would hang here, where a few concurrent callers take both.
+func TestPostgresSmallPool(t *testing.T) {
+	pgtest.URL(t)
+	small := func(s *Store) { s.maxConns = 2 }
+	testStore(t, pgtest.URL, small)
+	testBudgetAndSlack(t, pgtest.URL, small)
+}
+
+// The pool of a PostgreSQL store is bounded.
+func TestPostgresPoolIsBounded(t *testing.T) {
+	s := open(t, pgtest.URL(t))
+	if got := s.db.Stats().MaxOpenConnections; got != postgresMaxConns {
+		t.Fatalf("MaxOpenConnections = %d, want %d", got, postgresMaxConns)
+	}
+}
+
 // sqliteURL returns the URL of a fresh database file.
 func sqliteURL(t testing.TB) string {
 	return "sqlite:" + filepath.Join(t.TempDir(), "renewbot.db")
@@ -35,7 +53,7 @@ func sqliteURL(t testing.TB) string {
 
 // testStore is the contract every backend meets. newURL returns the URL of
 // a fresh, empty database.
-func testStore(t *testing.T, newURL func(testing.TB) string) {
+func testStore(t *testing.T, newURL func(testing.TB) string, opts ...Option) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s *Store)
@@ -79,7 +97,7 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.fn(t, open(t, newURL(t)))
+			tt.fn(t, open(t, newURL(t), opts...))
 		})
 	}
 	t.Run("OneClock", func(t *testing.T) {
@@ -111,10 +129,10 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 var clocks sync.Map // *Store -> *fakeclock.Clock
 
 // open opens a store whose clock stands at t0 until the test moves it.
-func open(t testing.TB, u string) *Store {
+func open(t testing.TB, u string, opts ...Option) *Store {
 	t.Helper()
 	clk := fakeclock.New(t0)
-	s, err := Open(context.Background(), u, WithClock(clk.Now))
+	s, err := Open(context.Background(), u, append([]Option{WithClock(clk.Now)}, opts...)...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
