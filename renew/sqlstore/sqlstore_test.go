@@ -92,6 +92,7 @@ func testStore(t *testing.T, newURL func(testing.TB) string, opts ...Option) {
 		{"LeaseRace", testLeaseRace},
 		{"Remember", testRemember},
 		{"Remembered", testRemembered},
+		{"RememberForgetsOldKeys", testRememberForgetsOldKeys},
 		{"CountByState", testCountByState},
 	}
 	for _, tt := range tests {
@@ -1431,5 +1432,36 @@ func testCountByState(t *testing.T, s *Store) {
 	}
 	if got[renew.StateProposed] != 2 || got[renew.StatePaid] != 1 || len(got) != 2 {
 		t.Fatalf("CountByState = %v", got)
+	}
+}
+
+// testRememberForgetsOldKeys: keys remembered more than 400 days ago, on
+// the store's clock, go when another is remembered; younger ones stay.
+func testRememberForgetsOldKeys(t *testing.T, s *Store) {
+	ctx := t.Context()
+	clk := clockOf(s)
+	for _, k := range []string{"1/30/2026-12-26", "2/7/2026-12-03"} {
+		if _, err := s.Remember(ctx, k, clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(200 * 24 * time.Hour)
+	if _, err := s.Remember(ctx, "3/30/2027-06-14", clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(201 * 24 * time.Hour) // the first two are 401 days old
+	if _, err := s.Remember(ctx, "4/1/2028-01-01", clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.db.QueryRow("SELECT COUNT(*) FROM reminders").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Remembered(ctx, []string{"1/30/2026-12-26", "2/7/2026-12-03", "3/30/2027-06-14", "4/1/2028-01-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || got["1/30/2026-12-26"] || got["2/7/2026-12-03"] || !got["3/30/2027-06-14"] || !got["4/1/2028-01-01"] {
+		t.Fatalf("%d rows, remembered %v: want the two keys of the last 400 days only", n, got)
 	}
 }
