@@ -54,6 +54,8 @@ type Store struct {
 	// create it (Existing).
 	path     string
 	existing bool
+	// noMigrate leaves the schema as it is (NoMigrate).
+	noMigrate bool
 	// maxConns caps PostgreSQL's pool (postgresMaxConns unless a test
 	// sets it).
 	maxConns int
@@ -102,7 +104,7 @@ var (
 )
 
 // Open connects to the database named by rawURL and brings its schema up to
-// date. Accepted forms:
+// date (unless NoMigrate). Accepted forms:
 //
 //	sqlite:PATH                 a file, created when missing
 //	postgres://USER@HOST/DB?... or postgresql://...
@@ -136,16 +138,18 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if s.existing && s.path != "" {
 		if _, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) {
 			s.db.Close()
-			return nil, fmt.Errorf("sqlstore: sqlite: no database at %s: %w", s.path, ErrNoDatabase)
+			return nil, &openError{msg: "no database at " + shownPath(s.path), err: ErrNoDatabase}
 		}
 	}
 	if err := s.ping(ctx); err != nil {
 		s.db.Close()
 		return nil, connectError(rawURL, err)
 	}
-	if err := s.migrate(ctx); err != nil {
-		s.db.Close()
-		return nil, err
+	if !s.noMigrate {
+		if err := s.migrate(ctx); err != nil {
+			s.db.Close()
+			return nil, err
+		}
 	}
 	if err := s.SyncClock(ctx); err != nil {
 		s.db.Close()
@@ -161,6 +165,11 @@ type Option func(*Store)
 // there (ErrNoDatabase): a command that only reads, given a wrong path,
 // says so rather than leave an empty database behind.
 func Existing() Option { return func(s *Store) { s.existing = true } }
+
+// NoMigrate makes Open leave the schema as it finds it: a command that
+// only looks (renewbot check, remind --dry-run) changes nothing. Pending
+// then says what the bot would apply at start.
+func NoMigrate() Option { return func(s *Store) { s.noMigrate = true } }
 
 // ErrNoDatabase: the SQLite file named is not there (see Existing).
 var ErrNoDatabase = errors.New("no such database")

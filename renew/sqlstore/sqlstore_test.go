@@ -105,6 +105,10 @@ func testStore(t *testing.T, newURL func(testing.TB) string, opts ...Option) {
 		t.Parallel()
 		testOneClock(t, newURL(t))
 	})
+	t.Run("NoMigrate", func(t *testing.T) {
+		t.Parallel()
+		testNoMigrate(t, newURL(t))
+	})
 	t.Run("ConcurrentOpen", func(t *testing.T) {
 		t.Parallel()
 		testConcurrentOpen(t, newURL(t))
@@ -1463,5 +1467,55 @@ func testRememberForgetsOldKeys(t *testing.T, s *Store) {
 	}
 	if n != 2 || got["1/30/2026-12-26"] || got["2/7/2026-12-03"] || !got["3/30/2027-06-14"] || !got["4/1/2028-01-01"] {
 		t.Fatalf("%d rows, remembered %v: want the two keys of the last 400 days only", n, got)
+	}
+}
+
+// testNoMigrate: a store opened with NoMigrate creates no table and says
+// which migrations the bot would apply; once migrated, none is pending.
+func testNoMigrate(t *testing.T, u string) {
+	ctx := t.Context()
+	ms, err := loadMigrations(map[bool]string{true: "sqlite", false: "postgres"}[strings.HasPrefix(u, "sqlite:")])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []int
+	for _, m := range ms {
+		all = append(all, m.version)
+	}
+	s, err := Open(ctx, u, NoMigrate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, err := s.Pending(ctx); err != nil || !reflect.DeepEqual(got, all) {
+		t.Fatalf("Pending before any migration = %v, %v; want %v", got, err, all)
+	}
+	if _, err := s.db.ExecContext(ctx, "SELECT 1 FROM requests"); err == nil {
+		t.Fatal("NoMigrate created the requests table")
+	}
+	m, err := Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if got, err := s.Pending(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("Pending once migrated = %v, %v; want none", got, err)
+	}
+}
+
+// Existing refuses a SQLite file that is not there, in one line naming
+// it, and creates nothing.
+func TestExistingSaysNoDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "renewbot.db")
+	s, err := Open(t.Context(), "sqlite:"+path, Existing(), NoMigrate())
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a missing file with Existing worked")
+	}
+	if want := "no database at " + path; err.Error() != want || !errors.Is(err, ErrNoDatabase) {
+		t.Fatalf("Open = %q (ErrNoDatabase: %v), want %q", err, errors.Is(err, ErrNoDatabase), want)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Open created %s: %v", path, err)
 	}
 }
