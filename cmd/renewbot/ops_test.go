@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +17,7 @@ import (
 	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/internal/pgtest"
 	"github.com/renewbot/renewbot/internal/slackfake"
+	"github.com/renewbot/renewbot/renew/sqlstore"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -184,6 +190,78 @@ func TestCheck(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "[FAIL] OVHcloud access rule: POST /me/order/*/pay is not granted") {
 		t.Errorf("check does not name the missing rule:\n%s", out.String())
+	}
+}
+
+// createDatabase creates and migrates the harness's database, as the
+// bot does when it starts: check and remind --dry-run create none.
+func (h *harness) createDatabase() {
+	h.t.Helper()
+	st, err := sqlstore.Open(context.Background(), h.env["RENEWBOT_DATABASE_URL"])
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	st.Close()
+}
+
+// check opens the database as it is: a SQLite file that is not there
+// fails and is not created, and migrations not applied yet are said and
+// left to the bot.
+func TestCheckCreatesAndMigratesNothing(t *testing.T) {
+	h := newFakes(t)
+	for k, v := range h.env {
+		t.Setenv(k, v)
+	}
+	path := strings.TrimPrefix(h.env["RENEWBOT_DATABASE_URL"], "sqlite:")
+	var out strings.Builder
+	if err := run(context.Background(), []string{"check"}, &out, io.Discard); err == nil {
+		t.Fatalf("check passed with no database:\n%s", out.String())
+	}
+	if want := "[FAIL] database: no database at " + path + ": start the bot once to create it\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("check output lacks %q:\n%s", want, out.String())
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("check created %s: %v", path, err)
+	}
+
+	// A database one migration behind this binary.
+	st, err := sqlstore.Open(context.Background(), h.env["RENEWBOT_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := func() []int {
+		p, err := st.Pending(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec("DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)")
+	db.Close()
+	if err != nil || len(pending()) != 1 {
+		t.Fatalf("forget the last migration: %v, pending %v", err, pending())
+	}
+	last := fmt.Sprintf("%04d", pending()[0])
+	st.Close()
+	out.Reset()
+	if err := run(context.Background(), []string{"check"}, &out, io.Discard); err != nil {
+		t.Fatalf("check: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"[ok  ] database\n", "[info] database: migration " + last + " not applied yet: the bot applies it when it starts\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if st, err = sqlstore.Open(context.Background(), h.env["RENEWBOT_DATABASE_URL"], sqlstore.NoMigrate()); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if p := pending(); len(p) != 1 {
+		t.Fatalf("after check, pending %v: check migrated", p)
 	}
 }
 
