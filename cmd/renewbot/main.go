@@ -165,16 +165,6 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 	if err != nil {
 		return nil, err
 	}
-	store := w.store
-	if store == nil {
-		if store, err = sqlstore.Open(ctx, c.DatabaseURL, sqlstore.WithClock(w.local)); err != nil {
-			return nil, fmt.Errorf("RENEWBOT_DATABASE_URL: %w", err)
-		}
-	}
-	// One clock for everything that stamps or compares times: the
-	// database's, so replicas whose clocks differ still agree on when a
-	// payment may be settled or a request has expired.
-	now := store.Now
 	opts := []slack.Option{
 		slack.OptionAPIURL(c.SlackAPIURL),
 		slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}),
@@ -187,15 +177,26 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 	if out == nil {
 		out = &bot.SlackPoster{API: api, Log: log}
 	}
+	// Slack first: a bot that cannot reach it does not serve, and leaves
+	// no database behind.
 	ws := w.workspace
 	if ws == nil {
-		found, err := whoami(ctx, api, c.SlackAppToken, log)
+		found, err := whoami(ctx, api, c.SlackAPIURL, c.SlackAppToken, log)
 		if err != nil {
-			store.Close()
 			return nil, err
 		}
 		ws = &found
 	}
+	store := w.store
+	if store == nil {
+		if store, err = sqlstore.Open(ctx, c.DatabaseURL, sqlstore.WithClock(w.local)); err != nil {
+			return nil, fmt.Errorf("RENEWBOT_DATABASE_URL: %w", err)
+		}
+	}
+	// One clock for everything that stamps or compares times: the
+	// database's, so replicas whose clocks differ still agree on when a
+	// payment may be settled or a request has expired.
+	now := store.Now
 	policy := &renew.Policy{
 		Approvers:    c.Approvers,
 		Requesters:   c.Requesters,
@@ -379,12 +380,12 @@ func (a *app) redraw(ctx context.Context) {
 // from bots.info, else from the app-level token (xapp-1-APPID-…); when
 // neither says, api_app_id is not checked (the signing secret is the
 // app's own anyway).
-func whoami(ctx context.Context, api *slack.Client, appToken string, log *slog.Logger) (bot.Workspace, error) {
+func whoami(ctx context.Context, api *slack.Client, apiURL, appToken string, log *slog.Logger) (bot.Workspace, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	auth, err := api.AuthTestContext(ctx)
 	if err != nil {
-		return bot.Workspace{}, fmt.Errorf("SLACK_BOT_TOKEN: Slack auth.test failed, so the bot can't tell which workspace it serves: %s", bot.SlackErrorCode(err))
+		return bot.Workspace{}, slackAuthError(err, apiURL)
 	}
 	ws := bot.Workspace{TeamID: auth.TeamID, EnterpriseID: auth.EnterpriseID}
 	if auth.BotID != "" {

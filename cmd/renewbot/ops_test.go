@@ -282,7 +282,35 @@ func TestCheckSaysSlackCannotBeReached(t *testing.T) {
 	}
 }
 
+// A bot that cannot reach Slack at start says where from, without
+// blaming the token, and leaves no database behind; a token Slack refuses
+// is named.
+func TestStartWithoutSlack(t *testing.T) {
+	h := newFakes(t)
+	closed := freeAddr(t) // nothing listens there
+	h.env["SLACK_API_URL"] = "http://" + closed + "/api/"
+	for k, v := range h.env {
+		t.Setenv(k, v)
+	}
+	path := strings.TrimPrefix(h.env["RENEWBOT_DATABASE_URL"], "sqlite:")
+	err := run(context.Background(), nil, io.Discard, io.Discard)
+	if want := "cannot reach Slack at http://" + closed + "/api/ (SLACK_API_URL): connection refused"; err == nil || err.Error() != want {
+		t.Errorf("run = %v, want %q", err, want)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a start that failed to reach Slack created %s: %v", path, err)
+	}
+	t.Setenv("SLACK_API_URL", h.slack.APIURL())
+	h.slack.Revoke(h.env["SLACK_BOT_TOKEN"])
+	err = run(context.Background(), nil, io.Discard, io.Discard)
+	if want := "Slack refused SLACK_BOT_TOKEN: token_revoked"; err == nil || err.Error() != want {
+		t.Errorf("run with a revoked token = %v, want %q", err, want)
+	}
+}
+
 func TestConfigErrorsNameTheVariable(t *testing.T) {
+	fakeSlack := slackfake.New() // the database is opened once Slack answered
+	defer fakeSlack.Close()
 	for env, want := range map[string]string{
 		"RENEWBOT_APPROVALS=two":           "RENEWBOT_APPROVALS: expected a whole number",
 		"RENEWBOT_MAX_AMOUNT=lots":         "RENEWBOT_MAX_AMOUNT:",
@@ -305,6 +333,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 				"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "OVH_ENDPOINT": "ovh-eu",
 				"OVH_APPLICATION_KEY": "k", "OVH_APPLICATION_SECRET": "s", "OVH_CONSUMER_KEY": "c",
 				"RENEWBOT_DATABASE_URL": "sqlite:" + t.TempDir() + "/x.db", "RENEWBOT_ADDR": "127.0.0.1:0",
+				"SLACK_API_URL": fakeSlack.APIURL(),
 			}
 			k, v, _ := strings.Cut(env, "=")
 			base[k] = v
