@@ -97,6 +97,9 @@ func healthcheck(ctx context.Context, stdout io.Writer) error {
 		return fmt.Errorf("healthcheck: RENEWBOT_ADMIN_ADDR %q: %w", addr, err)
 	}
 	resp, err := http.DefaultClient.Do(req)
+	if why, ok := unreachable(err); ok {
+		return fmt.Errorf("healthcheck: no renewbot answers at %s (RENEWBOT_ADMIN_ADDR): %s", localAddr(addr), why)
+	}
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}
