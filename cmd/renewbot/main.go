@@ -167,7 +167,7 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 	}
 	opts := []slack.Option{
 		slack.OptionAPIURL(c.SlackAPIURL),
-		slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}),
+		slack.OptionHTTPClient(slackHTTPClient()),
 	}
 	if c.SlackAppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(c.SlackAppToken))

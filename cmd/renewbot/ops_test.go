@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -262,6 +263,33 @@ func TestCheckCreatesAndMigratesNothing(t *testing.T) {
 	defer st.Close()
 	if p := pending(); len(p) != 1 {
 		t.Fatalf("after check, pending %v: check migrated", p)
+	}
+}
+
+// An answer from Slack larger than 4 MiB is an error, not read whole: here
+// a valid auth.test answer of 10 MiB.
+func TestSlackAnswersAreBounded(t *testing.T) {
+	h := newFakes(t)
+	h.createDatabase()
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"ok":true,"url":"https://example.slack.com/","team":"Example","user":"renewbot","team_id":"T0EXAMPLE","user_id":"U0RENEWBOT","pad":"%s"}`, strings.Repeat("x", 10<<20))
+	}))
+	defer huge.Close()
+	h.env["SLACK_API_URL"] = huge.URL + "/api/"
+	for k, v := range h.env {
+		t.Setenv(k, v)
+	}
+	var out strings.Builder
+	if err := run(context.Background(), []string{"check"}, &out, io.Discard); err == nil {
+		t.Fatalf("check passed on a 10 MiB answer:\n%s", out.String())
+	}
+	if want := "[FAIL] Slack auth.test: Slack's answer is larger than 4 MiB\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("check output lacks %q:\n%s", want, out.String())
+	}
+	err := run(context.Background(), nil, io.Discard, io.Discard)
+	if want := "Slack auth.test failed, so the bot can't tell which workspace it serves: Slack's answer is larger than 4 MiB"; err == nil || err.Error() != want {
+		t.Errorf("run = %v, want %q", err, want)
 	}
 }
 
