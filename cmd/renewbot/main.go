@@ -59,6 +59,9 @@ type deps struct {
 	// limits are the rates the bot's own messages to Slack keep under
 	// (bot.SlackLimits when nil): tests keep the pacing, faster.
 	limits *bot.Limits
+	// maxConns is how many connections each listener serves at once
+	// (defaultMaxConns when 0): tests reach it with a few.
+	maxConns int
 }
 
 func runWith(ctx context.Context, d deps, args []string, stdout, stderr io.Writer) error {
@@ -262,7 +265,7 @@ func serve(ctx context.Context, d deps, stderr io.Writer) error {
 	}
 	defer a.store.Close()
 
-	servers, err := a.listen(c)
+	servers, err := a.listen(c, d.maxConns)
 	if err != nil {
 		return err
 	}

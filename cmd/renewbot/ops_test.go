@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -482,4 +484,65 @@ func TestSlowSlackNeverLetsTheReconcilerPayTwice(t *testing.T) {
 	}
 	// Had a Slack call come before the pay call, the click would have
 	// given up at ¾ of the 1 s (each update takes 1.5 s) and paid nothing.
+}
+
+// Each listener serves a bounded number of connections at once: slow
+// clients sending half a header past the limit wait in the kernel's
+// backlog and cost the bot no goroutine. Headers past 16 KiB get 431.
+func TestConnectionsAndHeadersAreBounded(t *testing.T) {
+	const limit, more = 4, 40
+	h := newFakes(t)
+	h.maxConns = limit
+	h.start()
+	t.Cleanup(h.stop)
+	_, _ = get(t, h.admin+"/healthz") // settle what the start left running
+	base := runtime.NumGoroutine()
+
+	var conns []net.Conn
+	closeAll := func() {
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = nil
+	}
+	defer closeAll()
+	for range limit + more {
+		c, err := net.Dial("tcp", strings.TrimPrefix(h.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		if _, err := io.WriteString(c, "POST /slack/commands HTTP/1.1\r\nHost: renewbot\r\nX-Slow: "+strings.Repeat("a", 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The bot takes limit of them; give it every chance to take more.
+	h.eventually("the bot serving the first connections", func() bool { return runtime.NumGoroutine() >= base+limit })
+	for range 50 {
+		if n := runtime.NumGoroutine() - base; n > limit+10 {
+			t.Fatalf("%d more goroutines with %d half-sent requests, want at most %d + a few", n, limit+more, limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	closeAll()
+
+	for _, u := range []string{h.base + "/slack/commands", h.admin + "/healthz"} {
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Pad", strings.Repeat("a", 32<<10))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("%s with a 32 KiB header: %s, want 431", u, resp.Status)
+		}
+	}
+	// Freed slots serve again.
+	if status, _ := get(t, h.admin+"/healthz"); status != http.StatusOK {
+		t.Errorf("/healthz after the flood: %d", status)
+	}
 }
