@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -43,7 +42,7 @@ func check(ctx context.Context, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 
-	api := slack.New(c.SlackBotToken, slack.OptionAPIURL(c.SlackAPIURL), slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}))
+	api := slack.New(c.SlackBotToken, slack.OptionAPIURL(c.SlackAPIURL), slack.OptionHTTPClient(slackHTTPClient()))
 	if auth, err := api.AuthTestContext(ctx); err != nil {
 		mark(false, "Slack auth.test", slackCheckText(err, c.SlackAPIURL))
 	} else {
@@ -60,21 +59,54 @@ func check(ctx context.Context, stdout io.Writer) error {
 		checkOVH(ctx, c, ovh, mark)
 	}
 
-	if store, err := sqlstore.Open(ctx, c.DatabaseURL); err != nil {
-		mark(false, "database", err.Error())
-	} else {
-		err := store.Ping(ctx)
-		mark(err == nil, "database", errText(err))
-		if err == nil {
-			checkBudget(ctx, c, store, mark)
-		}
-		store.Close()
-	}
+	checkDatabase(ctx, c, mark, note)
 	if failed > 0 {
 		return fmt.Errorf("%s failed", count(failed, "check"))
 	}
 	fmt.Fprintln(stdout, "renewbot is ready.")
 	return nil
+}
+
+// checkDatabase opens the database as it is, creating and migrating
+// nothing: check only looks. A SQLite file that is not there fails;
+// migrations the bot will apply at start are said, and the budget is
+// added up only on a schema that has them all.
+func checkDatabase(ctx context.Context, c Config, mark func(bool, string, string), note func(string, string)) {
+	store, err := sqlstore.Open(ctx, c.DatabaseURL, sqlstore.Existing(), sqlstore.NoMigrate())
+	switch {
+	case errors.Is(err, sqlstore.ErrNoDatabase):
+		mark(false, "database", err.Error()+": start the bot once to create it")
+		return
+	case err != nil:
+		mark(false, "database", err.Error())
+		return
+	}
+	defer store.Close()
+	pending, err := store.Pending(ctx)
+	if err != nil {
+		mark(false, "database", err.Error())
+		return
+	}
+	mark(true, "database", "")
+	if len(pending) > 0 {
+		note("database", fmt.Sprintf("%s not applied yet: the bot applies %s when it starts", migrations(pending), map[bool]string{true: "it", false: "them"}[len(pending) == 1]))
+		note("monthly budget", "not checked until then")
+		return
+	}
+	checkBudget(ctx, c, store, mark)
+}
+
+// migrations names migration versions: "migration 0005", "migrations
+// 0004, 0005".
+func migrations(versions []int) string {
+	s := make([]string, len(versions))
+	for i, v := range versions {
+		s[i] = fmt.Sprintf("%04d", v)
+	}
+	if len(s) == 1 {
+		return "migration " + s[0]
+	}
+	return "migrations " + strings.Join(s, ", ")
 }
 
 // checkChannels checks the bot is a member of the channels it posts in

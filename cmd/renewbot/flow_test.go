@@ -464,7 +464,9 @@ func TestHealthcheckCommand(t *testing.T) {
 		t.Fatalf("healthcheck of a running bot: %v %q", err, out.String())
 	}
 	h.stop()
-	if err := run(context.Background(), []string{"healthcheck"}, &out, io.Discard); err == nil {
-		t.Fatal("healthcheck of a stopped bot succeeded")
+	// One line that says what was tried, and from where it comes.
+	want := "healthcheck: no renewbot answers at " + strings.TrimPrefix(h.admin, "http://") + " (RENEWBOT_ADMIN_ADDR): connection refused"
+	if err := run(context.Background(), []string{"healthcheck"}, &out, io.Discard); err == nil || err.Error() != want {
+		t.Fatalf("healthcheck of a stopped bot: %v, want %q", err, want)
 	}
 }

@@ -43,6 +43,8 @@ type harness struct {
 	// clock is the bot's own clock (time.Now when nil): replicas can be
 	// made to disagree.
 	clock func() time.Time
+	// maxConns bounds each listener's connections (the default when 0).
+	maxConns int
 
 	cancel context.CancelFunc
 	done   chan error
@@ -136,7 +138,7 @@ func (h *harness) start() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
-	d := deps{now: h.clock, limits: &testLimits}
+	d := deps{now: h.clock, limits: &testLimits, maxConns: h.maxConns}
 	if d.now == nil {
 		d.now = time.Now
 	}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -171,5 +174,28 @@ func TestRemindDryRunPrintsAndChangesNothing(t *testing.T) {
 	out.Reset()
 	if err := run(context.Background(), []string{"remind"}, &out, io.Discard); err != nil || strings.HasPrefix(out.String(), "0 ") {
 		t.Fatalf("remind after a dry run: %v %q", err, out.String())
+	}
+}
+
+// remind --dry-run with no database creates none: nothing was ever
+// remembered, and its summary says so.
+func TestRemindDryRunWithoutADatabase(t *testing.T) {
+	h := newFakes(t)
+	h.env["RENEWBOT_REMINDER_CHANNEL"] = "C0REMIND1"
+	for k, v := range h.env {
+		t.Setenv(k, v)
+	}
+	path := strings.TrimPrefix(h.env["RENEWBOT_DATABASE_URL"], "sqlite:")
+	var out strings.Builder
+	if err := run(context.Background(), []string{"remind", "--dry-run"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	want := `^Dry run: \d+ reminders due \(thresholds 1, 7, 30 days\) \(no database at ` + regexp.QuoteMeta(path) + `: nothing is remembered yet\); this digest would be posted in C0REMIND1\. Nothing was posted or remembered\.$`
+	if last := lines[len(lines)-1]; !regexp.MustCompile(want).MatchString(last) {
+		t.Errorf("the dry run's last line is %q, want it to say there is no database", last)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("remind --dry-run created %s: %v", path, err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -58,6 +59,9 @@ type deps struct {
 	// limits are the rates the bot's own messages to Slack keep under
 	// (bot.SlackLimits when nil): tests keep the pacing, faster.
 	limits *bot.Limits
+	// maxConns is how many connections each listener serves at once
+	// (defaultMaxConns when 0): tests reach it with a few.
+	maxConns int
 }
 
 func runWith(ctx context.Context, d deps, args []string, stdout, stderr io.Writer) error {
@@ -146,6 +150,9 @@ type wiring struct {
 	local func() time.Time
 	// limits pace the bot's own messages (bot.SlackLimits when nil).
 	limits *bot.Limits
+	// store is the store to use, as it is: nil to open
+	// RENEWBOT_DATABASE_URL, creating and migrating it as needed.
+	store *sqlstore.Store
 }
 
 // build wires the program. optional ends at shutdown, before work in
@@ -161,17 +168,9 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlstore.Open(ctx, c.DatabaseURL, sqlstore.WithClock(w.local))
-	if err != nil {
-		return nil, fmt.Errorf("RENEWBOT_DATABASE_URL: %w", err)
-	}
-	// One clock for everything that stamps or compares times: the
-	// database's, so replicas whose clocks differ still agree on when a
-	// payment may be settled or a request has expired.
-	now := store.Now
 	opts := []slack.Option{
 		slack.OptionAPIURL(c.SlackAPIURL),
-		slack.OptionHTTPClient(&http.Client{Timeout: 15 * time.Second}),
+		slack.OptionHTTPClient(slackHTTPClient()),
 	}
 	if c.SlackAppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(c.SlackAppToken))
@@ -181,15 +180,26 @@ func build(ctx, optional context.Context, c Config, log *slog.Logger, w wiring) 
 	if out == nil {
 		out = &bot.SlackPoster{API: api, Log: log}
 	}
+	// Slack first: a bot that cannot reach it does not serve, and leaves
+	// no database behind.
 	ws := w.workspace
 	if ws == nil {
-		found, err := whoami(ctx, api, c.SlackAppToken, log)
+		found, err := whoami(ctx, api, c.SlackAPIURL, c.SlackAppToken, log)
 		if err != nil {
-			store.Close()
 			return nil, err
 		}
 		ws = &found
 	}
+	store := w.store
+	if store == nil {
+		if store, err = sqlstore.Open(ctx, c.DatabaseURL, sqlstore.WithClock(w.local)); err != nil {
+			return nil, fmt.Errorf("RENEWBOT_DATABASE_URL: %w", err)
+		}
+	}
+	// One clock for everything that stamps or compares times: the
+	// database's, so replicas whose clocks differ still agree on when a
+	// payment may be settled or a request has expired.
+	now := store.Now
 	policy := &renew.Policy{
 		Approvers:    c.Approvers,
 		Requesters:   c.Requesters,
@@ -255,7 +265,7 @@ func serve(ctx context.Context, d deps, stderr io.Writer) error {
 	}
 	defer a.store.Close()
 
-	servers, err := a.listen(c)
+	servers, err := a.listen(c, d.maxConns)
 	if err != nil {
 		return err
 	}
@@ -373,12 +383,12 @@ func (a *app) redraw(ctx context.Context) {
 // from bots.info, else from the app-level token (xapp-1-APPID-…); when
 // neither says, api_app_id is not checked (the signing secret is the
 // app's own anyway).
-func whoami(ctx context.Context, api *slack.Client, appToken string, log *slog.Logger) (bot.Workspace, error) {
+func whoami(ctx context.Context, api *slack.Client, apiURL, appToken string, log *slog.Logger) (bot.Workspace, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	auth, err := api.AuthTestContext(ctx)
 	if err != nil {
-		return bot.Workspace{}, fmt.Errorf("SLACK_BOT_TOKEN: Slack auth.test failed, so the bot can't tell which workspace it serves: %s", bot.SlackErrorCode(err))
+		return bot.Workspace{}, slackAuthError(err, apiURL)
 	}
 	ws := bot.Workspace{TeamID: auth.TeamID, EnterpriseID: auth.EnterpriseID}
 	if auth.BotID != "" {
@@ -483,20 +493,35 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	log := newLogger(c, stderr)
-	// The digest is posted, never answered: no workspace to serve.
-	a, err := build(ctx, context.Background(), c, log, wiring{out: out, workspace: &bot.Workspace{}})
+	w := wiring{out: out, workspace: &bot.Workspace{}} // the digest is posted, never answered: no workspace to serve
+	noDatabase := ""
+	if dry {
+		// As it is: a dry run creates, migrates and remembers nothing.
+		st, done, why, err := dryRunStore(ctx, c.DatabaseURL)
+		if err != nil {
+			return fmt.Errorf("RENEWBOT_DATABASE_URL: %w", err)
+		}
+		defer done()
+		w.store, noDatabase = st, why
+	}
+	a, err := build(ctx, context.Background(), c, log, w)
 	if err != nil {
 		return err
 	}
-	defer a.store.Close()
+	if !dry {
+		defer a.store.Close()
+	}
 	defer a.pool.Close(context.Background())
 	if dry {
 		due, err := a.reminders.Due(ctx)
 		if err != nil {
 			return err
 		}
+		if noDatabase != "" {
+			noDatabase = " (" + noDatabase + ": nothing is remembered yet)"
+		}
 		if len(due) == 0 {
-			_, err = fmt.Fprintf(stdout, "Nothing to remind (thresholds %s days): no digest would be posted.\n", days(c.ReminderDays))
+			_, err = fmt.Fprintf(stdout, "Nothing to remind (thresholds %s days)%s: no digest would be posted.\n", days(c.ReminderDays), noDatabase)
 			return err
 		}
 		// The digest as it would read, then what would happen.
@@ -507,8 +532,8 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if c.ReminderChannel == "" {
 			where = "in RENEWBOT_REMINDER_CHANNEL (not set)"
 		}
-		_, err = fmt.Fprintf(stdout, "\nDry run: %s due (thresholds %s days); this digest would be posted %s. Nothing was posted or remembered.\n",
-			count(len(due), "reminder"), days(c.ReminderDays), where)
+		_, err = fmt.Fprintf(stdout, "\nDry run: %s due (thresholds %s days)%s; this digest would be posted %s. Nothing was posted or remembered.\n",
+			count(len(due), "reminder"), days(c.ReminderDays), noDatabase, where)
 		return err
 	}
 	posted, err := a.reminders.Once(ctx, func(ctx context.Context, rs []renew.Reminder) error {
@@ -519,6 +544,31 @@ func remind(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	_, err = fmt.Fprintf(stdout, "%s posted in %s\n", count(len(posted), "reminder"), c.ReminderChannel)
 	return err
+}
+
+// dryRunStore opens the database of rawURL as it is, without creating or
+// migrating it. With no SQLite file there, nothing was ever remembered:
+// it opens an empty store in a temporary directory instead, and says why
+// ("no database at renewbot.db"). done closes the store and removes that
+// directory.
+func dryRunStore(ctx context.Context, rawURL string) (st *sqlstore.Store, done func(), why string, err error) {
+	st, err = sqlstore.Open(ctx, rawURL, sqlstore.Existing(), sqlstore.NoMigrate())
+	if err == nil {
+		return st, func() { st.Close() }, "", nil
+	}
+	if !errors.Is(err, sqlstore.ErrNoDatabase) {
+		return nil, nil, "", err
+	}
+	why = err.Error()
+	dir, err := os.MkdirTemp("", "renewbot-remind-")
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if st, err = sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "renewbot.db")); err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, "", err
+	}
+	return st, func() { st.Close(); os.RemoveAll(dir) }, why, nil
 }
 
 // count writes a number of things: "1 reminder", "2 reminders".

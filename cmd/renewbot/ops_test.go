@@ -2,8 +2,16 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +20,7 @@ import (
 	"github.com/renewbot/renewbot/internal/ovhfake"
 	"github.com/renewbot/renewbot/internal/pgtest"
 	"github.com/renewbot/renewbot/internal/slackfake"
+	"github.com/renewbot/renewbot/renew/sqlstore"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -187,6 +196,105 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// createDatabase creates and migrates the harness's database, as the
+// bot does when it starts: check and remind --dry-run create none.
+func (h *harness) createDatabase() {
+	h.t.Helper()
+	st, err := sqlstore.Open(context.Background(), h.env["RENEWBOT_DATABASE_URL"])
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	st.Close()
+}
+
+// check opens the database as it is: a SQLite file that is not there
+// fails and is not created, and migrations not applied yet are said and
+// left to the bot.
+func TestCheckCreatesAndMigratesNothing(t *testing.T) {
+	h := newFakes(t)
+	for k, v := range h.env {
+		t.Setenv(k, v)
+	}
+	path := strings.TrimPrefix(h.env["RENEWBOT_DATABASE_URL"], "sqlite:")
+	var out strings.Builder
+	if err := run(context.Background(), []string{"check"}, &out, io.Discard); err == nil {
+		t.Fatalf("check passed with no database:\n%s", out.String())
+	}
+	if want := "[FAIL] database: no database at " + path + ": start the bot once to create it\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("check output lacks %q:\n%s", want, out.String())
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("check created %s: %v", path, err)
+	}
+
+	// A database one migration behind this binary.
+	st, err := sqlstore.Open(context.Background(), h.env["RENEWBOT_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := func() []int {
+		p, err := st.Pending(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec("DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)")
+	db.Close()
+	if err != nil || len(pending()) != 1 {
+		t.Fatalf("forget the last migration: %v, pending %v", err, pending())
+	}
+	last := fmt.Sprintf("%04d", pending()[0])
+	st.Close()
+	out.Reset()
+	if err := run(context.Background(), []string{"check"}, &out, io.Discard); err != nil {
+		t.Fatalf("check: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"[ok  ] database\n", "[info] database: migration " + last + " not applied yet: the bot applies it when it starts\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if st, err = sqlstore.Open(context.Background(), h.env["RENEWBOT_DATABASE_URL"], sqlstore.NoMigrate()); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if p := pending(); len(p) != 1 {
+		t.Fatalf("after check, pending %v: check migrated", p)
+	}
+}
+
+// An answer from Slack larger than 4 MiB is an error, not read whole: here
+// a valid auth.test answer of 10 MiB.
+func TestSlackAnswersAreBounded(t *testing.T) {
+	h := newFakes(t)
+	h.createDatabase()
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"ok":true,"url":"https://example.slack.com/","team":"Example","user":"renewbot","team_id":"T0EXAMPLE","user_id":"U0RENEWBOT","pad":"%s"}`, strings.Repeat("x", 10<<20))
+	}))
+	defer huge.Close()
+	h.env["SLACK_API_URL"] = huge.URL + "/api/"
+	for k, v := range h.env {
+		t.Setenv(k, v)
+	}
+	var out strings.Builder
+	if err := run(context.Background(), []string{"check"}, &out, io.Discard); err == nil {
+		t.Fatalf("check passed on a 10 MiB answer:\n%s", out.String())
+	}
+	if want := "[FAIL] Slack auth.test: Slack's answer is larger than 4 MiB\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("check output lacks %q:\n%s", want, out.String())
+	}
+	err := run(context.Background(), nil, io.Discard, io.Discard)
+	if want := "Slack auth.test failed, so the bot can't tell which workspace it serves: Slack's answer is larger than 4 MiB"; err == nil || err.Error() != want {
+		t.Errorf("run = %v, want %q", err, want)
+	}
+}
+
 // A Slack that cannot be reached is said so, with the URL tried, in one
 // line.
 func TestCheckSaysSlackCannotBeReached(t *testing.T) {
@@ -204,7 +312,35 @@ func TestCheckSaysSlackCannotBeReached(t *testing.T) {
 	}
 }
 
+// A bot that cannot reach Slack at start says where from, without
+// blaming the token, and leaves no database behind; a token Slack refuses
+// is named.
+func TestStartWithoutSlack(t *testing.T) {
+	h := newFakes(t)
+	closed := freeAddr(t) // nothing listens there
+	h.env["SLACK_API_URL"] = "http://" + closed + "/api/"
+	for k, v := range h.env {
+		t.Setenv(k, v)
+	}
+	path := strings.TrimPrefix(h.env["RENEWBOT_DATABASE_URL"], "sqlite:")
+	err := run(context.Background(), nil, io.Discard, io.Discard)
+	if want := "cannot reach Slack at http://" + closed + "/api/ (SLACK_API_URL): connection refused"; err == nil || err.Error() != want {
+		t.Errorf("run = %v, want %q", err, want)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a start that failed to reach Slack created %s: %v", path, err)
+	}
+	t.Setenv("SLACK_API_URL", h.slack.APIURL())
+	h.slack.Revoke(h.env["SLACK_BOT_TOKEN"])
+	err = run(context.Background(), nil, io.Discard, io.Discard)
+	if want := "Slack refused SLACK_BOT_TOKEN: token_revoked"; err == nil || err.Error() != want {
+		t.Errorf("run with a revoked token = %v, want %q", err, want)
+	}
+}
+
 func TestConfigErrorsNameTheVariable(t *testing.T) {
+	fakeSlack := slackfake.New() // the database is opened once Slack answered
+	defer fakeSlack.Close()
 	for env, want := range map[string]string{
 		"RENEWBOT_APPROVALS=two":           "RENEWBOT_APPROVALS: expected a whole number",
 		"RENEWBOT_MAX_AMOUNT=lots":         "RENEWBOT_MAX_AMOUNT:",
@@ -227,6 +363,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 				"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "OVH_ENDPOINT": "ovh-eu",
 				"OVH_APPLICATION_KEY": "k", "OVH_APPLICATION_SECRET": "s", "OVH_CONSUMER_KEY": "c",
 				"RENEWBOT_DATABASE_URL": "sqlite:" + t.TempDir() + "/x.db", "RENEWBOT_ADDR": "127.0.0.1:0",
+				"SLACK_API_URL": fakeSlack.APIURL(),
 			}
 			k, v, _ := strings.Cut(env, "=")
 			base[k] = v
@@ -347,4 +484,79 @@ func TestSlowSlackNeverLetsTheReconcilerPayTwice(t *testing.T) {
 	}
 	// Had a Slack call come before the pay call, the click would have
 	// given up at ¾ of the 1 s (each update takes 1.5 s) and paid nothing.
+}
+
+// Each listener serves a bounded number of connections at once: slow
+// clients sending half a header past the limit wait in the kernel's
+// backlog and cost the bot no goroutine. Headers past 16 KiB get 431.
+func TestConnectionsAndHeadersAreBounded(t *testing.T) {
+	const limit, more = 4, 40
+	h := newFakes(t)
+	h.maxConns = limit
+	h.start()
+	t.Cleanup(h.stop)
+
+	var conns []net.Conn
+	closeAll := func() {
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = nil
+	}
+	defer closeAll()
+	for range limit + more {
+		c, err := net.Dial("tcp", strings.TrimPrefix(h.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		if _, err := io.WriteString(c, "POST /slack/commands HTTP/1.1\r\nHost: renewbot\r\nX-Slow: "+strings.Repeat("a", 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The bot takes limit of them; give it every chance to take more.
+	h.eventually("the bot reading the first requests", func() bool { return readingRequests() >= limit })
+	for range 50 {
+		// The fakes may be reading a request of the bot's too.
+		if n := readingRequests(); n > limit+2 {
+			t.Fatalf("%d requests read at once of %d half-sent ones, want at most %d", n, limit+more, limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	closeAll()
+
+	for _, u := range []string{h.base + "/slack/commands", h.admin + "/healthz"} {
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Pad", strings.Repeat("a", 32<<10))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("%s with a 32 KiB header: %s, want 431", u, resp.Status)
+		}
+	}
+	// Freed slots serve again.
+	if status, _ := get(t, h.admin+"/healthz"); status != http.StatusOK {
+		t.Errorf("/healthz after the flood: %d", status)
+	}
+}
+
+// readingRequests counts the goroutines of this process reading a
+// request's header, one per connection net/http accepted and read
+// nothing complete from yet (an idle keep-alive connection waits
+// elsewhere).
+func readingRequests() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Count(string(buf[:n]), "net/http.(*conn).readRequest(")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }

@@ -104,6 +104,7 @@ func TestServiceAccountEndToEnd(t *testing.T) {
 func TestCheckServiceAccount(t *testing.T) {
 	h := newFakes(t)
 	serviceAccount(h)
+	h.createDatabase()
 	for k, v := range h.env {
 		t.Setenv(k, v)
 	}
@@ -146,6 +147,7 @@ func TestCheckAccessToken(t *testing.T) {
 	for k, v := range map[string]string{"OVH_APPLICATION_KEY": "", "OVH_APPLICATION_SECRET": "", "OVH_CONSUMER_KEY": "", "OVH_ACCESS_TOKEN": "eyJ-token"} {
 		h.env[k] = v
 	}
+	h.createDatabase()
 	for k, v := range h.env {
 		t.Setenv(k, v)
 	}

@@ -45,8 +45,7 @@ func slackCheckText(err error, apiURL string) string {
 	}
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
-		switch se.Err {
-		case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
+		if tokenRefused(err) {
 			return fmt.Sprintf("Slack refused SLACK_BOT_TOKEN: %s", se.Err)
 		}
 		return "Slack answered " + se.Err
@@ -56,4 +55,28 @@ func slackCheckText(err error, apiURL string) string {
 		return fmt.Sprintf("Slack at %s (SLACK_API_URL) answered HTTP %d", apiURL, sc.Code)
 	}
 	return bot.SlackErrorCode(err)
+}
+
+// tokenRefused reports whether Slack refused the bot token itself.
+func tokenRefused(err error) bool {
+	var se slack.SlackErrorResponse
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Err {
+	case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "not_allowed_token_type":
+		return true
+	}
+	return false
+}
+
+// slackAuthError is the start's one line for a failed auth.test, in
+// check's words: where Slack could not be reached from, or that it
+// refused SLACK_BOT_TOKEN. Only a refused token blames the token.
+func slackAuthError(err error, apiURL string) error {
+	text := slackCheckText(err, apiURL)
+	if _, ok := unreachable(err); ok || tokenRefused(err) {
+		return errors.New(text)
+	}
+	return fmt.Errorf("Slack auth.test failed, so the bot can't tell which workspace it serves: %s", text)
 }

@@ -42,7 +42,7 @@ func TestPostgresBudgetRaceUnderRepeatableReadDefault(t *testing.T) {
 	testBudgetRace(t, s)
 }
 
-func testBudgetAndSlack(t *testing.T, newURL func(testing.TB) string) {
+func testBudgetAndSlack(t *testing.T, newURL func(testing.TB) string, opts ...Option) {
 	for name, fn := range map[string]func(*testing.T, *Store){
 		"BudgetAtTheLimit":        testBudgetAtTheLimit,
 		"BudgetMonthRollsOver":    testBudgetMonthRollsOver,
@@ -56,7 +56,7 @@ func testBudgetAndSlack(t *testing.T, newURL func(testing.TB) string) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			fn(t, open(t, newURL(t)))
+			fn(t, open(t, newURL(t), opts...))
 		})
 	}
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -46,7 +47,9 @@ func (s *Store) Release(ctx context.Context, name, holder string) error {
 }
 
 // Remember records key and reports whether it was new. Only one caller
-// ever gets true for a key, however many ask together.
+// ever gets true for a key, however many ask together. Keys remembered
+// more than rememberFor ago (by the store's clock) are forgotten in the
+// same transaction, so the table stays about a year of reminders.
 func (s *Store) Remember(ctx context.Context, key string, at time.Time) (bool, error) {
 	if at.IsZero() {
 		at = s.Now()
@@ -55,16 +58,29 @@ func (s *Store) Remember(ctx context.Context, key string, at time.Time) (bool, e
 	if err != nil {
 		return false, err
 	}
-	res, err := s.db.ExecContext(ctx, s.d.rebind("INSERT INTO reminders (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"), key, n)
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: remember %s: %w", key, err)
-	}
-	added, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: remember %s: %w", key, err)
-	}
-	return added == 1, nil
+	var added int64
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.d.rebind("DELETE FROM reminders WHERE at < ?"), s.Now().Add(-rememberFor).UnixNano()); err != nil {
+			return fmt.Errorf("sqlstore: remember %s: forget old reminders: %w", key, err)
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind("INSERT INTO reminders (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"), key, n)
+		if err != nil {
+			return fmt.Errorf("sqlstore: remember %s: %w", key, err)
+		}
+		if added, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlstore: remember %s: %w", key, err)
+		}
+		return nil
+	})
+	return added == 1, err
 }
+
+// rememberFor is how long a reminder's key is kept. A key names a
+// service's expiry date, which a renewal moves: past a year it holds
+// nothing back but a reminder of a service still unrenewed on the same
+// expiry (a threshold above 400 days, or an expired service OVHcloud
+// never deleted), which is then reminded once more.
+const rememberFor = 400 * 24 * time.Hour
 
 var _ renew.SentLog = (*Store)(nil)
 

@@ -119,6 +119,49 @@ func (s *Store) migratePostgres(ctx context.Context, ms []migration) error {
 	return nil
 }
 
+// Pending returns the versions of the migrations this binary has and the
+// database lacks, oldest first: every one for a database renewbot never
+// opened, none once Open has migrated it.
+func (s *Store) Pending(ctx context.Context) ([]int, error) {
+	ms, err := loadMigrations(s.d.name)
+	if err != nil {
+		return nil, err
+	}
+	exists := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+	if s.d.name == "postgres" {
+		exists = "SELECT COUNT(*) FROM (SELECT to_regclass('schema_migrations') AS t) r WHERE t IS NOT NULL" // on the search_path
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, exists).Scan(&n); err != nil {
+		return nil, fmt.Errorf("sqlstore: read schema_migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	if n > 0 {
+		rows, err := s.db.QueryContext(ctx, "SELECT version FROM schema_migrations")
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: read schema_migrations: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				return nil, fmt.Errorf("sqlstore: read schema_migrations: %w", err)
+			}
+			applied[v] = true
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlstore: read schema_migrations: %w", err)
+		}
+	}
+	var pending []int
+	for _, m := range ms {
+		if !applied[m.version] {
+			pending = append(pending, m.version)
+		}
+	}
+	return pending, nil
+}
+
 // applyMigrations runs, in tx, the migrations not yet recorded.
 func applyMigrations(ctx context.Context, tx *sql.Tx, d dialect, ms []migration) error {
 	if _, err := tx.ExecContext(ctx, createMigrationsTable); err != nil {

@@ -54,6 +54,11 @@ type Store struct {
 	// create it (Existing).
 	path     string
 	existing bool
+	// noMigrate leaves the schema as it is (NoMigrate).
+	noMigrate bool
+	// maxConns caps PostgreSQL's pool (postgresMaxConns unless a test
+	// sets it).
+	maxConns int
 
 	// afterRead, when set by a test, runs inside a read-modify-write
 	// transaction between the read and the conditional write.
@@ -99,7 +104,7 @@ var (
 )
 
 // Open connects to the database named by rawURL and brings its schema up to
-// date. Accepted forms:
+// date (unless NoMigrate). Accepted forms:
 //
 //	sqlite:PATH                 a file, created when missing
 //	postgres://USER@HOST/DB?... or postgresql://...
@@ -127,19 +132,24 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.d.name == "postgres" {
+		s.limitPool()
+	}
 	if s.existing && s.path != "" {
 		if _, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) {
 			s.db.Close()
-			return nil, fmt.Errorf("sqlstore: sqlite: no database at %s: %w", s.path, ErrNoDatabase)
+			return nil, &openError{msg: "no database at " + shownPath(s.path), err: ErrNoDatabase}
 		}
 	}
 	if err := s.ping(ctx); err != nil {
 		s.db.Close()
 		return nil, connectError(rawURL, err)
 	}
-	if err := s.migrate(ctx); err != nil {
-		s.db.Close()
-		return nil, err
+	if !s.noMigrate {
+		if err := s.migrate(ctx); err != nil {
+			s.db.Close()
+			return nil, err
+		}
 	}
 	if err := s.SyncClock(ctx); err != nil {
 		s.db.Close()
@@ -155,6 +165,11 @@ type Option func(*Store)
 // there (ErrNoDatabase): a command that only reads, given a wrong path,
 // says so rather than leave an empty database behind.
 func Existing() Option { return func(s *Store) { s.existing = true } }
+
+// NoMigrate makes Open leave the schema as it finds it: a command that
+// only looks (renewbot check, remind --dry-run) changes nothing. Pending
+// then says what the bot would apply at start.
+func NoMigrate() Option { return func(s *Store) { s.noMigrate = true } }
 
 // ErrNoDatabase: the SQLite file named is not there (see Existing).
 var ErrNoDatabase = errors.New("no such database")
@@ -294,7 +309,23 @@ func openPostgres(rawURL string) (*Store, error) {
 		// pgx's parse errors redact the password.
 		return nil, fmt.Errorf("sqlstore: postgres: %w", err)
 	}
-	return &Store{db: db, d: postgresDialect}, nil
+	return &Store{db: db, d: postgresDialect, maxConns: postgresMaxConns}, nil
+}
+
+// postgresMaxConns bounds each replica's PostgreSQL connections: a flood
+// of clicks queues in the pool instead of opening a connection per click
+// until the server's max_connections refuses every replica. No
+// transaction holds a connection while it waits for another (the
+// contract tests run on a pool of 2 to prove it), so the cap cannot
+// deadlock.
+const postgresMaxConns = 16
+
+// limitPool applies maxConns. Idle connections are kept for bursts and
+// closed after a few idle minutes, so a quiet bot holds few.
+func (s *Store) limitPool() {
+	s.db.SetMaxOpenConns(s.maxConns)
+	s.db.SetMaxIdleConns(min(s.maxConns, 4))
+	s.db.SetConnMaxIdleTime(5 * time.Minute)
 }
 
 // Close closes the database.

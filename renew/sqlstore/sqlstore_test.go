@@ -28,6 +28,24 @@ func TestPostgres(t *testing.T) {
 	testStore(t, pgtest.URL)
 }
 
+// TestPostgresSmallPool runs the contract on a pool of two connections:
+// a transaction that waited for a second connection while holding one
+// would hang here, where a few concurrent callers take both.
+func TestPostgresSmallPool(t *testing.T) {
+	pgtest.URL(t)
+	small := func(s *Store) { s.maxConns = 2 }
+	testStore(t, pgtest.URL, small)
+	testBudgetAndSlack(t, pgtest.URL, small)
+}
+
+// The pool of a PostgreSQL store is bounded.
+func TestPostgresPoolIsBounded(t *testing.T) {
+	s := open(t, pgtest.URL(t))
+	if got := s.db.Stats().MaxOpenConnections; got != postgresMaxConns {
+		t.Fatalf("MaxOpenConnections = %d, want %d", got, postgresMaxConns)
+	}
+}
+
 // sqliteURL returns the URL of a fresh database file.
 func sqliteURL(t testing.TB) string {
 	return "sqlite:" + filepath.Join(t.TempDir(), "renewbot.db")
@@ -35,7 +53,7 @@ func sqliteURL(t testing.TB) string {
 
 // testStore is the contract every backend meets. newURL returns the URL of
 // a fresh, empty database.
-func testStore(t *testing.T, newURL func(testing.TB) string) {
+func testStore(t *testing.T, newURL func(testing.TB) string, opts ...Option) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s *Store)
@@ -74,17 +92,22 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 		{"LeaseRace", testLeaseRace},
 		{"Remember", testRemember},
 		{"Remembered", testRemembered},
+		{"RememberForgetsOldKeys", testRememberForgetsOldKeys},
 		{"CountByState", testCountByState},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.fn(t, open(t, newURL(t)))
+			tt.fn(t, open(t, newURL(t), opts...))
 		})
 	}
 	t.Run("OneClock", func(t *testing.T) {
 		t.Parallel()
 		testOneClock(t, newURL(t))
+	})
+	t.Run("NoMigrate", func(t *testing.T) {
+		t.Parallel()
+		testNoMigrate(t, newURL(t))
 	})
 	t.Run("ConcurrentOpen", func(t *testing.T) {
 		t.Parallel()
@@ -111,10 +134,10 @@ func testStore(t *testing.T, newURL func(testing.TB) string) {
 var clocks sync.Map // *Store -> *fakeclock.Clock
 
 // open opens a store whose clock stands at t0 until the test moves it.
-func open(t testing.TB, u string) *Store {
+func open(t testing.TB, u string, opts ...Option) *Store {
 	t.Helper()
 	clk := fakeclock.New(t0)
-	s, err := Open(context.Background(), u, WithClock(clk.Now))
+	s, err := Open(context.Background(), u, append([]Option{WithClock(clk.Now)}, opts...)...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -1413,5 +1436,86 @@ func testCountByState(t *testing.T, s *Store) {
 	}
 	if got[renew.StateProposed] != 2 || got[renew.StatePaid] != 1 || len(got) != 2 {
 		t.Fatalf("CountByState = %v", got)
+	}
+}
+
+// testRememberForgetsOldKeys: keys remembered more than 400 days ago, on
+// the store's clock, go when another is remembered; younger ones stay.
+func testRememberForgetsOldKeys(t *testing.T, s *Store) {
+	ctx := t.Context()
+	clk := clockOf(s)
+	for _, k := range []string{"1/30/2026-12-26", "2/7/2026-12-03"} {
+		if _, err := s.Remember(ctx, k, clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(200 * 24 * time.Hour)
+	if _, err := s.Remember(ctx, "3/30/2027-06-14", clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(201 * 24 * time.Hour) // the first two are 401 days old
+	if _, err := s.Remember(ctx, "4/1/2028-01-01", clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.db.QueryRow("SELECT COUNT(*) FROM reminders").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Remembered(ctx, []string{"1/30/2026-12-26", "2/7/2026-12-03", "3/30/2027-06-14", "4/1/2028-01-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || got["1/30/2026-12-26"] || got["2/7/2026-12-03"] || !got["3/30/2027-06-14"] || !got["4/1/2028-01-01"] {
+		t.Fatalf("%d rows, remembered %v: want the two keys of the last 400 days only", n, got)
+	}
+}
+
+// testNoMigrate: a store opened with NoMigrate creates no table and says
+// which migrations the bot would apply; once migrated, none is pending.
+func testNoMigrate(t *testing.T, u string) {
+	ctx := t.Context()
+	ms, err := loadMigrations(map[bool]string{true: "sqlite", false: "postgres"}[strings.HasPrefix(u, "sqlite:")])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []int
+	for _, m := range ms {
+		all = append(all, m.version)
+	}
+	s, err := Open(ctx, u, NoMigrate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, err := s.Pending(ctx); err != nil || !reflect.DeepEqual(got, all) {
+		t.Fatalf("Pending before any migration = %v, %v; want %v", got, err, all)
+	}
+	if _, err := s.db.ExecContext(ctx, "SELECT 1 FROM requests"); err == nil {
+		t.Fatal("NoMigrate created the requests table")
+	}
+	m, err := Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if got, err := s.Pending(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("Pending once migrated = %v, %v; want none", got, err)
+	}
+}
+
+// Existing refuses a SQLite file that is not there, in one line naming
+// it, and creates nothing.
+func TestExistingSaysNoDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "renewbot.db")
+	s, err := Open(t.Context(), "sqlite:"+path, Existing(), NoMigrate())
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a missing file with Existing worked")
+	}
+	if want := "no database at " + path; err.Error() != want || !errors.Is(err, ErrNoDatabase) {
+		t.Fatalf("Open = %q (ErrNoDatabase: %v), want %q", err, errors.Is(err, ErrNoDatabase), want)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Open created %s: %v", path, err)
 	}
 }
