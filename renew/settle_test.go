@@ -13,6 +13,29 @@ import (
 	"github.com/renewbot/renewbot/renew"
 )
 
+// sweep runs the reconciler, as the replica holding the background lease
+// does, and returns request id as it stands then.
+func (e *ovhEnv) sweep(t *testing.T, id string) *renew.Request {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.rn.ReconcileAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.rn.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// spentIs checks that the month's payments add up to want.
+func (e *ovhEnv) spentIs(t *testing.T, want int64) {
+	t.Helper()
+	if sp, _ := e.rn.Spending(context.Background(), e.rn.ThisMonth()); sp.Total != want {
+		t.Errorf("spent this month %d, want %d", sp.Total, want)
+	}
+}
+
 // latePay is OVHcloud reached late: the pay call leaves only after the
 // clock moved on (a clock sync, a login, a slow network inside the call),
 // goes through, and its answer is lost.
@@ -57,20 +80,14 @@ func TestAPayCallThatLeftLateIsNotSettledEarly(t *testing.T) {
 	}
 	r, _ = rn.Get(ctx, r.ID)
 	e.clk.Set(r.PaySentAt.Add(time.Minute)) // 20 s after the call left
-	if _, err := rn.ReconcileAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if r, _ = rn.Get(ctx, r.ID); r.State != renew.StateUnknown {
+	if r = e.sweep(t, r.ID); r.State != renew.StateUnknown {
 		t.Fatalf("a minute after the recorded time: %s, want still unknown", r.State)
 	}
 	if _, err := rn.Approve(ctx, renew.Action{RequestID: r.ID, User: "U0BOB", Channel: "C1", Attempt: r.Attempt}); err == nil {
 		t.Fatal("a fresh approval of an unknown payment was accepted")
 	}
 	e.clk.Set(r.ClaimedAt.Add(45*time.Second + time.Minute)) // the call's deadline, then the whole delay
-	if _, err := rn.ReconcileAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if r, _ = rn.Get(ctx, r.ID); !r.State.Counts() || r.State == renew.StateUnknown {
+	if r = e.sweep(t, r.ID); !r.State.Counts() || r.State == renew.StateUnknown {
 		t.Fatalf("once OVHcloud shows it: %s, want paid", r.State)
 	}
 	if n := len(fake.CallsTo("POST", "/me/order/*/pay")); n != 1 {
@@ -114,10 +131,7 @@ func TestARefusalOfAnOrderPaidAlreadyIsAPayment(t *testing.T) {
 		t.Fatalf("approve: %v, want the payment unknown", err)
 	}
 	e.clk.Advance(2 * time.Minute)
-	if _, err := rn.ReconcileAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if r, _ = rn.Get(ctx, r.ID); r.State != renew.StatePaymentFailed {
+	if r = e.sweep(t, r.ID); r.State != renew.StatePaymentFailed {
 		t.Fatalf("after the sweep: %s, want payment_failed (OVHcloud does not show the payment yet)", r.State)
 	}
 	// Approved again while OVHcloud still does not show the payment: its
@@ -130,19 +144,12 @@ func TestARefusalOfAnOrderPaidAlreadyIsAPayment(t *testing.T) {
 	if _, err := rn.Cancel(ctx, renew.Action{RequestID: r.ID, User: "U0ALICE", Channel: "C1"}); err == nil {
 		t.Error("a request whose order OVHcloud says is paid was cancelled")
 	}
-	if sp, _ := rn.Spending(ctx, rn.ThisMonth()); sp.Total != r.Amount().Ucents {
-		t.Errorf("spent this month %d, want the order's %d", sp.Total, r.Amount().Ucents)
-	}
+	e.spentIs(t, r.Amount().Ucents)
 	e.clk.Advance(5 * time.Minute) // OVHcloud shows it now
-	if _, err := rn.ReconcileAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if r, _ = rn.Get(ctx, r.ID); !r.State.Counts() || r.State == renew.StateUnknown {
+	if r = e.sweep(t, r.ID); !r.State.Counts() || r.State == renew.StateUnknown {
 		t.Fatalf("once OVHcloud shows the payment: %s, want paid", r.State)
 	}
-	if sp, _ := rn.Spending(ctx, rn.ThisMonth()); sp.Total != r.Amount().Ucents {
-		t.Errorf("spent this month %d, want the order's %d", sp.Total, r.Amount().Ucents)
-	}
+	e.spentIs(t, r.Amount().Ucents)
 	if _, err := rn.Cancel(ctx, renew.Action{RequestID: r.ID, User: "U0ALICE", Channel: "C1"}); err == nil {
 		t.Error("a paid request was cancelled")
 	}
@@ -201,16 +208,11 @@ func TestAnOrderPaidInTheControlPanelMeanwhileIsPaid(t *testing.T) {
 					t.Fatal("web-front could be renewed again while its payment is unknown")
 				}
 				e.clk.Advance(2 * time.Minute)
-				if _, err := rn.ReconcileAll(ctx); err != nil {
-					t.Fatal(err)
-				}
-				if r, _ = rn.Get(ctx, r.ID); !r.State.Counts() || r.State == renew.StateUnknown {
+				if r = e.sweep(t, r.ID); !r.State.Counts() || r.State == renew.StateUnknown {
 					t.Fatalf("once OVHcloud shows the payment: %s, want paid", r.State)
 				}
 			}
-			if sp, _ := rn.Spending(ctx, rn.ThisMonth()); sp.Total != r.Amount().Ucents {
-				t.Errorf("spent this month %d, want the order's %d", sp.Total, r.Amount().Ucents)
-			}
+			e.spentIs(t, r.Amount().Ucents)
 			if n := paidOrdersOf(fake, 10001); n != 1 {
 				t.Errorf("web-front paid %d times, want 1", n)
 			}
@@ -234,10 +236,7 @@ func TestACardRefusalIsApprovableOnceTheStatusIsTrusted(t *testing.T) {
 		t.Fatal("approved again before the order status could be trusted")
 	}
 	e.clk.Set(r.ClaimedAt.Add(45*time.Second + time.Minute))
-	if _, err := rn.ReconcileAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if r, _ = rn.Get(ctx, r.ID); r.State != renew.StatePaymentFailed {
+	if r = e.sweep(t, r.ID); r.State != renew.StatePaymentFailed {
 		t.Fatalf("once the status may be trusted: %s, want payment_failed", r.State)
 	}
 	res, err := rn.Approve(ctx, renew.Action{RequestID: r.ID, User: "U0BOB", Channel: "C1", Attempt: r.Attempt})

@@ -17,6 +17,15 @@ import (
 
 func client(s *Server) *slack.Client { return slack.New("xoxb-fake", slack.OptionAPIURL(s.APIURL())) }
 
+// newTrigger is the trigger_id of a fresh click, as Slack sends one.
+func newTrigger(s *Server) string {
+	var p struct {
+		TriggerID string `json:"trigger_id"`
+	}
+	_ = json.Unmarshal([]byte(s.Click("C1", "1.1", "U1", "cancel", "v").Get("payload")), &p)
+	return p.TriggerID
+}
+
 func code(err error) string {
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
@@ -103,13 +112,7 @@ func TestTriggerIDs(t *testing.T) {
 	s.SetClock(clk.Now)
 	api := client(s)
 	ctx := context.Background()
-	trigger := func() string {
-		var p struct {
-			TriggerID string `json:"trigger_id"`
-		}
-		_ = json.Unmarshal([]byte(s.Click("C1", "1.1", "U1", "cancel", "v").Get("payload")), &p)
-		return p.TriggerID
-	}
+	trigger := func() string { return newTrigger(s) }
 	a, b := trigger(), trigger()
 	if a == b || a == "" || s.Command("C1", "U1", "x").Get("trigger_id") == a {
 		t.Fatalf("trigger ids %q, %q are not unique", a, b)
@@ -352,13 +355,7 @@ func TestModalSubmitAndEmptyResponses(t *testing.T) {
 	defer s.Close()
 	api := client(s)
 	ctx := context.Background()
-	trigger := func() string {
-		var p struct {
-			TriggerID string `json:"trigger_id"`
-		}
-		_ = json.Unmarshal([]byte(s.Click("C1", "1.1", "U1", "cancel", "v").Get("payload")), &p)
-		return p.TriggerID
-	}
+	trigger := func() string { return newTrigger(s) }
 	m := modal()
 	m.Blocks.BlockSet = append(m.Blocks.BlockSet, slack.NewInputBlock("reason", slack.NewTextBlockObject("plain_text", "Reason", false, false), nil,
 		slack.NewPlainTextInputBlockElement(nil, "reason")))
