@@ -208,7 +208,7 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) *Reply {
 		return helpReply()
 	}
 	if err := b.renewer.Policy.CheckChannel(sc.ChannelID); err != nil {
-		return ephemeral(errText(err, b.renewer.Policy))
+		return ephemeral(b.errText(err))
 	}
 	to := Target{Channel: sc.ChannelID, User: sc.UserID, ResponseURL: sc.ResponseURL}
 	var job func(context.Context)
@@ -302,7 +302,7 @@ func (b *Bot) list(ctx context.Context, to Target, days, page int) {
 	l, err := b.account.List(ctx)
 	if err != nil {
 		b.log.Warn("list services", "error", err)
-		b.tell(ctx, to, errText(err, b.renewer.Policy))
+		b.tell(ctx, to, b.errText(err))
 		return
 	}
 	ex := renew.Expiring(l, b.now(), days)
@@ -346,7 +346,7 @@ func (b *Bot) status(ctx context.Context, sc slack.SlashCommand, to Target) {
 	reqs, err := b.renewer.Open(ctx, sc.ChannelID)
 	if err != nil {
 		b.log.Error("list open requests", "channel", sc.ChannelID, "error", err)
-		b.tell(ctx, to, errText(err, b.renewer.Policy))
+		b.tell(ctx, to, b.errText(err))
 		return
 	}
 	bs := blocks.Status(reqs, b.view())
@@ -364,7 +364,7 @@ func (b *Bot) history(ctx context.Context, sc slack.SlashCommand, cmd Command, t
 			b.tell(ctx, to, notFoundText(cmd.Service, ""))
 			return
 		}
-		b.tell(ctx, to, errText(err, b.renewer.Policy))
+		b.tell(ctx, to, b.errText(err))
 		return
 	}
 	reqs := map[string]*renew.Request{}

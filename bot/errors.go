@@ -13,7 +13,9 @@ import (
 
 // errText turns an error from the domain into what the person who acted
 // reads, in plain words. This is the only place errors become user text.
-func errText(err error, p *renew.Policy) string {
+// Times are written with Slack's date formatting, so each reader sees
+// their own zone; where Slack cannot (notifications, the console), in z.
+func errText(err error, p *renew.Policy, z *time.Location) string {
 	var (
 		denied    *renew.DeniedError
 		ambiguous *renew.AmbiguousError
@@ -31,7 +33,7 @@ func errText(err error, p *renew.Policy) string {
 	)
 	switch {
 	case errors.As(err, &already):
-		return alreadyText(already)
+		return alreadyText(already, z)
 	case errors.As(err, &over):
 		left := renew.Money{Ucents: over.Left(), Currency: over.Amount.Currency}
 		limit := renew.Money{Ucents: over.Limit, Currency: over.Amount.Currency}
@@ -39,7 +41,7 @@ func errText(err error, p *renew.Policy) string {
 			"Approve it once the month allows it, or ask an admin to raise RENEWBOT_MONTHLY_BUDGET; `/renew spend` shows what was spent.",
 			blocks.Escape(blocks.SumText(over.Amount)), over.Month.Name(), blocks.Escape(blocks.SumText(left)), blocks.Escape(blocks.SumText(limit)))
 	case errors.As(err, &busy):
-		return heldText(busy, "")
+		return heldText(busy, "", z)
 	case errors.As(err, &elsewhere):
 		return fmt.Sprintf("Nothing was paid: %s was renewed elsewhere meanwhile (in the OVHcloud control panel, or automatically): it now expires on %s, not %s as when this renewal was asked. "+
 			"The order stays unpaid and expires on its own. Type `/renew %s` again if you want a further period.",
@@ -86,7 +88,7 @@ func errText(err error, p *renew.Policy) string {
 		return "OVHcloud shows this order in a state where an earlier payment may have gone through (documents requested, being cancelled, or a status it does not name). " +
 			"Nothing was paid now, and nothing will be before the order status settles it; the message will show the outcome."
 	case errors.As(err, &refused):
-		return errText(refused.Cause, p) + " Nothing was paid now. OVHcloud may refuse because the order was paid another way meanwhile " +
+		return errText(refused.Cause, p, z) + " Nothing was paid now. OVHcloud may refuse because the order was paid another way meanwhile " +
 			"(in the Control Panel, say) and show it only later, so nothing will be paid before the order status settles it, in a few minutes; " +
 			"the message will show the outcome, and if nothing was paid the request can be approved again."
 	case errors.Is(err, renew.ErrPaymentUnknown):
@@ -142,7 +144,7 @@ func errText(err error, p *renew.Policy) string {
 
 // heldText says which request holds the service, by whom, in what state,
 // with a link to its message when there is one.
-func heldText(b *renew.BusyError, link string) string {
+func heldText(b *renew.BusyError, link string, z *time.Location) string {
 	h := b.Holder
 	if h == nil {
 		return "Another renewal request is already open for this service, so I won't start a second one. `/renew status` in its channel shows it."
@@ -156,12 +158,12 @@ func heldText(b *renew.BusyError, link string) string {
 		where = "<" + link + "|its message> in " + where
 	}
 	return fmt.Sprintf("A renewal of %s is already open, so I won't start a second one: <@%s> asked on %s and it is %s. See %s; it can be cancelled there.",
-		blocks.Escape(blocks.Label(h.Service)), who, h.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), stateWords(h.State), where)
+		blocks.Escape(blocks.Label(h.Service)), who, blocks.When(h.CreatedAt, z), stateWords(h.State), where)
 }
 
 // alreadyText says that another request paid, or is paying, for this
 // renewal, in words that fit where that payment stands.
-func alreadyText(a *renew.AlreadyRenewedError) string {
+func alreadyText(a *renew.AlreadyRenewedError, z *time.Location) string {
 	name := blocks.Escape(a.Renewal.Name)
 	if name == "" {
 		name = fmt.Sprintf("service %d", a.Renewal.ServiceID)
@@ -181,7 +183,7 @@ func alreadyText(a *renew.AlreadyRenewedError) string {
 		by += fmt.Sprintf(", approved by <@%s>", who)
 	}
 	if !h.PaidAt.IsZero() {
-		by += " on " + h.PaidAt.UTC().Format("2006-01-02 15:04 UTC")
+		by += " on " + blocks.When(h.PaidAt, z)
 	}
 	switch h.State {
 	case renew.StatePaying, renew.StateUnknown:
@@ -311,4 +313,9 @@ func stateText(s renew.State) string {
 		return "No strategy was chosen yet for this request."
 	}
 	return "This request is " + string(s) + "."
+}
+
+// errText is the package's errText with this bot's policy and zone.
+func (b *Bot) errText(err error) string {
+	return errText(err, b.renewer.Policy, b.renewer.Budget.Zone)
 }

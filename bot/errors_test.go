@@ -31,7 +31,7 @@ func TestAlreadyRenewedSaysWhereTheFirstPaymentStands(t *testing.T) {
 				h.PaidAt = paidAt
 			}
 			err := fmt.Errorf("approve: %w", &renew.AlreadyRenewedError{Renewal: renew.Renewal{ServiceID: 1, Name: "web-front", From: from}, By: h})
-			got := errText(err, &renew.Policy{})
+			got := errText(err, &renew.Policy{}, nil)
 			for _, w := range append(tc.want, "web-front", "2027-01-15", "<#C0OPS>", "<@U0BOB>") {
 				if !strings.Contains(got, w) {
 					t.Errorf("missing %q in %q", w, got)
@@ -52,8 +52,30 @@ func TestNoStrategyNamesThePeriodAsAnAdjective(t *testing.T) {
 	for months, want := range map[int]string{1: "no 1-month renewal", 3: "no 3-month renewal", 12: "no 1-year renewal", 24: "no 2-year renewal"} {
 		err := &renew.NoStrategiesError{Service: renew.Service{Name: "web-front"}, Period: renew.Period{Months: months},
 			Offered: []renew.Period{{Months: 1}, {Months: 12}}}
-		if got := errText(err, &renew.Policy{}); !strings.Contains(got, "OVHcloud offers "+want+" for web-front. Offered: 1 month (`P1M`), 1 year (`P1Y`).") {
+		if got := errText(err, &renew.Policy{}, nil); !strings.Contains(got, "OVHcloud offers "+want+" for web-front. Offered: 1 month (`P1M`), 1 year (`P1Y`).") {
 			t.Errorf("%d months: %q, want %q", months, got, want)
+		}
+	}
+}
+
+// The refusals that name when another request was made or paid write it
+// with Slack's date formatting (each reader's own zone), falling back to
+// RENEWBOT_TIMEZONE where Slack cannot format it.
+func TestRefusalTimesInTheConfiguredZone(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip("no time zone database")
+	}
+	at := time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
+	h := &renew.Request{ID: "r1", State: renew.StatePaid, Channel: "C0OPS", RequestedBy: "U0ALICE", PaidBy: "U0BOB", CreatedAt: at, PaidAt: at,
+		Service: renew.Service{ID: 1, Name: "vps-1.example.net"}}
+	for name, err := range map[string]error{
+		"held":    &renew.BusyError{ServiceID: 1, Holder: h},
+		"renewed": &renew.AlreadyRenewedError{Renewal: renew.Renewal{ServiceID: 1, Name: "vps-1.example.net", From: at}, By: h},
+	} {
+		got := errText(err, &renew.Policy{}, paris)
+		if !strings.Contains(got, fmt.Sprintf("<!date^%d^", at.Unix())) || !strings.Contains(got, "|2026-12-01 10:30 CET>") || strings.Contains(got, "UTC") {
+			t.Errorf("%s: %s\nwant Slack's date formatting, falling back to 2026-12-01 10:30 CET", name, got)
 		}
 	}
 }

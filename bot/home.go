@@ -233,7 +233,7 @@ func (b *Bot) homeView(ctx context.Context, user string) (blocks.HomeView, error
 				break
 			}
 			if err != nil {
-				hv.ExpiringErr = "OVHcloud could not list the account: " + errText(err, b.renewer.Policy)
+				hv.ExpiringErr = "OVHcloud could not list the account: " + b.errText(err)
 				break
 			}
 			t := time.NewTimer(homeAccountWait)

@@ -208,12 +208,12 @@ func (b *Bot) explain(ctx context.Context, err error) string {
 		if pl, ok := b.out.(Permalinker); ok {
 			link, lerr := pl.Permalink(ctx, busy.Holder.Channel, busy.Holder.MessageTS)
 			if lerr == nil {
-				return heldText(busy, link)
+				return heldText(busy, link, b.renewer.Budget.Zone)
 			}
 			b.log.Warn("permalink", "request", busy.Holder.ID, "error", SlackErrorCode(lerr))
 		}
 	}
-	return errText(err, b.renewer.Policy)
+	return b.errText(err)
 }
 
 // adopt records the message ts of a request whose ts was never stored

@@ -22,7 +22,7 @@ func (b *Bot) spend(ctx context.Context, cmd Command, to Target) {
 	s, err := b.renewer.Spending(ctx, m)
 	if err != nil {
 		b.log.Error("spending", "month", m.String(), "error", err)
-		b.tell(ctx, to, errText(err, b.renewer.Policy))
+		b.tell(ctx, to, b.errText(err))
 		return
 	}
 	b.reply(ctx, to, Message{Text: blocks.SpendText(s), Blocks: blocks.Spend(s, b.view())})

@@ -139,7 +139,7 @@ func History(events []renew.Event, reqs map[string]*renew.Request, v View) []sla
 		if r := reqs[ev.RequestID]; r != nil {
 			name = label(r.Service)
 		}
-		lineText := fmt.Sprintf("• %s  %s  %s", when(ev.At, v.Zone), line(name, 60), eventText(ev, reqs[ev.RequestID]))
+		lineText := fmt.Sprintf("• %s  %s  %s", When(ev.At, v.Zone), line(name, 60), eventText(ev, reqs[ev.RequestID]))
 		if runes(s.String())+runes(lineText) > 2900 {
 			s.WriteString("• …")
 			break

@@ -207,7 +207,7 @@ func appendOrder(bs []slack.Block, r *renew.Request, z *time.Location) []slack.B
 		mrkdwn("*Price with tax*\n" + money(o.PriceWithTax)),
 	}
 	if !o.Expiration.IsZero() {
-		fields = append(fields, mrkdwn("*Order expires*\n"+when(o.Expiration, z)))
+		fields = append(fields, mrkdwn("*Order expires*\n"+When(o.Expiration, z)))
 	}
 	if c := r.Chosen; c != nil {
 		fields = append(fields, mrkdwn(fmt.Sprintf("*Renews for %s*\n%s", c.Period, esc(together(*c, 1000), 1500))))
@@ -358,7 +358,7 @@ func paid(r *renew.Request, z *time.Location) string {
 	}
 	s := fmt.Sprintf(":white_check_mark: *Paid* %s by %s", amt, user(r.PaidBy))
 	if !r.PaidAt.IsZero() {
-		s += " on " + when(r.PaidAt, z)
+		s += " on " + When(r.PaidAt, z)
 	}
 	s += "."
 	switch {
@@ -389,7 +389,7 @@ func footer(r *renew.Request, z *time.Location) slack.Block {
 		mrkdwn("Request " + line(r.ID, 64)),
 	}
 	if r.State.Open() && !r.ExpiresAt.IsZero() {
-		els = append(els, mrkdwn("This request expires "+when(r.ExpiresAt, z)))
+		els = append(els, mrkdwn("This request expires "+When(r.ExpiresAt, z)))
 	}
 	return slack.NewContextBlock("", els...)
 }

@@ -73,7 +73,7 @@ func HomeBlocks(h HomeView, v View) []slack.Block {
 	bs = append(bs, homeExpiring(h)...)
 	bs = append(bs, slack.NewDividerBlock())
 	bs = append(bs, homeMonth(h, v)...)
-	bs = append(bs, slack.NewContextBlock("", mrkdwn("Updated "+when(h.Now, v.Zone)+". This tab follows your requests and approvals as they change.")))
+	bs = append(bs, slack.NewContextBlock("", mrkdwn("Updated "+When(h.Now, v.Zone)+". This tab follows your requests and approvals as they change.")))
 	if len(bs) > maxHomeBlocks { // cannot happen with the caps above
 		bs = append(bs[:maxHomeBlocks-1], mrkdwnSection("… more than this tab can show."))
 	}
@@ -96,7 +96,7 @@ func homeWaiting(h HomeView, v View) []slack.Block {
 		s.WriteString(requestLine(r))
 		fmt.Fprintf(&s, "\nRequested by %s in <#%s> · %s", user(r.RequestedBy), r.Channel, progress(r, v))
 		if !r.ExpiresAt.IsZero() {
-			s.WriteString(" · expires " + when(r.ExpiresAt, v.Zone))
+			s.WriteString(" · expires " + When(r.ExpiresAt, v.Zone))
 		}
 		if r.State == renew.StatePaymentFailed {
 			s.WriteString("\n:x: The last payment failed" + reason(r.Error))
@@ -148,7 +148,7 @@ func homeMine(h HomeView, v View) []slack.Block {
 			bs = append(bs, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("… and %d more: `/renew status` in their channels lists them.", len(h.Mine)-i))))
 			break
 		}
-		s := fmt.Sprintf("%s\n%s in <#%s> · started %s", requestLine(r), upperFirst(stateWords(r.State)), r.Channel, when(r.CreatedAt, v.Zone))
+		s := fmt.Sprintf("%s\n%s in <#%s> · started %s", requestLine(r), upperFirst(stateWords(r.State)), r.Channel, When(r.CreatedAt, v.Zone))
 		if r.State == renew.StateAwaitingApproval || r.State == renew.StatePaymentFailed {
 			s += " · " + progress(r, v)
 		}
@@ -255,7 +255,7 @@ func homeMonth(h HomeView, v View) []slack.Block {
 		if i == maxHomePayments {
 			break
 		}
-		fmt.Fprintf(&b, "\n• %s · %s · %s", when(r.ClaimedAt, v.Zone), line(label(r.Service), 80), money(r.Amount()))
+		fmt.Fprintf(&b, "\n• %s · %s · %s", When(r.ClaimedAt, v.Zone), line(label(r.Service), 80), money(r.Amount()))
 		if len(r.Approvals) > 0 {
 			b.WriteString(" · approved by " + approvedBy(r))
 		}

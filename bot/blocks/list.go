@@ -152,7 +152,7 @@ func listSummary(l renew.ExpiringList, page, pages int, z *time.Location) []slac
 	}
 	read := fmt.Sprintf("%s checked", count(l.Read+len(l.Unknown), "service", "services"))
 	if !l.At.IsZero() {
-		read += " " + when(l.At, z)
+		read += " " + When(l.At, z)
 	}
 	parts = append(parts, read)
 	els := []slack.MixedElement{mrkdwn(strings.Join(parts, " · "))}

@@ -141,10 +141,10 @@ func users(ids []string, render func(string) string) string {
 	return strings.Join(out, ", ")
 }
 
-// when renders an instant with Slack's date formatting, so each reader
+// When renders an instant with Slack's date formatting, so each reader
 // sees it in their own time zone; the fallback (notifications, the
 // console) is in zone z, with its abbreviation: UTC when z is nil.
-func when(t time.Time, z *time.Location) string {
+func When(t time.Time, z *time.Location) string {
 	if z == nil {
 		z = time.UTC
 	}
